@@ -1,0 +1,415 @@
+//! The thin layer between the WIT world and the plain-Rust modules: the
+//! exports convert their arguments and call the logic; [`Imports`] is the
+//! [`Platform`] made of the host's imports. Nothing here decides anything.
+
+wit_bindgen::generate!({
+    world: "guest",
+    path: "../wit",
+});
+
+use crate::platform::{self, Platform};
+use crate::{auth_file, authorize, error, jwt, oauth_error, pkce, policy, responses, session};
+use codex::auth::{clock, http, loopback, notify, storage, types as t};
+use exports::codex::auth as x;
+
+struct Component;
+export!(Component);
+
+/// The [`Platform`] backed by the host's imports (and `wasi:random` and
+/// `wasi:cli/environment` through std and getrandom).
+struct Imports;
+
+impl Platform for Imports {
+    fn now_ms(&self) -> i64 {
+        clock::now()
+    }
+    fn sleep_ms(&self, ms: u64) {
+        clock::sleep(ms);
+    }
+    fn env_var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+    fn fill_random(&self, buf: &mut [u8]) {
+        // wasi:random cannot fail short of a broken host; a trap is right then.
+        getrandom::fill(buf).expect("wasi:random failed");
+    }
+    fn store_location(&self) -> String {
+        storage::location()
+    }
+    fn load(&self) -> Result<Option<Vec<u8>>, platform::StorageError> {
+        storage::load().map_err(from_storage_error)
+    }
+    fn save(&self, contents: &[u8]) -> Result<(), platform::StorageError> {
+        storage::save(contents).map_err(from_storage_error)
+    }
+    fn remove(&self) -> Result<bool, platform::StorageError> {
+        storage::remove().map_err(from_storage_error)
+    }
+    fn lock(&self, timeout_ms: u32) -> Result<(), platform::StorageError> {
+        storage::lock(timeout_ms).map_err(from_storage_error)
+    }
+    fn unlock(&self) {
+        storage::unlock();
+    }
+    fn send(&self, r: &platform::HttpRequest) -> Result<platform::HttpResponse, platform::TransportError> {
+        let request = http::Request {
+            method: match r.method {
+                platform::Method::Get => http::Method::Get,
+                platform::Method::Post => http::Method::Post,
+            },
+            url: r.url.clone(),
+            headers: r.headers.clone(),
+            body: r.body.clone(),
+            timeout_ms: r.timeout_ms,
+        };
+        match http::send(&request) {
+            Ok(response) => Ok(platform::HttpResponse { status: response.status, body: response.body }),
+            Err(http::TransportError::Timeout) => Err(platform::TransportError::Timeout),
+            Err(http::TransportError::Connect(why)) => Err(platform::TransportError::Connect(why)),
+            Err(http::TransportError::Other(why)) => Err(platform::TransportError::Other(why)),
+        }
+    }
+    fn bind(&self, port: u16) -> Result<(), platform::BindError> {
+        loopback::bind(port).map_err(|e| match e {
+            loopback::BindError::InUse => platform::BindError::InUse,
+            loopback::BindError::Other(why) => platform::BindError::Other(why),
+        })
+    }
+    fn accept(&self, timeout_ms: u32) -> Result<Option<platform::Incoming>, String> {
+        Ok(loopback::accept(timeout_ms)?.map(|i| platform::Incoming { id: i.id, method: i.method, target: i.target }))
+    }
+    fn respond(&self, id: u64, status: u16, content_type: &str, body: &[u8]) {
+        loopback::respond(id, status, content_type, body);
+    }
+    fn close_listener(&self) {
+        loopback::close();
+    }
+    fn notify(&self, notice: platform::Notice) {
+        use platform::Notice as N;
+        let event = match notice {
+            N::OpenUrl(url) => notify::Event::OpenUrl(url),
+            N::DeviceCode { user_code, verification_url, expires_in } => {
+                notify::Event::DeviceCode(notify::DevicePrompt { user_code, verification_url, expires_in })
+            }
+            N::MethodChosen(why) => notify::Event::MethodChosen(why),
+            N::Waiting(left) => notify::Event::Waiting(left),
+            N::Rejected(why) => notify::Event::Rejected(why),
+            N::Info(line) => notify::Event::Info(line),
+        };
+        notify::emit(&event);
+    }
+    fn open_browser(&self, url: &str) -> Result<(), String> {
+        notify::open_browser(url)
+    }
+}
+
+fn from_storage_error(e: storage::StorageError) -> platform::StorageError {
+    match e {
+        storage::StorageError::Io(why) => platform::StorageError::Io(why),
+        storage::StorageError::LockTimeout(ms) => platform::StorageError::LockTimeout(ms),
+    }
+}
+
+// ---- pure exports ---------------------------------------------------------
+
+impl x::pkce::Guest for Component {
+    fn from_entropy(entropy: Vec<u8>) -> Result<x::pkce::PkcePair, x::pkce::PkceError> {
+        pkce::from_entropy(&entropy)
+            .map(|p| x::pkce::PkcePair { verifier: p.verifier, challenge: p.challenge })
+            .map_err(to_pkce_error)
+    }
+    fn challenge(verifier: String) -> Result<String, x::pkce::PkceError> {
+        pkce::challenge(&verifier).map_err(to_pkce_error)
+    }
+    fn state_from_entropy(entropy: Vec<u8>) -> Result<String, u32> {
+        pkce::state_from_entropy(&entropy).map_err(saturate)
+    }
+}
+
+fn to_pkce_error(e: pkce::PkceError) -> x::pkce::PkceError {
+    match e {
+        pkce::PkceError::EntropyLength(n) => x::pkce::PkceError::EntropyLength(saturate(n)),
+        pkce::PkceError::VerifierLength(n) => x::pkce::PkceError::VerifierLength(saturate(n)),
+        pkce::PkceError::VerifierCharacter(i) => x::pkce::PkceError::VerifierCharacter(saturate(i)),
+    }
+}
+
+fn saturate(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl x::authorize::Guest for Component {
+    fn authorize_url(r: x::authorize::AuthorizeRequest) -> Result<String, String> {
+        authorize::authorize_url(&authorize::AuthorizeRequest {
+            issuer: r.issuer,
+            client_id: r.client_id,
+            redirect_uri: r.redirect_uri,
+            scope: r.scope,
+            code_challenge: r.code_challenge,
+            state: r.state,
+            originator: r.originator,
+            allowed_workspace_id: r.allowed_workspace_id,
+        })
+    }
+    fn redirect_uri(port: u16) -> String {
+        authorize::redirect_uri(port)
+    }
+    fn parse_callback(target: String, expected_state: String) -> x::authorize::CallbackOutcome {
+        to_outcome(authorize::parse_callback(&target, &expected_state))
+    }
+    fn parse_pasted(input: String, expected_state: String) -> x::authorize::CallbackOutcome {
+        to_outcome(authorize::parse_pasted(&input, &expected_state))
+    }
+    fn callback_reply(outcome: x::authorize::CallbackOutcome) -> x::authorize::Reply {
+        use x::authorize::CallbackOutcome as O;
+        let outcome = match outcome {
+            O::Code(code) => authorize::CallbackOutcome::Code(code),
+            O::StateMismatch => authorize::CallbackOutcome::StateMismatch,
+            O::MissingCode => authorize::CallbackOutcome::MissingCode,
+            O::Denied(e) => authorize::CallbackOutcome::Denied(from_oauth_error(e)),
+            O::Cancel => authorize::CallbackOutcome::Cancel,
+            O::NotFound => authorize::CallbackOutcome::NotFound,
+        };
+        let reply = authorize::callback_reply(&outcome);
+        x::authorize::Reply { status: reply.status, content_type: reply.content_type.into(), body: reply.body }
+    }
+}
+
+fn to_outcome(o: authorize::CallbackOutcome) -> x::authorize::CallbackOutcome {
+    use authorize::CallbackOutcome as O;
+    match o {
+        O::Code(code) => x::authorize::CallbackOutcome::Code(code),
+        O::StateMismatch => x::authorize::CallbackOutcome::StateMismatch,
+        O::MissingCode => x::authorize::CallbackOutcome::MissingCode,
+        O::Denied(e) => x::authorize::CallbackOutcome::Denied(to_oauth_error(e)),
+        O::Cancel => x::authorize::CallbackOutcome::Cancel,
+        O::NotFound => x::authorize::CallbackOutcome::NotFound,
+    }
+}
+
+impl x::claims::Guest for Component {
+    fn parse(token: String) -> Result<t::Claims, t::JwtError> {
+        jwt::parse(&token).map(to_claims).map_err(|e| match e {
+            jwt::JwtError::WrongPartCount(n) => t::JwtError::WrongPartCount(saturate(n)),
+            jwt::JwtError::EmptyPart => t::JwtError::EmptyPart,
+            jwt::JwtError::BadBase64 => t::JwtError::BadBase64,
+            jwt::JwtError::BadJson(why) => t::JwtError::BadJson(why),
+            jwt::JwtError::BadClaim(name) => t::JwtError::BadClaim(name),
+        })
+    }
+}
+
+fn to_claims(c: jwt::Claims) -> t::Claims {
+    t::Claims { account_id: c.account_id, plan: c.plan, user_id: c.user_id, email: c.email, expires_at: c.expires_at }
+}
+
+impl x::responses::Guest for Component {
+    fn parse_token_response(status: u16, body: Vec<u8>) -> Result<x::responses::TokenGrant, t::IssuerError> {
+        responses::parse_token_response(status, &body)
+            .map(|g| x::responses::TokenGrant {
+                id_token: g.id_token,
+                access_token: g.access_token,
+                refresh_token: g.refresh_token,
+                expires_in: g.expires_in,
+            })
+            .map_err(to_issuer_error)
+    }
+    fn parse_device_code(status: u16, body: Vec<u8>) -> Result<x::responses::DeviceCode, x::responses::DeviceStartError> {
+        responses::parse_device_code(status, &body)
+            .map(|d| x::responses::DeviceCode {
+                device_auth_id: d.device_auth_id,
+                user_code: d.user_code,
+                interval_seconds: d.interval_seconds,
+            })
+            .map_err(|e| match e {
+                responses::DeviceStartError::NotEnabled => x::responses::DeviceStartError::NotEnabled,
+                responses::DeviceStartError::Issuer(e) => x::responses::DeviceStartError::Issuer(to_issuer_error(e)),
+            })
+    }
+    fn parse_device_poll(status: u16, body: Vec<u8>) -> x::responses::PollOutcome {
+        use responses::PollOutcome as P;
+        use x::responses::PollOutcome as W;
+        match responses::parse_device_poll(status, &body) {
+            P::Pending => W::Pending,
+            P::SlowDown => W::SlowDown,
+            P::Approved(a) => W::Approved(x::responses::DeviceApproval {
+                authorization_code: a.authorization_code,
+                code_verifier: a.code_verifier,
+            }),
+            P::Denied => W::Denied,
+            P::Expired => W::Expired,
+            P::Failed(e) => W::Failed(to_issuer_error(e)),
+        }
+    }
+    fn classify_refresh_error(status: u16, body: Vec<u8>) -> x::responses::RefreshFailure {
+        match responses::classify_refresh_error(status, &body) {
+            responses::RefreshFailure::Permanent(e) => x::responses::RefreshFailure::Permanent(to_oauth_error(e)),
+            responses::RefreshFailure::Transient(why) => x::responses::RefreshFailure::Transient(why),
+        }
+    }
+}
+
+impl x::policy::Guest for Component {
+    fn decide_refresh(expires_at: Option<i64>, last_refresh: Option<i64>, now: i64, skew_seconds: u32) -> x::policy::RefreshDecision {
+        match policy::decide_refresh(expires_at, last_refresh, now, skew_seconds) {
+            policy::RefreshDecision::Fresh => x::policy::RefreshDecision::Fresh,
+            policy::RefreshDecision::Due => x::policy::RefreshDecision::Due,
+            policy::RefreshDecision::Expired => x::policy::RefreshDecision::Expired,
+        }
+    }
+    fn choose_credential(stored: x::policy::StoredKind, environment_key: bool) -> x::policy::Choice {
+        let stored = match stored {
+            x::policy::StoredKind::None => policy::StoredKind::None,
+            x::policy::StoredKind::Subscription => policy::StoredKind::Subscription,
+            x::policy::StoredKind::ApiKey => policy::StoredKind::ApiKey,
+        };
+        match policy::choose_credential(stored, environment_key) {
+            policy::Choice::StoredSubscription => x::policy::Choice::StoredSubscription,
+            policy::Choice::StoredApiKey => x::policy::Choice::StoredApiKey,
+            policy::Choice::EnvironmentKey => x::policy::Choice::EnvironmentKey,
+            policy::Choice::Unauthenticated => x::policy::Choice::Unauthenticated,
+        }
+    }
+    fn request_headers(bearer: String, account_id: Option<String>) -> Vec<(String, String)> {
+        policy::request_headers(&bearer, account_id.as_deref())
+    }
+}
+
+impl x::auth_file::Guest for Component {
+    fn read(contents: Vec<u8>) -> Result<x::auth_file::StoredAuth, String> {
+        auth_file::read(&contents).map(|a| x::auth_file::StoredAuth {
+            credential: a.credential.map(to_credential),
+            last_refresh: a.last_refresh,
+            login_required: a.login_required.map(to_oauth_error),
+        })
+    }
+    fn write(previous: Option<Vec<u8>>, auth: x::auth_file::StoredAuth) -> Result<Vec<u8>, String> {
+        let auth = auth_file::StoredAuth {
+            credential: auth.credential.map(from_credential),
+            last_refresh: auth.last_refresh,
+            login_required: auth.login_required.map(from_oauth_error),
+        };
+        auth_file::write(previous.as_deref(), &auth)
+    }
+}
+
+// ---- the session ----------------------------------------------------------
+
+/// The exported `session` resource.
+struct SessionResource(session::Session<Imports>);
+
+impl x::session::Guest for Component {
+    type Session = SessionResource;
+}
+
+impl x::session::GuestSession for SessionResource {
+    fn new(c: x::session::Config) -> Self {
+        Self(session::Session::new(
+            Imports,
+            session::Config {
+                issuer: c.issuer,
+                client_id: c.client_id,
+                originator: c.originator,
+                refresh_skew_seconds: c.refresh_skew_seconds,
+                lock_timeout_ms: c.lock_timeout_ms,
+                http_timeout_ms: c.http_timeout_ms,
+            },
+        ))
+    }
+    fn status(&self) -> Result<t::Status, t::AuthError> {
+        self.0.status().map(to_status).map_err(to_auth_error)
+    }
+    fn authenticated(&self) -> bool {
+        self.0.authenticated()
+    }
+    fn access_token(&self) -> Result<String, t::AuthError> {
+        self.0.access_token().map_err(to_auth_error)
+    }
+    fn request_headers(&self) -> Result<Vec<(String, String)>, t::AuthError> {
+        self.0.request_headers().map_err(to_auth_error)
+    }
+    fn set_credential(&self, credential: t::Credential) -> Result<(), t::AuthError> {
+        self.0.set_credential(from_credential(credential)).map_err(to_auth_error)
+    }
+    fn logout(&self) -> Result<bool, t::AuthError> {
+        self.0.logout().map_err(to_auth_error)
+    }
+    fn reload(&self) -> Result<(), t::AuthError> {
+        self.0.reload().map_err(to_auth_error)
+    }
+}
+
+fn to_status(s: session::Status) -> t::Status {
+    t::Status {
+        kind: match s.kind {
+            session::Kind::Subscription => t::CredentialKind::Subscription,
+            session::Kind::ApiKey => t::CredentialKind::ApiKey,
+            session::Kind::None => t::CredentialKind::None,
+        },
+        source: match s.source {
+            session::Source::Store(path) => t::CredentialSource::Store(path),
+            session::Source::Environment(name) => t::CredentialSource::Environment(name),
+            session::Source::None => t::CredentialSource::None,
+        },
+        account_id: s.account_id,
+        plan: s.plan,
+        email: s.email,
+        user_id: s.user_id,
+        expires_at: s.expires_at,
+        last_refresh: s.last_refresh,
+        login_required: s.login_required,
+        api_key_hint: s.api_key_hint,
+    }
+}
+
+fn to_credential(c: auth_file::Credential) -> t::Credential {
+    match c {
+        auth_file::Credential::ChatGpt(tk) => t::Credential::Chatgpt(t::ChatgptTokens {
+            id_token: tk.id_token,
+            access_token: tk.access_token,
+            refresh_token: tk.refresh_token,
+            account_id: tk.account_id,
+        }),
+        auth_file::Credential::ApiKey(key) => t::Credential::ApiKey(key),
+    }
+}
+
+fn from_credential(c: t::Credential) -> auth_file::Credential {
+    match c {
+        t::Credential::Chatgpt(tk) => auth_file::Credential::ChatGpt(auth_file::ChatGptTokens {
+            id_token: tk.id_token,
+            access_token: tk.access_token,
+            refresh_token: tk.refresh_token,
+            account_id: tk.account_id,
+        }),
+        t::Credential::ApiKey(key) => auth_file::Credential::ApiKey(key),
+    }
+}
+
+fn to_oauth_error(e: oauth_error::OAuthError) -> t::OauthError {
+    t::OauthError { code: e.code, description: e.description }
+}
+
+fn from_oauth_error(e: t::OauthError) -> oauth_error::OAuthError {
+    oauth_error::OAuthError { code: e.code, description: e.description }
+}
+
+fn to_issuer_error(e: oauth_error::IssuerError) -> t::IssuerError {
+    t::IssuerError { status: e.status, error: e.error.map(to_oauth_error) }
+}
+
+fn to_auth_error(e: error::AuthError) -> t::AuthError {
+    use error::AuthError as E;
+    match e {
+        E::NotLoggedIn => t::AuthError::NotLoggedIn,
+        E::CorruptStore { path, reason } => t::AuthError::CorruptStore(t::CorruptStore { path, reason }),
+        E::Storage(why) => t::AuthError::Storage(why),
+        E::LockTimeout(ms) => t::AuthError::LockTimeout(ms),
+        E::LoginRequired(e) => t::AuthError::LoginRequired(to_oauth_error(e)),
+        E::Transport(why) => t::AuthError::Transport(why),
+        E::Issuer(e) => t::AuthError::Issuer(to_issuer_error(e)),
+        E::InvalidInput(why) => t::AuthError::InvalidInput(why),
+        E::LoginFailed(why) => t::AuthError::LoginFailed(why),
+        E::Internal(why) => t::AuthError::Internal(why),
+    }
+}

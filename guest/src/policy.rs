@@ -1,0 +1,122 @@
+//! Decisions that are functions of (state, now): when to refresh, which
+//! credential wins, and which headers a request carries.
+
+/// Without `exp`, tokens older than this are refreshed (the Codex CLI's rule).
+pub const MAX_TOKEN_AGE_SECONDS: i64 = 8 * 24 * 60 * 60;
+/// Refresh this long before `exp` unless configured otherwise.
+pub const DEFAULT_SKEW_SECONDS: u32 = 5 * 60;
+
+/// Whether the access token must be refreshed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshDecision {
+    Fresh,
+    /// Refresh first; the token still works if the refresh fails.
+    Due,
+    /// Past `exp`: the token no longer works.
+    Expired,
+}
+
+/// Due when `exp` is within `skew` of `now`; without `exp`, when
+/// `last_refresh` is unknown or older than [`MAX_TOKEN_AGE_SECONDS`].
+pub fn decide_refresh(
+    expires_at: Option<i64>,
+    last_refresh: Option<i64>,
+    now: i64,
+    skew_seconds: u32,
+) -> RefreshDecision {
+    match (expires_at, last_refresh) {
+        (Some(exp), _) if exp <= now => RefreshDecision::Expired,
+        (Some(exp), _) if exp - now <= i64::from(skew_seconds) => RefreshDecision::Due,
+        (Some(_), _) => RefreshDecision::Fresh,
+        (None, Some(at)) if now.saturating_sub(at) < MAX_TOKEN_AGE_SECONDS => RefreshDecision::Fresh,
+        (None, _) => RefreshDecision::Due,
+    }
+}
+
+/// What the store holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoredKind {
+    None,
+    Subscription,
+    ApiKey,
+}
+
+/// The credential to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    StoredSubscription,
+    StoredApiKey,
+    EnvironmentKey,
+    Unauthenticated,
+}
+
+/// Stored subscription > stored API key > `OPENAI_API_KEY` > nothing.
+pub fn choose_credential(stored: StoredKind, environment_key: bool) -> Choice {
+    match (stored, environment_key) {
+        (StoredKind::Subscription, _) => Choice::StoredSubscription,
+        (StoredKind::ApiKey, _) => Choice::StoredApiKey,
+        (StoredKind::None, true) => Choice::EnvironmentKey,
+        (StoredKind::None, false) => Choice::Unauthenticated,
+    }
+}
+
+/// `Authorization: Bearer <token>`, and `chatgpt-account-id` when known.
+pub fn request_headers(bearer: &str, account_id: Option<&str>) -> Vec<(String, String)> {
+    let mut headers = vec![("Authorization".to_owned(), format!("Bearer {bearer}"))];
+    if let Some(account) = account_id {
+        headers.push(("chatgpt-account-id".to_owned(), account.to_owned()));
+    }
+    headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RefreshDecision::*;
+
+    #[test]
+    fn refresh_decisions() {
+        let now = 1_000_000;
+        let skew = DEFAULT_SKEW_SECONDS;
+        assert_eq!(decide_refresh(Some(now + 301), None, now, skew), Fresh);
+        assert_eq!(decide_refresh(Some(now + 300), None, now, skew), Due);
+        assert_eq!(decide_refresh(Some(now + 1), None, now, skew), Due);
+        assert_eq!(decide_refresh(Some(now), None, now, skew), Expired);
+        assert_eq!(decide_refresh(Some(now + 100), None, now, 60), Fresh);
+        assert_eq!(decide_refresh(Some(i64::MIN), Some(now), now, skew), Expired);
+        assert_eq!(decide_refresh(Some(i64::MAX), None, now, u32::MAX), Fresh);
+        // Without exp, age decides; exp wins over a recent last_refresh.
+        assert_eq!(decide_refresh(None, Some(now - MAX_TOKEN_AGE_SECONDS + 1), now, skew), Fresh);
+        assert_eq!(decide_refresh(None, Some(now - MAX_TOKEN_AGE_SECONDS), now, skew), Due);
+        assert_eq!(decide_refresh(None, None, now, skew), Due);
+        assert_eq!(decide_refresh(None, Some(i64::MIN), i64::MAX, skew), Due);
+    }
+
+    #[test]
+    fn precedence_table() {
+        use Choice::*;
+        let table = [
+            (StoredKind::Subscription, true, StoredSubscription),
+            (StoredKind::Subscription, false, StoredSubscription),
+            (StoredKind::ApiKey, true, StoredApiKey),
+            (StoredKind::ApiKey, false, StoredApiKey),
+            (StoredKind::None, true, EnvironmentKey),
+            (StoredKind::None, false, Unauthenticated),
+        ];
+        for (stored, env, expected) in table {
+            assert_eq!(choose_credential(stored, env), expected, "{stored:?} env={env}");
+        }
+    }
+
+    #[test]
+    fn headers_per_kind() {
+        assert_eq!(
+            request_headers("tok", Some("acct")),
+            vec![
+                ("Authorization".to_owned(), "Bearer tok".to_owned()),
+                ("chatgpt-account-id".to_owned(), "acct".to_owned())
+            ]
+        );
+        assert_eq!(request_headers("sk-1", None), vec![("Authorization".to_owned(), "Bearer sk-1".to_owned())]);
+    }
+}

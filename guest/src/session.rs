@@ -1,0 +1,298 @@
+//! The credential manager of one store: loads `auth.json` once, applies the
+//! precedence rules, and hands out tokens, headers and status.
+//!
+//! It reaches the outside world only through [`Platform`], so the same code
+//! runs in the component and natively against a fake in tests.
+
+use crate::auth_file::{self, ChatGptTokens, Credential, StoredAuth};
+use crate::error::AuthError;
+use crate::jwt::{self, Claims};
+use crate::platform::Platform;
+use crate::policy::{self, Choice, StoredKind};
+use std::cell::RefCell;
+
+/// The environment variable consulted when nothing is stored.
+pub const API_KEY_VAR: &str = "OPENAI_API_KEY";
+
+/// How a session behaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub issuer: String,
+    pub client_id: String,
+    pub originator: String,
+    pub refresh_skew_seconds: u32,
+    pub lock_timeout_ms: u32,
+    pub http_timeout_ms: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            issuer: "https://auth.openai.com".into(),
+            client_id: "app_EMoamEEZ73f0CkXaXp7hrann".into(),
+            originator: "codex_cli_rs".into(),
+            refresh_skew_seconds: policy::DEFAULT_SKEW_SECONDS,
+            lock_timeout_ms: 30_000,
+            http_timeout_ms: 30_000,
+        }
+    }
+}
+
+/// What kind of credential is in use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Subscription,
+    ApiKey,
+    None,
+}
+
+/// Where the credential in use came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Store(String),
+    Environment(String),
+    None,
+}
+
+/// What `status` reports; never a token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub kind: Kind,
+    pub source: Source,
+    pub account_id: Option<String>,
+    pub plan: Option<String>,
+    pub email: Option<String>,
+    pub user_id: Option<String>,
+    pub expires_at: Option<i64>,
+    pub last_refresh: Option<i64>,
+    pub login_required: bool,
+    pub api_key_hint: Option<String>,
+}
+
+/// The credential in use, with what was derived from it at load time so the
+/// hot path (headers, tokens) parses nothing.
+#[derive(Clone)]
+enum Active {
+    Subscription { tokens: ChatGptTokens, identity: Claims, access_expires_at: Option<i64> },
+    StoredKey(String),
+    EnvironmentKey(String),
+    None,
+}
+
+/// The store as last read.
+#[derive(Clone)]
+pub(crate) struct Loaded {
+    stored: StoredAuth,
+    active: Active,
+}
+
+/// The credential manager of one store.
+pub struct Session<P> {
+    pub(crate) platform: P,
+    pub(crate) config: Config,
+    loaded: RefCell<Option<Loaded>>,
+}
+
+impl<P: Platform> Session<P> {
+    pub fn new(platform: P, config: Config) -> Self {
+        Self { platform, config, loaded: RefCell::new(None) }
+    }
+
+    pub fn platform(&self) -> &P {
+        &self.platform
+    }
+
+    /// What is signed in and from where.
+    pub fn status(&self) -> Result<Status, AuthError> {
+        let loaded = self.loaded()?;
+        let location = || Source::Store(self.platform.store_location());
+        let mut status = Status {
+            kind: Kind::None,
+            source: Source::None,
+            account_id: None,
+            plan: None,
+            email: None,
+            user_id: None,
+            expires_at: None,
+            last_refresh: loaded.stored.last_refresh,
+            login_required: loaded.stored.login_required.is_some(),
+            api_key_hint: None,
+        };
+        match &loaded.active {
+            Active::Subscription { identity, access_expires_at, tokens } => {
+                status.kind = Kind::Subscription;
+                status.source = location();
+                status.account_id = tokens.account_id.clone().or_else(|| identity.account_id.clone());
+                status.plan = identity.plan.clone();
+                status.email = identity.email.clone();
+                status.user_id = identity.user_id.clone();
+                status.expires_at = *access_expires_at;
+            }
+            Active::StoredKey(key) => {
+                status.kind = Kind::ApiKey;
+                status.source = location();
+                status.api_key_hint = key_hint(key);
+            }
+            Active::EnvironmentKey(key) => {
+                status.kind = Kind::ApiKey;
+                status.source = Source::Environment(API_KEY_VAR.into());
+                status.api_key_hint = key_hint(key);
+            }
+            Active::None => {}
+        }
+        Ok(status)
+    }
+
+    /// Whether any credential is available.
+    pub fn authenticated(&self) -> bool {
+        self.loaded().is_ok_and(|l| !matches!(l.active, Active::None))
+    }
+
+    /// The bearer token to send.
+    pub fn access_token(&self) -> Result<String, AuthError> {
+        Ok(self.bearer()?.0)
+    }
+
+    /// `Authorization` (and `chatgpt-account-id` for a subscription).
+    pub fn request_headers(&self) -> Result<Vec<(String, String)>, AuthError> {
+        let (bearer, account) = self.bearer()?;
+        Ok(policy::request_headers(&bearer, account.as_deref()))
+    }
+
+    fn bearer(&self) -> Result<(String, Option<String>), AuthError> {
+        let loaded = self.loaded()?;
+        match loaded.active {
+            Active::Subscription { tokens, .. } => Ok((tokens.access_token, tokens.account_id)),
+            Active::StoredKey(key) | Active::EnvironmentKey(key) => Ok((key, None)),
+            Active::None => Err(AuthError::NotLoggedIn),
+        }
+    }
+
+    /// Stores `credential`, replacing the stored one atomically, under the
+    /// store lock. A corrupt store is not overwritten.
+    pub fn set_credential(&self, credential: Credential) -> Result<(), AuthError> {
+        let credential = complete(credential)?;
+        let now = self.now_seconds();
+        let _lock = self.lock()?;
+        let previous = self.platform.load()?;
+        let stored = StoredAuth { credential: Some(credential), last_refresh: Some(now), login_required: None };
+        self.write(previous.as_deref(), stored)
+    }
+
+    /// Removes the stored credential (even a corrupt file). `true` when a
+    /// file was there.
+    pub fn logout(&self) -> Result<bool, AuthError> {
+        let _lock = self.lock()?;
+        let removed = self.platform.remove()?;
+        self.loaded.replace(None);
+        Ok(removed)
+    }
+
+    /// Forgets what was read; the next call reads the store again.
+    pub fn reload(&self) -> Result<(), AuthError> {
+        self.loaded.replace(None);
+        self.loaded().map(drop)
+    }
+
+    /// Writes `stored` over `previous` and makes it the session's state.
+    pub(crate) fn write(&self, previous: Option<&[u8]>, stored: StoredAuth) -> Result<(), AuthError> {
+        let bytes = auth_file::write(previous, &stored).map_err(|reason| self.corrupt(reason))?;
+        self.platform.save(&bytes)?;
+        self.loaded.replace(Some(self.activate(stored)));
+        Ok(())
+    }
+
+    /// The store as last read, reading it on first use.
+    pub(crate) fn loaded(&self) -> Result<Loaded, AuthError> {
+        if let Some(loaded) = self.loaded.borrow().as_ref() {
+            return Ok(loaded.clone());
+        }
+        let stored = self.read_store()?;
+        let loaded = self.activate(stored);
+        self.loaded.replace(Some(loaded.clone()));
+        Ok(loaded)
+    }
+
+    /// Reads and parses the store file, bypassing the cache.
+    pub(crate) fn read_store(&self) -> Result<StoredAuth, AuthError> {
+        match self.platform.load()? {
+            None => Ok(StoredAuth::default()),
+            Some(bytes) => auth_file::read(&bytes).map_err(|reason| self.corrupt(reason)),
+        }
+    }
+
+    fn activate(&self, stored: StoredAuth) -> Loaded {
+        let kind = match &stored.credential {
+            Some(Credential::ChatGpt(_)) => StoredKind::Subscription,
+            Some(Credential::ApiKey(_)) => StoredKind::ApiKey,
+            None => StoredKind::None,
+        };
+        let env_key = self.platform.env_var(API_KEY_VAR).filter(|k| !k.trim().is_empty());
+        let active = match (policy::choose_credential(kind, env_key.is_some()), &stored.credential) {
+            (Choice::StoredSubscription, Some(Credential::ChatGpt(tokens))) => {
+                let identity = jwt::parse(&tokens.id_token).unwrap_or_default();
+                let access = jwt::parse(&tokens.access_token).unwrap_or_default();
+                let mut tokens = tokens.clone();
+                tokens.account_id = tokens.account_id.or_else(|| identity.account_id.clone()).or(access.account_id);
+                Active::Subscription { tokens, identity, access_expires_at: access.expires_at }
+            }
+            (Choice::StoredApiKey, Some(Credential::ApiKey(key))) => Active::StoredKey(key.clone()),
+            (Choice::EnvironmentKey, _) => Active::EnvironmentKey(env_key.unwrap_or_default()),
+            _ => Active::None,
+        };
+        Loaded { stored, active }
+    }
+
+    pub(crate) fn corrupt(&self, reason: String) -> AuthError {
+        AuthError::CorruptStore { path: self.platform.store_location(), reason }
+    }
+
+    pub(crate) fn now_seconds(&self) -> i64 {
+        self.platform.now_ms().div_euclid(1000)
+    }
+
+    /// Takes the store lock until the guard drops.
+    pub(crate) fn lock(&self) -> Result<LockGuard<'_, P>, AuthError> {
+        self.platform.lock(self.config.lock_timeout_ms)?;
+        Ok(LockGuard { platform: &self.platform })
+    }
+}
+
+/// Releases the store lock when dropped, on every path out.
+pub(crate) struct LockGuard<'a, P: Platform> {
+    platform: &'a P,
+}
+
+impl<P: Platform> Drop for LockGuard<'_, P> {
+    fn drop(&mut self) {
+        self.platform.unlock();
+    }
+}
+
+/// Checks a credential and fills in the account id from the id token.
+fn complete(credential: Credential) -> Result<Credential, AuthError> {
+    match credential {
+        Credential::ApiKey(key) => {
+            let key = key.trim().to_owned();
+            if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(AuthError::InvalidInput("an API key must be one word with no spaces".into()));
+            }
+            Ok(Credential::ApiKey(key))
+        }
+        Credential::ChatGpt(mut tokens) => {
+            let identity = jwt::parse(&tokens.id_token)
+                .map_err(|e| AuthError::InvalidInput(format!("the id token is unusable: {e}")))?;
+            if tokens.access_token.is_empty() || tokens.refresh_token.is_empty() {
+                return Err(AuthError::InvalidInput("the access and refresh tokens must not be empty".into()));
+            }
+            tokens.account_id = tokens.account_id.filter(|a| !a.is_empty()).or(identity.account_id);
+            Ok(Credential::ChatGpt(tokens))
+        }
+    }
+}
+
+/// The last four characters of a key, for display.
+fn key_hint(key: &str) -> Option<String> {
+    let count = key.chars().count();
+    (count >= 12).then(|| key.chars().skip(count - 4).collect())
+}
