@@ -88,12 +88,16 @@ pub fn read(contents: &[u8]) -> Result<StoredAuth, String> {
     };
     let last_refresh = match optional_string(&root, "last_refresh")? {
         None => None,
-        Some(text) => Some(
-            rfc3339::parse(&text).ok_or("`last_refresh` is not an RFC 3339 date-time")?,
-        ),
+        Some(text) => {
+            Some(rfc3339::parse(&text).ok_or("`last_refresh` is not an RFC 3339 date-time")?)
+        }
     };
     let login_required = login_required_mark(&root, credential.as_ref());
-    Ok(StoredAuth { credential, last_refresh, login_required })
+    Ok(StoredAuth {
+        credential,
+        last_refresh,
+        login_required,
+    })
 }
 
 /// Writes `auth` over `previous`, keeping the fields codex-auth does not know.
@@ -152,7 +156,10 @@ fn object(contents: &[u8]) -> Result<Map<String, Value>, String> {
         return Err("the file is empty".into());
     }
     let text = std::str::from_utf8(contents).map_err(|e| {
-        format!("the file is not UTF-8 text (invalid byte at offset {})", e.valid_up_to())
+        format!(
+            "the file is not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        )
     })?;
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(root)) => Ok(root),
@@ -179,7 +186,10 @@ fn required_string(map: &Map<String, Value>, name: &str, key: &str) -> Result<St
     }
 }
 
-fn login_required_mark(root: &Map<String, Value>, credential: Option<&Credential>) -> Option<OAuthError> {
+fn login_required_mark(
+    root: &Map<String, Value>,
+    credential: Option<&Credential>,
+) -> Option<OAuthError> {
     let Some(Credential::ChatGpt(tokens)) = credential else {
         return None;
     };
@@ -189,8 +199,15 @@ fn login_required_mark(root: &Map<String, Value>, credential: Option<&Credential
         return None;
     }
     Some(OAuthError {
-        code: mark.get("code").and_then(Value::as_str).unwrap_or("login_required").to_owned(),
-        description: mark.get("description").and_then(Value::as_str).map(str::to_owned),
+        code: mark
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or("login_required")
+            .to_owned(),
+        description: mark
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     })
 }
 
@@ -224,11 +241,20 @@ mod tests {
         assert_eq!(auth.credential, Some(Credential::ChatGpt(tokens())));
         assert_eq!(auth.last_refresh, Some(1_795_381_200));
         let apikey = json!({"auth_mode": "apikey", "OPENAI_API_KEY": "sk-proj-abc"});
-        assert_eq!(read(apikey.to_string().as_bytes()).unwrap().credential, Some(Credential::ApiKey("sk-proj-abc".into())));
+        assert_eq!(
+            read(apikey.to_string().as_bytes()).unwrap().credential,
+            Some(Credential::ApiKey("sk-proj-abc".into()))
+        );
         let legacy = json!({"OPENAI_API_KEY": "sk-legacy"});
-        assert_eq!(read(legacy.to_string().as_bytes()).unwrap().credential, Some(Credential::ApiKey("sk-legacy".into())));
+        assert_eq!(
+            read(legacy.to_string().as_bytes()).unwrap().credential,
+            Some(Credential::ApiKey("sk-legacy".into()))
+        );
         let empty = json!({"OPENAI_API_KEY": null});
-        assert_eq!(read(empty.to_string().as_bytes()).unwrap(), StoredAuth::default());
+        assert_eq!(
+            read(empty.to_string().as_bytes()).unwrap(),
+            StoredAuth::default()
+        );
     }
 
     #[test]
@@ -239,7 +265,11 @@ mod tests {
             "tokens": {"id_token": "h.old.s", "access_token": "a", "refresh_token": "r", "extra": true},
             "last_refresh": "2020-01-01T00:00:00Z"
         });
-        let auth = StoredAuth { credential: Some(Credential::ChatGpt(tokens())), last_refresh: Some(1_795_381_200), login_required: None };
+        let auth = StoredAuth {
+            credential: Some(Credential::ChatGpt(tokens())),
+            last_refresh: Some(1_795_381_200),
+            login_required: None,
+        };
         let written = write(Some(original.to_string().as_bytes()), &auth).unwrap();
         assert_eq!(read(&written).unwrap(), auth);
         let value: Value = serde_json::from_slice(&written).unwrap();
@@ -249,7 +279,10 @@ mod tests {
         assert_eq!(value["OPENAI_API_KEY"], Value::Null);
         assert_eq!(value["last_refresh"], json!("2026-11-22T21:00:00Z"));
 
-        let key = StoredAuth { credential: Some(Credential::ApiKey("sk-x".into())), ..StoredAuth::default() };
+        let key = StoredAuth {
+            credential: Some(Credential::ApiKey("sk-x".into())),
+            ..StoredAuth::default()
+        };
         let written = write(Some(&written), &key).unwrap();
         assert_eq!(read(&written).unwrap(), key);
         let value: Value = serde_json::from_slice(&written).unwrap();
@@ -259,14 +292,24 @@ mod tests {
 
     #[test]
     fn login_required_mark_follows_its_token() {
-        let dead = OAuthError { code: "refresh_token_reused".into(), description: None };
-        let auth = StoredAuth { credential: Some(Credential::ChatGpt(tokens())), last_refresh: None, login_required: Some(dead.clone()) };
+        let dead = OAuthError {
+            code: "refresh_token_reused".into(),
+            description: None,
+        };
+        let auth = StoredAuth {
+            credential: Some(Credential::ChatGpt(tokens())),
+            last_refresh: None,
+            login_required: Some(dead.clone()),
+        };
         let written = write(None, &auth).unwrap();
         assert_eq!(read(&written).unwrap().login_required, Some(dead));
         // Another writer rotates the tokens but keeps our field: the mark no longer applies.
         let mut value: Value = serde_json::from_slice(&written).unwrap();
         value["tokens"]["refresh_token"] = json!("rt-2");
-        assert_eq!(read(value.to_string().as_bytes()).unwrap().login_required, None);
+        assert_eq!(
+            read(value.to_string().as_bytes()).unwrap().login_required,
+            None
+        );
     }
 
     #[test]
@@ -274,12 +317,24 @@ mod tests {
         let cases: [(&[u8], &str); 9] = [
             (b"", "empty"),
             (b"  \n", "empty"),
-            (b"{\"tokens\": {\"id_token\": \"secret-value", "not valid JSON"),
+            (
+                b"{\"tokens\": {\"id_token\": \"secret-value",
+                "not valid JSON",
+            ),
             (b"[1,2]", "JSON object"),
             (b"\xff\xfe\x00garbage", "not UTF-8"),
-            (br#"{"tokens": "secret-value"}"#, "`tokens` must be an object"),
-            (br#"{"tokens": {"id_token": 5, "access_token": "a", "refresh_token": "r"}}"#, "`tokens.id_token` must be a string"),
-            (br#"{"OPENAI_API_KEY": 7}"#, "`OPENAI_API_KEY` must be a string"),
+            (
+                br#"{"tokens": "secret-value"}"#,
+                "`tokens` must be an object",
+            ),
+            (
+                br#"{"tokens": {"id_token": 5, "access_token": "a", "refresh_token": "r"}}"#,
+                "`tokens.id_token` must be a string",
+            ),
+            (
+                br#"{"OPENAI_API_KEY": 7}"#,
+                "`OPENAI_API_KEY` must be a string",
+            ),
             (br#"{"last_refresh": "yesterday"}"#, "RFC 3339"),
         ];
         for (bytes, expected) in cases {
@@ -287,8 +342,16 @@ mod tests {
             assert!(err.contains(expected), "{err:?} lacks {expected:?}");
             assert!(!err.contains("secret-value"), "{err:?} leaks");
         }
-        assert!(read(br#"{"auth_mode":"apikey"}"#).unwrap_err().contains("OPENAI_API_KEY"));
-        assert!(read(br#"{"auth_mode":"chatgpt"}"#).unwrap_err().contains("tokens"));
+        assert!(
+            read(br#"{"auth_mode":"apikey"}"#)
+                .unwrap_err()
+                .contains("OPENAI_API_KEY")
+        );
+        assert!(
+            read(br#"{"auth_mode":"chatgpt"}"#)
+                .unwrap_err()
+                .contains("tokens")
+        );
         assert!(write(Some(b"[]"), &StoredAuth::default()).is_err());
     }
 }

@@ -110,9 +110,10 @@ pub fn parse_pasted(input: &str, expected_state: &str) -> CallbackOutcome {
         return classify_query(input, expected_state);
     }
     match input.split_once('#') {
-        Some((code, state)) => {
-            classify_query(&query::build([("code", code), ("state", state)]), expected_state)
-        }
+        Some((code, state)) => classify_query(
+            &query::build([("code", code), ("state", state)]),
+            expected_state,
+        ),
         None => CallbackOutcome::StateMismatch,
     }
 }
@@ -162,7 +163,11 @@ pub fn callback_reply(outcome: &CallbackOutcome) -> Reply {
             "The redirect carried no code; the sign-in is still waiting.".to_owned(),
         ),
         CallbackOutcome::Denied(error) => (400, "Sign-in failed", describe_denial(error)),
-        CallbackOutcome::Cancel => (200, "Sign-in cancelled", "Another sign-in took over.".to_owned()),
+        CallbackOutcome::Cancel => (
+            200,
+            "Sign-in cancelled",
+            "Another sign-in took over.".to_owned(),
+        ),
         CallbackOutcome::NotFound => (404, "Not found", "Nothing here.".to_owned()),
     };
     Reply {
@@ -243,7 +248,11 @@ mod tests {
     fn workspace_is_appended_and_encoded() {
         let mut req = request();
         req.allowed_workspace_id = Some("org a&b".into());
-        assert!(authorize_url(&req).unwrap().ends_with("&originator=codex_cli_rs&allowed_workspace_id=org%20a%26b"));
+        assert!(
+            authorize_url(&req)
+                .unwrap()
+                .ends_with("&originator=codex_cli_rs&allowed_workspace_id=org%20a%26b")
+        );
     }
 
     #[test]
@@ -255,26 +264,54 @@ mod tests {
         }
         let mut req = request();
         req.issuer = "http://127.0.0.1:9/base".into();
-        assert!(authorize_url(&req).unwrap().starts_with("http://127.0.0.1:9/base/oauth/authorize?"));
+        assert!(
+            authorize_url(&req)
+                .unwrap()
+                .starts_with("http://127.0.0.1:9/base/oauth/authorize?")
+        );
     }
 
     #[test]
     fn callback_classification() {
         use CallbackOutcome::*;
         let s = "expected";
-        assert_eq!(parse_callback("/auth/callback?code=c1&state=expected", s), Code("c1".into()));
-        assert_eq!(parse_callback("/auth/callback?code=c1&state=wrong", s), StateMismatch);
-        assert_eq!(parse_callback("/auth/callback?code=c1", s), StateMismatch);
-        assert_eq!(parse_callback("/auth/callback?code=c1&state=", ""), StateMismatch);
-        assert_eq!(parse_callback("/auth/callback?state=expected", s), MissingCode);
-        assert_eq!(parse_callback("/auth/callback?error=access_denied&state=bad", s), StateMismatch);
         assert_eq!(
-            parse_callback("/auth/callback?error=access_denied&error_description=missing_codex_entitlement&state=expected", s),
-            Denied(OAuthError { code: "access_denied".into(), description: Some("missing_codex_entitlement".into()) })
+            parse_callback("/auth/callback?code=c1&state=expected", s),
+            Code("c1".into())
+        );
+        assert_eq!(
+            parse_callback("/auth/callback?code=c1&state=wrong", s),
+            StateMismatch
+        );
+        assert_eq!(parse_callback("/auth/callback?code=c1", s), StateMismatch);
+        assert_eq!(
+            parse_callback("/auth/callback?code=c1&state=", ""),
+            StateMismatch
+        );
+        assert_eq!(
+            parse_callback("/auth/callback?state=expected", s),
+            MissingCode
+        );
+        assert_eq!(
+            parse_callback("/auth/callback?error=access_denied&state=bad", s),
+            StateMismatch
+        );
+        assert_eq!(
+            parse_callback(
+                "/auth/callback?error=access_denied&error_description=missing_codex_entitlement&state=expected",
+                s
+            ),
+            Denied(OAuthError {
+                code: "access_denied".into(),
+                description: Some("missing_codex_entitlement".into())
+            })
         );
         assert_eq!(parse_callback("/cancel", s), Cancel);
         assert_eq!(parse_callback("/favicon.ico", s), NotFound);
-        assert_eq!(parse_callback("/auth/callbackx?code=c&state=expected", s), NotFound);
+        assert_eq!(
+            parse_callback("/auth/callbackx?code=c&state=expected", s),
+            NotFound
+        );
     }
 
     #[test]
@@ -299,10 +336,20 @@ mod tests {
         assert_eq!(reply.status, 400);
         assert!(reply.body.contains("Codex is not enabled"));
         assert!(!reply.body.contains("<script>"));
-        let odd = OAuthError { code: "x".into(), description: Some("<b>".into()) };
-        assert!(callback_reply(&CallbackOutcome::Denied(odd)).body.contains("&lt;b&gt;"));
+        let odd = OAuthError {
+            code: "x".into(),
+            description: Some("<b>".into()),
+        };
+        assert!(
+            callback_reply(&CallbackOutcome::Denied(odd))
+                .body
+                .contains("&lt;b&gt;")
+        );
         assert_eq!(callback_reply(&CallbackOutcome::NotFound).status, 404);
         assert_eq!(callback_reply(&CallbackOutcome::StateMismatch).status, 400);
-        assert_eq!(callback_reply(&CallbackOutcome::Code("c".into())).status, 200);
+        assert_eq!(
+            callback_reply(&CallbackOutcome::Code("c".into())).status,
+            200
+        );
     }
 }

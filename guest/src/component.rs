@@ -51,7 +51,10 @@ impl Platform for Imports {
     fn unlock(&self) {
         storage::unlock();
     }
-    fn send(&self, r: &platform::HttpRequest) -> Result<platform::HttpResponse, platform::TransportError> {
+    fn send(
+        &self,
+        r: &platform::HttpRequest,
+    ) -> Result<platform::HttpResponse, platform::TransportError> {
         let request = http::Request {
             method: match r.method {
                 platform::Method::Get => http::Method::Get,
@@ -63,7 +66,10 @@ impl Platform for Imports {
             timeout_ms: r.timeout_ms,
         };
         match http::send(&request) {
-            Ok(response) => Ok(platform::HttpResponse { status: response.status, body: response.body }),
+            Ok(response) => Ok(platform::HttpResponse {
+                status: response.status,
+                body: response.body,
+            }),
             Err(http::TransportError::Timeout) => Err(platform::TransportError::Timeout),
             Err(http::TransportError::Connect(why)) => Err(platform::TransportError::Connect(why)),
             Err(http::TransportError::Other(why)) => Err(platform::TransportError::Other(why)),
@@ -76,7 +82,11 @@ impl Platform for Imports {
         })
     }
     fn accept(&self, timeout_ms: u32) -> Result<Option<platform::Incoming>, String> {
-        Ok(loopback::accept(timeout_ms)?.map(|i| platform::Incoming { id: i.id, method: i.method, target: i.target }))
+        Ok(loopback::accept(timeout_ms)?.map(|i| platform::Incoming {
+            id: i.id,
+            method: i.method,
+            target: i.target,
+        }))
     }
     fn respond(&self, id: u64, status: u16, content_type: &str, body: &[u8]) {
         loopback::respond(id, status, content_type, body);
@@ -88,9 +98,15 @@ impl Platform for Imports {
         use platform::Notice as N;
         let event = match notice {
             N::OpenUrl(url) => notify::Event::OpenUrl(url),
-            N::DeviceCode { user_code, verification_url, expires_in } => {
-                notify::Event::DeviceCode(notify::DevicePrompt { user_code, verification_url, expires_in })
-            }
+            N::DeviceCode {
+                user_code,
+                verification_url,
+                expires_in,
+            } => notify::Event::DeviceCode(notify::DevicePrompt {
+                user_code,
+                verification_url,
+                expires_in,
+            }),
             N::MethodChosen(why) => notify::Event::MethodChosen(why),
             N::Waiting(left) => notify::Event::Waiting(left),
             N::Rejected(why) => notify::Event::Rejected(why),
@@ -115,7 +131,10 @@ fn from_storage_error(e: storage::StorageError) -> platform::StorageError {
 impl x::pkce::Guest for Component {
     fn from_entropy(entropy: Vec<u8>) -> Result<x::pkce::PkcePair, x::pkce::PkceError> {
         pkce::from_entropy(&entropy)
-            .map(|p| x::pkce::PkcePair { verifier: p.verifier, challenge: p.challenge })
+            .map(|p| x::pkce::PkcePair {
+                verifier: p.verifier,
+                challenge: p.challenge,
+            })
             .map_err(to_pkce_error)
     }
     fn challenge(verifier: String) -> Result<String, x::pkce::PkceError> {
@@ -171,7 +190,11 @@ impl x::authorize::Guest for Component {
             O::NotFound => authorize::CallbackOutcome::NotFound,
         };
         let reply = authorize::callback_reply(&outcome);
-        x::authorize::Reply { status: reply.status, content_type: reply.content_type.into(), body: reply.body }
+        x::authorize::Reply {
+            status: reply.status,
+            content_type: reply.content_type.into(),
+            body: reply.body,
+        }
     }
 }
 
@@ -200,11 +223,20 @@ impl x::claims::Guest for Component {
 }
 
 fn to_claims(c: jwt::Claims) -> t::Claims {
-    t::Claims { account_id: c.account_id, plan: c.plan, user_id: c.user_id, email: c.email, expires_at: c.expires_at }
+    t::Claims {
+        account_id: c.account_id,
+        plan: c.plan,
+        user_id: c.user_id,
+        email: c.email,
+        expires_at: c.expires_at,
+    }
 }
 
 impl x::responses::Guest for Component {
-    fn parse_token_response(status: u16, body: Vec<u8>) -> Result<x::responses::TokenGrant, t::IssuerError> {
+    fn parse_token_response(
+        status: u16,
+        body: Vec<u8>,
+    ) -> Result<x::responses::TokenGrant, t::IssuerError> {
         responses::parse_token_response(status, &body)
             .map(|g| x::responses::TokenGrant {
                 id_token: g.id_token,
@@ -214,7 +246,10 @@ impl x::responses::Guest for Component {
             })
             .map_err(to_issuer_error)
     }
-    fn parse_device_code(status: u16, body: Vec<u8>) -> Result<x::responses::DeviceCode, x::responses::DeviceStartError> {
+    fn parse_device_code(
+        status: u16,
+        body: Vec<u8>,
+    ) -> Result<x::responses::DeviceCode, x::responses::DeviceStartError> {
         responses::parse_device_code(status, &body)
             .map(|d| x::responses::DeviceCode {
                 device_auth_id: d.device_auth_id,
@@ -222,8 +257,12 @@ impl x::responses::Guest for Component {
                 interval_seconds: d.interval_seconds,
             })
             .map_err(|e| match e {
-                responses::DeviceStartError::NotEnabled => x::responses::DeviceStartError::NotEnabled,
-                responses::DeviceStartError::Issuer(e) => x::responses::DeviceStartError::Issuer(to_issuer_error(e)),
+                responses::DeviceStartError::NotEnabled => {
+                    x::responses::DeviceStartError::NotEnabled
+                }
+                responses::DeviceStartError::Issuer(e) => {
+                    x::responses::DeviceStartError::Issuer(to_issuer_error(e))
+                }
             })
     }
     fn parse_device_poll(status: u16, body: Vec<u8>) -> x::responses::PollOutcome {
@@ -243,21 +282,33 @@ impl x::responses::Guest for Component {
     }
     fn classify_refresh_error(status: u16, body: Vec<u8>) -> x::responses::RefreshFailure {
         match responses::classify_refresh_error(status, &body) {
-            responses::RefreshFailure::Permanent(e) => x::responses::RefreshFailure::Permanent(to_oauth_error(e)),
-            responses::RefreshFailure::Transient(why) => x::responses::RefreshFailure::Transient(why),
+            responses::RefreshFailure::Permanent(e) => {
+                x::responses::RefreshFailure::Permanent(to_oauth_error(e))
+            }
+            responses::RefreshFailure::Transient(why) => {
+                x::responses::RefreshFailure::Transient(why)
+            }
         }
     }
 }
 
 impl x::policy::Guest for Component {
-    fn decide_refresh(expires_at: Option<i64>, last_refresh: Option<i64>, now: i64, skew_seconds: u32) -> x::policy::RefreshDecision {
+    fn decide_refresh(
+        expires_at: Option<i64>,
+        last_refresh: Option<i64>,
+        now: i64,
+        skew_seconds: u32,
+    ) -> x::policy::RefreshDecision {
         match policy::decide_refresh(expires_at, last_refresh, now, skew_seconds) {
             policy::RefreshDecision::Fresh => x::policy::RefreshDecision::Fresh,
             policy::RefreshDecision::Due => x::policy::RefreshDecision::Due,
             policy::RefreshDecision::Expired => x::policy::RefreshDecision::Expired,
         }
     }
-    fn choose_credential(stored: x::policy::StoredKind, environment_key: bool) -> x::policy::Choice {
+    fn choose_credential(
+        stored: x::policy::StoredKind,
+        environment_key: bool,
+    ) -> x::policy::Choice {
         let stored = match stored {
             x::policy::StoredKind::None => policy::StoredKind::None,
             x::policy::StoredKind::Subscription => policy::StoredKind::Subscription,
@@ -329,7 +380,9 @@ impl x::session::GuestSession for SessionResource {
         self.0.request_headers().map_err(to_auth_error)
     }
     fn set_credential(&self, credential: t::Credential) -> Result<(), t::AuthError> {
-        self.0.set_credential(from_credential(credential)).map_err(to_auth_error)
+        self.0
+            .set_credential(from_credential(credential))
+            .map_err(to_auth_error)
     }
     fn logout(&self) -> Result<bool, t::AuthError> {
         self.0.logout().map_err(to_auth_error)
@@ -387,22 +440,33 @@ fn from_credential(c: t::Credential) -> auth_file::Credential {
 }
 
 fn to_oauth_error(e: oauth_error::OAuthError) -> t::OauthError {
-    t::OauthError { code: e.code, description: e.description }
+    t::OauthError {
+        code: e.code,
+        description: e.description,
+    }
 }
 
 fn from_oauth_error(e: t::OauthError) -> oauth_error::OAuthError {
-    oauth_error::OAuthError { code: e.code, description: e.description }
+    oauth_error::OAuthError {
+        code: e.code,
+        description: e.description,
+    }
 }
 
 fn to_issuer_error(e: oauth_error::IssuerError) -> t::IssuerError {
-    t::IssuerError { status: e.status, error: e.error.map(to_oauth_error) }
+    t::IssuerError {
+        status: e.status,
+        error: e.error.map(to_oauth_error),
+    }
 }
 
 fn to_auth_error(e: error::AuthError) -> t::AuthError {
     use error::AuthError as E;
     match e {
         E::NotLoggedIn => t::AuthError::NotLoggedIn,
-        E::CorruptStore { path, reason } => t::AuthError::CorruptStore(t::CorruptStore { path, reason }),
+        E::CorruptStore { path, reason } => {
+            t::AuthError::CorruptStore(t::CorruptStore { path, reason })
+        }
         E::Storage(why) => t::AuthError::Storage(why),
         E::LockTimeout(ms) => t::AuthError::LockTimeout(ms),
         E::LoginRequired(e) => t::AuthError::LoginRequired(to_oauth_error(e)),

@@ -73,10 +73,16 @@ impl Platform for Fake {
     }
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         self.requests.borrow_mut().push(request.clone());
-        self.responses.borrow_mut().pop_front().expect("an unscripted HTTP request")
+        self.responses
+            .borrow_mut()
+            .pop_front()
+            .expect("an unscripted HTTP request")
     }
     fn bind(&self, _port: u16) -> Result<(), BindError> {
-        self.bind_errors.borrow_mut().pop_front().map_or(Ok(()), Err)
+        self.bind_errors
+            .borrow_mut()
+            .pop_front()
+            .map_or(Ok(()), Err)
     }
     fn accept(&self, timeout_ms: u32) -> Result<Option<Incoming>, String> {
         match self.incoming.borrow_mut().pop_front() {

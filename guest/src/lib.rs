@@ -29,5 +29,8 @@ mod fake;
 mod session_tests;
 
 #[cfg(target_family = "wasm")]
-#[allow(unsafe_code, reason = "wit-bindgen's generated glue; the code in the module itself is safe")]
+#[allow(
+    unsafe_code,
+    reason = "wit-bindgen's generated glue; the code in the module itself is safe"
+)]
 mod component;

@@ -50,7 +50,10 @@ impl fmt::Display for PkceError {
                 write!(f, "a PKCE verifier must be 43 to 128 characters, got {n}")
             }
             Self::VerifierCharacter(i) => {
-                write!(f, "a PKCE verifier may hold only [A-Za-z0-9-._~]; index {i} does not")
+                write!(
+                    f,
+                    "a PKCE verifier may hold only [A-Za-z0-9-._~]; index {i} does not"
+                )
             }
         }
     }
@@ -120,7 +123,10 @@ mod tests {
         ];
         let pair = from_entropy(&octets).unwrap();
         assert_eq!(pair.verifier, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
-        assert_eq!(pair.challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            pair.challenge,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
     }
 
     #[test]
@@ -134,8 +140,14 @@ mod tests {
 
     #[test]
     fn verifier_is_checked() {
-        assert_eq!(challenge(&"a".repeat(42)), Err(PkceError::VerifierLength(42)));
-        assert_eq!(challenge(&"a".repeat(129)), Err(PkceError::VerifierLength(129)));
+        assert_eq!(
+            challenge(&"a".repeat(42)),
+            Err(PkceError::VerifierLength(42))
+        );
+        assert_eq!(
+            challenge(&"a".repeat(129)),
+            Err(PkceError::VerifierLength(129))
+        );
         let mut bad = "a".repeat(50);
         bad.replace_range(10..11, "+");
         assert_eq!(challenge(&bad), Err(PkceError::VerifierCharacter(10)));

@@ -40,7 +40,12 @@ pub struct HttpResponse {
 
 impl fmt::Debug for HttpResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HttpResponse({}, {} bytes)", self.status, self.body.len())
+        write!(
+            f,
+            "HttpResponse({}, {} bytes)",
+            self.status,
+            self.body.len()
+        )
     }
 }
 
@@ -88,7 +93,11 @@ pub enum BindError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
     OpenUrl(String),
-    DeviceCode { user_code: String, verification_url: String, expires_in: u32 },
+    DeviceCode {
+        user_code: String,
+        verification_url: String,
+        expires_in: u32,
+    },
     MethodChosen(String),
     Waiting(u32),
     Rejected(String),

@@ -4,16 +4,31 @@
 /// or `2026-11-22T23:00:00+02:00`. Fractions are dropped.
 pub fn parse(text: &str) -> Option<i64> {
     let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |range: std::ops::Range<usize>| -> Option<i64> {
         let digits = text.get(range)?;
-        digits.bytes().all(|c| c.is_ascii_digit()).then(|| digits.parse().ok())?
+        digits
+            .bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| digits.parse().ok())?
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut rest = &text[19..];
@@ -32,7 +47,11 @@ pub fn parse(text: &str) -> Option<i64> {
                 return None;
             }
             let minutes = h * 60 + m;
-            if *sign == b'+' { minutes * 60 } else { -minutes * 60 }
+            if *sign == b'+' {
+                minutes * 60
+            } else {
+                -minutes * 60
+            }
         }
         _ => return None,
     };
@@ -47,11 +66,19 @@ pub fn format(unix_seconds: i64) -> String {
     let t = unix_seconds.clamp(MIN, MAX);
     let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 fn num_of(digits: &str) -> Option<i64> {
-    digits.bytes().all(|c| c.is_ascii_digit()).then(|| digits.parse().ok())?
+    digits
+        .bytes()
+        .all(|c| c.is_ascii_digit())
+        .then(|| digits.parse().ok())?
 }
 
 fn is_leap(y: i64) -> bool {
@@ -86,7 +113,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 #[cfg(test)]
@@ -107,15 +142,35 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["", "2026-11-22", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-22T24:00:00Z",
-            "2026-11-22T21:00:00", "2026-11-22T21:00:00.Z", "2026-11-22T21:00:00+0200", "2026-11-22T21:00:00Zjunk", "2026-1a-22T21:00:00Z", "+026-11-22T21:00:00Z", "２０26-11-22T21:00:00Z"] {
+        for bad in [
+            "",
+            "2026-11-22",
+            "2026-13-01T00:00:00Z",
+            "2026-02-30T00:00:00Z",
+            "2026-11-22T24:00:00Z",
+            "2026-11-22T21:00:00",
+            "2026-11-22T21:00:00.Z",
+            "2026-11-22T21:00:00+0200",
+            "2026-11-22T21:00:00Zjunk",
+            "2026-1a-22T21:00:00Z",
+            "+026-11-22T21:00:00Z",
+            "２０26-11-22T21:00:00Z",
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn round_trips_across_eras() {
-        for t in [-62_167_219_200, -1, 0, 1, 68_169_600, 1_795_381_200, 253_402_300_799] {
+        for t in [
+            -62_167_219_200,
+            -1,
+            0,
+            1,
+            68_169_600,
+            1_795_381_200,
+            253_402_300_799,
+        ] {
             assert_eq!(parse(&format(t)), Some(t), "{t}");
         }
     }

@@ -73,7 +73,11 @@ pub struct Status {
 /// hot path (headers, tokens) parses nothing.
 #[derive(Clone)]
 enum Active {
-    Subscription { tokens: ChatGptTokens, identity: Claims, access_expires_at: Option<i64> },
+    Subscription {
+        tokens: ChatGptTokens,
+        identity: Claims,
+        access_expires_at: Option<i64>,
+    },
     StoredKey(String),
     EnvironmentKey(String),
     None,
@@ -95,7 +99,11 @@ pub struct Session<P> {
 
 impl<P: Platform> Session<P> {
     pub fn new(platform: P, config: Config) -> Self {
-        Self { platform, config, loaded: RefCell::new(None) }
+        Self {
+            platform,
+            config,
+            loaded: RefCell::new(None),
+        }
     }
 
     pub fn platform(&self) -> &P {
@@ -119,10 +127,17 @@ impl<P: Platform> Session<P> {
             api_key_hint: None,
         };
         match &loaded.active {
-            Active::Subscription { identity, access_expires_at, tokens } => {
+            Active::Subscription {
+                identity,
+                access_expires_at,
+                tokens,
+            } => {
                 status.kind = Kind::Subscription;
                 status.source = location();
-                status.account_id = tokens.account_id.clone().or_else(|| identity.account_id.clone());
+                status.account_id = tokens
+                    .account_id
+                    .clone()
+                    .or_else(|| identity.account_id.clone());
                 status.plan = identity.plan.clone();
                 status.email = identity.email.clone();
                 status.user_id = identity.user_id.clone();
@@ -145,7 +160,8 @@ impl<P: Platform> Session<P> {
 
     /// Whether any credential is available.
     pub fn authenticated(&self) -> bool {
-        self.loaded().is_ok_and(|l| !matches!(l.active, Active::None))
+        self.loaded()
+            .is_ok_and(|l| !matches!(l.active, Active::None))
     }
 
     /// The bearer token to send.
@@ -175,7 +191,11 @@ impl<P: Platform> Session<P> {
         let now = self.now_seconds();
         let _lock = self.lock()?;
         let previous = self.platform.load()?;
-        let stored = StoredAuth { credential: Some(credential), last_refresh: Some(now), login_required: None };
+        let stored = StoredAuth {
+            credential: Some(credential),
+            last_refresh: Some(now),
+            login_required: None,
+        };
         self.write(previous.as_deref(), stored)
     }
 
@@ -195,7 +215,11 @@ impl<P: Platform> Session<P> {
     }
 
     /// Writes `stored` over `previous` and makes it the session's state.
-    pub(crate) fn write(&self, previous: Option<&[u8]>, stored: StoredAuth) -> Result<(), AuthError> {
+    pub(crate) fn write(
+        &self,
+        previous: Option<&[u8]>,
+        stored: StoredAuth,
+    ) -> Result<(), AuthError> {
         let bytes = auth_file::write(previous, &stored).map_err(|reason| self.corrupt(reason))?;
         self.platform.save(&bytes)?;
         self.loaded.replace(Some(self.activate(stored)));
@@ -227,14 +251,27 @@ impl<P: Platform> Session<P> {
             Some(Credential::ApiKey(_)) => StoredKind::ApiKey,
             None => StoredKind::None,
         };
-        let env_key = self.platform.env_var(API_KEY_VAR).filter(|k| !k.trim().is_empty());
-        let active = match (policy::choose_credential(kind, env_key.is_some()), &stored.credential) {
+        let env_key = self
+            .platform
+            .env_var(API_KEY_VAR)
+            .filter(|k| !k.trim().is_empty());
+        let active = match (
+            policy::choose_credential(kind, env_key.is_some()),
+            &stored.credential,
+        ) {
             (Choice::StoredSubscription, Some(Credential::ChatGpt(tokens))) => {
                 let identity = jwt::parse(&tokens.id_token).unwrap_or_default();
                 let access = jwt::parse(&tokens.access_token).unwrap_or_default();
                 let mut tokens = tokens.clone();
-                tokens.account_id = tokens.account_id.or_else(|| identity.account_id.clone()).or(access.account_id);
-                Active::Subscription { tokens, identity, access_expires_at: access.expires_at }
+                tokens.account_id = tokens
+                    .account_id
+                    .or_else(|| identity.account_id.clone())
+                    .or(access.account_id);
+                Active::Subscription {
+                    tokens,
+                    identity,
+                    access_expires_at: access.expires_at,
+                }
             }
             (Choice::StoredApiKey, Some(Credential::ApiKey(key))) => Active::StoredKey(key.clone()),
             (Choice::EnvironmentKey, _) => Active::EnvironmentKey(env_key.unwrap_or_default()),
@@ -244,7 +281,10 @@ impl<P: Platform> Session<P> {
     }
 
     pub(crate) fn corrupt(&self, reason: String) -> AuthError {
-        AuthError::CorruptStore { path: self.platform.store_location(), reason }
+        AuthError::CorruptStore {
+            path: self.platform.store_location(),
+            reason,
+        }
     }
 
     pub(crate) fn now_seconds(&self) -> i64 {
@@ -254,7 +294,9 @@ impl<P: Platform> Session<P> {
     /// Takes the store lock until the guard drops.
     pub(crate) fn lock(&self) -> Result<LockGuard<'_, P>, AuthError> {
         self.platform.lock(self.config.lock_timeout_ms)?;
-        Ok(LockGuard { platform: &self.platform })
+        Ok(LockGuard {
+            platform: &self.platform,
+        })
     }
 }
 
@@ -275,7 +317,9 @@ fn complete(credential: Credential) -> Result<Credential, AuthError> {
         Credential::ApiKey(key) => {
             let key = key.trim().to_owned();
             if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(AuthError::InvalidInput("an API key must be one word with no spaces".into()));
+                return Err(AuthError::InvalidInput(
+                    "an API key must be one word with no spaces".into(),
+                ));
             }
             Ok(Credential::ApiKey(key))
         }
@@ -283,9 +327,14 @@ fn complete(credential: Credential) -> Result<Credential, AuthError> {
             let identity = jwt::parse(&tokens.id_token)
                 .map_err(|e| AuthError::InvalidInput(format!("the id token is unusable: {e}")))?;
             if tokens.access_token.is_empty() || tokens.refresh_token.is_empty() {
-                return Err(AuthError::InvalidInput("the access and refresh tokens must not be empty".into()));
+                return Err(AuthError::InvalidInput(
+                    "the access and refresh tokens must not be empty".into(),
+                ));
             }
-            tokens.account_id = tokens.account_id.filter(|a| !a.is_empty()).or(identity.account_id);
+            tokens.account_id = tokens
+                .account_id
+                .filter(|a| !a.is_empty())
+                .or(identity.account_id);
             Ok(Credential::ChatGpt(tokens))
         }
     }

@@ -1,0 +1,12 @@
+//! Bindings generated from `wit/` for the `guest` world.
+
+#![allow(missing_docs, reason = "bindgen-generated code")]
+
+wasmtime::component::bindgen!({
+    world: "guest",
+    path: "../wit",
+});
+
+pub use codex::auth::types;
+pub use codex::auth::{clock, http, loopback, notify, storage};
+pub use exports::codex::auth::session;

@@ -1,0 +1,50 @@
+//! A credential handed to [`crate::Auth::set_credential`].
+
+use crate::bindings::types as wit;
+use std::fmt;
+
+/// A credential to store. `Debug` hides every token.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// The three tokens of a ChatGPT sign-in.
+    ChatGpt {
+        id_token: String,
+        access_token: String,
+        refresh_token: String,
+        /// Read from the id token when `None`.
+        account_id: Option<String>,
+    },
+    /// An OpenAI API key.
+    ApiKey(String),
+}
+
+impl Credential {
+    pub(crate) fn into_wit(self) -> wit::Credential {
+        match self {
+            Self::ChatGpt {
+                id_token,
+                access_token,
+                refresh_token,
+                account_id,
+            } => wit::Credential::Chatgpt(wit::ChatgptTokens {
+                id_token,
+                access_token,
+                refresh_token,
+                account_id,
+            }),
+            Self::ApiKey(key) => wit::Credential::ApiKey(key),
+        }
+    }
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ChatGpt { account_id, .. } => f
+                .debug_struct("ChatGpt")
+                .field("account_id", account_id)
+                .finish_non_exhaustive(),
+            Self::ApiKey(_) => f.write_str("ApiKey(<redacted>)"),
+        }
+    }
+}

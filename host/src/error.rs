@@ -1,0 +1,89 @@
+//! The host's error: the guest's `auth-error`, plus what only the host sees
+//! (the engine, traps). Messages never carry a secret.
+
+use crate::bindings::types as wit;
+use std::path::PathBuf;
+
+/// Why an operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No credential is stored and `OPENAI_API_KEY` is not set.
+    #[error("not logged in: run `codex-auth login`, or set OPENAI_API_KEY")]
+    NotLoggedIn,
+    /// The store file (or a file to import) cannot be used; it is left untouched.
+    #[error("{} cannot be read: {reason} (the file was left untouched)", path.display())]
+    CorruptStore { path: PathBuf, reason: String },
+    /// The store could not be read or written.
+    #[error("{0}")]
+    Storage(String),
+    /// Another process held the store lock past the bound.
+    #[error("another process held the credential store lock for over {0} ms")]
+    LockTimeout(u32),
+    /// The refresh token was rejected for good: sign in again.
+    #[error("the sign-in is no longer valid ({code}): run `codex-auth login` again")]
+    LoginRequired {
+        code: String,
+        description: Option<String>,
+    },
+    /// The issuer could not be reached; the credential is kept.
+    #[error("the issuer could not be reached: {0}")]
+    Transport(String),
+    /// The issuer answered with an error.
+    #[error("the issuer answered HTTP {status}{}", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    Issuer {
+        status: u16,
+        code: Option<String>,
+        description: Option<String>,
+    },
+    /// The caller passed something unusable.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A sign-in did not complete.
+    #[error("sign-in failed: {0}")]
+    LoginFailed(String),
+    /// The guest trapped; the next call runs on a fresh instance.
+    #[error("the credential component failed ({0}); it has been restarted")]
+    GuestTrap(String),
+    /// The engine could not be set up.
+    #[error("cannot start the credential component: {0}")]
+    Engine(String),
+    /// A bug. Do not depend on the text.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Whether signing in (again) is what fixes this error.
+    pub fn needs_login(&self) -> bool {
+        matches!(self, Self::NotLoggedIn | Self::LoginRequired { .. })
+    }
+}
+
+impl From<wit::AuthError> for Error {
+    fn from(e: wit::AuthError) -> Self {
+        use wit::AuthError as E;
+        match e {
+            E::NotLoggedIn => Self::NotLoggedIn,
+            E::CorruptStore(c) => Self::CorruptStore {
+                path: c.path.into(),
+                reason: c.reason,
+            },
+            E::Storage(why) => Self::Storage(why),
+            E::LockTimeout(ms) => Self::LockTimeout(ms),
+            E::LoginRequired(o) => Self::LoginRequired {
+                code: o.code,
+                description: o.description,
+            },
+            E::Transport(why) => Self::Transport(why),
+            E::Issuer(i) => Self::Issuer {
+                status: i.status,
+                code: i.error.as_ref().map(|o| o.code.clone()),
+                description: i.error.and_then(|o| o.description),
+            },
+            E::InvalidInput(why) => Self::InvalidInput(why),
+            E::LoginFailed(why) => Self::LoginFailed(why),
+            E::Internal(why) => Self::Internal(why.unwrap_or_default()),
+        }
+    }
+}

@@ -1,0 +1,66 @@
+use crate::bindings::http::{Host, Method, Request, Response, TransportError};
+use crate::state::HostState;
+use std::error::Error as _;
+use std::time::Duration;
+
+impl Host for HostState {
+    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
+        let client = match self.shared.http.get_or_init(client) {
+            Ok(client) => client,
+            Err(why) => return Err(TransportError::Other(why.clone())),
+        };
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+        };
+        let mut builder = client
+            .request(method, &request.url)
+            .timeout(Duration::from_millis(u64::from(request.timeout_ms)))
+            .body(request.body);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let response = builder.send().map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        let body = response.bytes().map_err(transport_error)?.to_vec();
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// One client per `Auth`: redirects are the guest's business, so none are
+/// followed; TLS is always verified.
+fn client() -> Result<reqwest::blocking::Client, String> {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("codex-auth/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot set up HTTPS: {e}"))
+}
+
+fn transport_error(e: reqwest::Error) -> TransportError {
+    // The chain's innermost cause says what went wrong (refused, DNS...).
+    let (timeout, connect) = (e.is_timeout(), e.is_connect());
+    let e = e.without_url();
+    let mut why = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        why = format!("{why}: {cause}");
+        source = cause.source();
+    }
+    if timeout {
+        TransportError::Timeout
+    } else if connect {
+        TransportError::Connect(why)
+    } else {
+        TransportError::Other(why)
+    }
+}

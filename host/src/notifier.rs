@@ -1,0 +1,45 @@
+//! What a sign-in shows the person at the keyboard. The guest decides what
+//! to say; a [`Notifier`] decides how to show it.
+
+/// Something a sign-in wants the person to see or do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginEvent {
+    /// Open this URL in a browser to sign in.
+    OpenUrl(String),
+    /// Go to `verification_url` and enter `user_code`.
+    DeviceCode {
+        user_code: String,
+        verification_url: String,
+        /// Seconds before the code expires.
+        expires_in: u32,
+    },
+    /// Which method was chosen, and why.
+    MethodChosen(String),
+    /// Still waiting; this many seconds are left.
+    Waiting(u32),
+    /// A request reached the listener and was turned away; why.
+    Rejected(String),
+    /// Any other progress line.
+    Info(String),
+}
+
+/// Shows sign-in progress and opens browsers.
+pub trait Notifier: Send + Sync {
+    /// Shows an event.
+    fn notify(&self, event: LoginEvent);
+
+    /// Opens `url` in the person's browser.
+    fn open_browser(&self, url: &str) -> Result<(), String> {
+        let _ = url;
+        Err("this program does not open browsers".into())
+    }
+}
+
+/// Shows nothing and opens no browser: for embedding without a terminal.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Silent;
+
+impl Notifier for Silent {
+    fn notify(&self, _event: LoginEvent) {}
+}

@@ -1,0 +1,128 @@
+/*!
+The wasmtime engine and the embedded guest, compiled once per process.
+
+A warm start must not run Cranelift, so the compiled component is kept in a
+cache directory, keyed by the guest's bytes and the engine's compatibility
+hash (wasmtime version and configuration). A cache that cannot be read or
+written only costs a compile.
+*/
+
+use crate::bindings::GuestPre;
+use crate::state::HostState;
+use sha2::{Digest as _, Sha256};
+use std::hash::{Hash as _, Hasher as _};
+use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Store};
+
+/// The guest component, built by `build.rs`.
+pub const GUEST_WASM: &[u8] = include_bytes!(env!("CODEX_AUTH_GUEST_WASM"));
+
+/// The engine and the pre-linked guest.
+pub(crate) struct Runtime {
+    pub engine: Engine,
+    pub pre: GuestPre<HostState>,
+}
+
+static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
+
+/// The process's runtime, made on first use with `cache_dir` for compiled code.
+pub(crate) fn get(cache_dir: Option<&Path>) -> Result<&'static Runtime, String> {
+    RUNTIME
+        .get_or_init(|| build(cache_dir))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn build(cache_dir: Option<&Path>) -> Result<Runtime, String> {
+    let engine =
+        Engine::new(&wasmtime::Config::new()).map_err(|e| format!("cannot start wasmtime: {e}"))?;
+    let component = load_component(&engine, cache_dir)?;
+    let mut linker = Linker::<HostState>::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        .map_err(|e| format!("cannot link WASI: {e}"))?;
+    crate::bindings::Guest::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
+        .map_err(|e| format!("cannot link the host imports: {e}"))?;
+    let pre = linker
+        .instantiate_pre(&component)
+        .and_then(GuestPre::new)
+        .map_err(|e| format!("cannot prepare the guest: {e}"))?;
+    Ok(Runtime { engine, pre })
+}
+
+/// A new store and instance for `state`.
+pub(crate) fn instantiate(
+    runtime: &Runtime,
+    state: HostState,
+) -> wasmtime::Result<(Store<HostState>, crate::bindings::Guest)> {
+    let mut store = Store::new(&runtime.engine, state);
+    store.limiter(|s| &mut s.limits);
+    let guest = runtime.pre.instantiate(&mut store)?;
+    Ok((store, guest))
+}
+
+fn load_component(engine: &Engine, cache_dir: Option<&Path>) -> Result<Component, String> {
+    let cached = cache_dir.map(|dir| dir.join(format!("guest-{}.cwasm", cache_key(engine))));
+    if let Some(path) = &cached
+        && path.is_file()
+    {
+        // SAFETY: wasmtime requires the file to be an artifact it produced and
+        // that nobody changes while mapped. Only this function writes it, by
+        // atomic rename, in a 0700 directory of the user's; wasmtime still
+        // checks its version and configuration and refuses a mismatch.
+        #[allow(unsafe_code)]
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, path) } {
+            return Ok(component);
+        }
+    }
+    let component =
+        Component::new(engine, GUEST_WASM).map_err(|e| format!("cannot compile the guest: {e}"))?;
+    if let Some(path) = &cached {
+        // Best effort: a read-only or full disk only costs the next start a compile.
+        let _ = component.serialize().map(|bytes| write_cache(path, &bytes));
+    }
+    Ok(component)
+}
+
+fn cache_key(engine: &Engine) -> String {
+    let mut compat = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut compat);
+    let mut hasher = Sha256::new();
+    hasher.update(GUEST_WASM);
+    hasher.update(compat.finish().to_le_bytes());
+    hasher.update(env!("CARGO_PKG_VERSION"));
+    hasher.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let temp = tempfile::Builder::new()
+        .prefix(".guest-")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    std::fs::write(temp.path(), bytes)?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Where compiled code is cached by default: `$CODEX_AUTH_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/codex-auth`, else `~/.cache/codex-auth`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let from_env = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    from_env("CODEX_AUTH_CACHE_DIR")
+        .or_else(|| from_env("XDG_CACHE_HOME").map(|d| d.join("codex-auth")))
+        .or_else(|| std::env::home_dir().map(|h| h.join(".cache/codex-auth")))
+}

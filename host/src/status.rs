@@ -1,0 +1,80 @@
+//! What `status` reports, in the host's terms. Never holds a token.
+
+use crate::bindings::types as wit;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// What kind of credential is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Signed in with ChatGPT.
+    Subscription,
+    /// An OpenAI API key (stored, or from the environment).
+    ApiKey,
+    /// Not authenticated.
+    None,
+}
+
+/// Where the credential in use came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "at", rename_all = "snake_case")]
+pub enum Source {
+    /// The store file at this path.
+    Store(PathBuf),
+    /// The environment variable of this name (never written to disk).
+    Environment(String),
+    /// Nowhere.
+    None,
+}
+
+/// The signed-in state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    pub kind: Kind,
+    pub source: Source,
+    pub account_id: Option<String>,
+    pub plan: Option<String>,
+    pub email: Option<String>,
+    pub user_id: Option<String>,
+    /// When the access token expires (Unix seconds).
+    pub expires_at: Option<i64>,
+    /// When the tokens were last refreshed (Unix seconds).
+    pub last_refresh: Option<i64>,
+    /// The refresh token was rejected for good: sign in again.
+    pub login_required: bool,
+    /// The last characters of an API key, for display.
+    pub api_key_hint: Option<String>,
+}
+
+impl Status {
+    /// Whether a usable credential is there (what `codex login status` calls "logged in").
+    pub fn logged_in(&self) -> bool {
+        self.kind != Kind::None && !self.login_required
+    }
+}
+
+impl From<wit::Status> for Status {
+    fn from(s: wit::Status) -> Self {
+        Self {
+            kind: match s.kind {
+                wit::CredentialKind::Subscription => Kind::Subscription,
+                wit::CredentialKind::ApiKey => Kind::ApiKey,
+                wit::CredentialKind::None => Kind::None,
+            },
+            source: match s.source {
+                wit::CredentialSource::Store(path) => Source::Store(path.into()),
+                wit::CredentialSource::Environment(name) => Source::Environment(name),
+                wit::CredentialSource::None => Source::None,
+            },
+            account_id: s.account_id,
+            plan: s.plan,
+            email: s.email,
+            user_id: s.user_id,
+            expires_at: s.expires_at,
+            last_refresh: s.last_refresh,
+            login_required: s.login_required,
+            api_key_hint: s.api_key_hint,
+        }
+    }
+}
