@@ -101,9 +101,14 @@ pub fn read(contents: &[u8]) -> Result<StoredAuth, String> {
 }
 
 /// Writes `auth` over `previous`, keeping the fields codex-auth does not know.
+/// A `previous` that [`read`] rejects is an error: nothing is written over a
+/// file a person may still want to repair.
 pub fn write(previous: Option<&[u8]>, auth: &StoredAuth) -> Result<Vec<u8>, String> {
     let mut root = match previous {
-        Some(bytes) => object(bytes)?,
+        Some(bytes) => {
+            read(bytes)?;
+            object(bytes)?
+        }
         None => Map::new(),
     };
     match &auth.credential {
@@ -353,5 +358,12 @@ mod tests {
                 .contains("tokens")
         );
         assert!(write(Some(b"[]"), &StoredAuth::default()).is_err());
+        assert!(
+            write(
+                Some(br#"{"tokens": {"id_token": 1}}"#),
+                &StoredAuth::default()
+            )
+            .is_err()
+        );
     }
 }

@@ -202,6 +202,11 @@ impl<P: Platform> Session<P> {
     /// Removes the stored credential (even a corrupt file). `true` when a
     /// file was there.
     pub fn logout(&self) -> Result<bool, AuthError> {
+        self.loaded.replace(None);
+        // Nothing to remove: do not create a store directory just to lock it.
+        if self.platform.load()?.is_none() {
+            return Ok(false);
+        }
         let _lock = self.lock()?;
         let removed = self.platform.remove()?;
         self.loaded.replace(None);
