@@ -33,6 +33,10 @@ pub struct Global {
     /// The OAuth issuer; every endpoint derives from it.
     #[arg(long, global = true, env = "CODEX_AUTH_ISSUER", value_name = "URL", default_value = codex_auth::DEFAULT_ISSUER)]
     pub issuer: String,
+
+    /// Say on stderr how the component was loaded (from the compiled-code cache or compiled).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]

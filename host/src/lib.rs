@@ -37,7 +37,7 @@ pub use credential::Credential;
 pub use error::Error;
 pub use file_store::{AUTH_FILE, LOCK_FILE};
 pub use notifier::{LoginEvent, Notifier, Silent};
-pub use runtime::{GUEST_WASM, default_cache_dir};
+pub use runtime::{ComponentOrigin, GUEST_WASM, default_cache_dir};
 pub use secret::{RequestHeaders, Secret};
 pub use status::{Kind, Source, Status};
 
@@ -191,6 +191,11 @@ impl Auth {
     /// The store file's path.
     pub fn store_path(&self) -> PathBuf {
         self.options.home.join(AUTH_FILE)
+    }
+
+    /// How the compiled guest was obtained by this process.
+    pub fn component_origin(&self) -> &ComponentOrigin {
+        &self.runtime.origin
     }
 
     /// The options this was opened with.

@@ -6,7 +6,7 @@ mod output;
 
 use clap::Parser as _;
 use cli::{Cli, Command};
-use codex_auth::{Auth, Options};
+use codex_auth::{Auth, ComponentOrigin, Options};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,6 +28,24 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
     }
     options.issuer = cli.global.issuer;
     let auth = Auth::open(options)?;
+    if cli.global.verbose {
+        match auth.component_origin() {
+            ComponentOrigin::Cache(path) => {
+                eprintln!("codex-auth: component loaded from cache {}", path.display())
+            }
+            ComponentOrigin::Compiled {
+                cached_at: Some(path),
+            } => {
+                eprintln!(
+                    "codex-auth: component compiled, cached at {}",
+                    path.display()
+                );
+            }
+            ComponentOrigin::Compiled { cached_at: None } => {
+                eprintln!("codex-auth: component compiled (no cache)")
+            }
+        }
+    }
     match cli.command {
         Command::Status { json } => output::status(&auth, json),
         Command::Token => {

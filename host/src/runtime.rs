@@ -24,6 +24,16 @@ pub const GUEST_WASM: &[u8] = include_bytes!(env!("CODEX_AUTH_GUEST_WASM"));
 pub(crate) struct Runtime {
     pub engine: Engine,
     pub pre: GuestPre<HostState>,
+    pub origin: ComponentOrigin,
+}
+
+/// How this process got its compiled guest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComponentOrigin {
+    /// Loaded from the cache file: Cranelift did not run.
+    Cache(PathBuf),
+    /// Compiled at start; saved to the cache file when there is one.
+    Compiled { cached_at: Option<PathBuf> },
 }
 
 static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
@@ -39,7 +49,7 @@ pub(crate) fn get(cache_dir: Option<&Path>) -> Result<&'static Runtime, String> 
 fn build(cache_dir: Option<&Path>) -> Result<Runtime, String> {
     let engine =
         Engine::new(&wasmtime::Config::new()).map_err(|e| format!("cannot start wasmtime: {e}"))?;
-    let component = load_component(&engine, cache_dir)?;
+    let (component, origin) = load_component(&engine, cache_dir)?;
     let mut linker = Linker::<HostState>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
         .map_err(|e| format!("cannot link WASI: {e}"))?;
@@ -49,7 +59,11 @@ fn build(cache_dir: Option<&Path>) -> Result<Runtime, String> {
         .instantiate_pre(&component)
         .and_then(GuestPre::new)
         .map_err(|e| format!("cannot prepare the guest: {e}"))?;
-    Ok(Runtime { engine, pre })
+    Ok(Runtime {
+        engine,
+        pre,
+        origin,
+    })
 }
 
 /// A new store and instance for `state`.
@@ -63,7 +77,10 @@ pub(crate) fn instantiate(
     Ok((store, guest))
 }
 
-fn load_component(engine: &Engine, cache_dir: Option<&Path>) -> Result<Component, String> {
+fn load_component(
+    engine: &Engine,
+    cache_dir: Option<&Path>,
+) -> Result<(Component, ComponentOrigin), String> {
     let cached = cache_dir.map(|dir| dir.join(format!("guest-{}.cwasm", cache_key(engine))));
     if let Some(path) = &cached
         && path.is_file()
@@ -74,16 +91,18 @@ fn load_component(engine: &Engine, cache_dir: Option<&Path>) -> Result<Component
         // checks its version and configuration and refuses a mismatch.
         #[allow(unsafe_code)]
         if let Ok(component) = unsafe { Component::deserialize_file(engine, path) } {
-            return Ok(component);
+            return Ok((component, ComponentOrigin::Cache(path.clone())));
         }
     }
     let component =
         Component::new(engine, GUEST_WASM).map_err(|e| format!("cannot compile the guest: {e}"))?;
-    if let Some(path) = &cached {
-        // Best effort: a read-only or full disk only costs the next start a compile.
-        let _ = component.serialize().map(|bytes| write_cache(path, &bytes));
-    }
-    Ok(component)
+    // Best effort: a read-only or full disk only costs the next start a compile.
+    let cached_at = cached.filter(|path| {
+        component
+            .serialize()
+            .is_ok_and(|bytes| write_cache(path, &bytes).is_ok())
+    });
+    Ok((component, ComponentOrigin::Compiled { cached_at }))
 }
 
 fn cache_key(engine: &Engine) -> String {

@@ -299,3 +299,41 @@ fn every_command_has_help_with_an_example() {
     let o = run(dir.cli().arg("no-such-command"));
     assert_eq!(code(&o), 2);
 }
+
+#[test]
+fn a_warm_start_loads_the_compiled_component_from_the_cache() {
+    let dir = Dir::new();
+    let cache = dir.root.path().join("cache");
+    let first = run(dir
+        .cli()
+        .env("CODEX_AUTH_CACHE_DIR", &cache)
+        .args(["--verbose", "status"]));
+    assert!(
+        stderr(&first).contains("component compiled, cached at"),
+        "{}",
+        stderr(&first)
+    );
+    let second = run(dir
+        .cli()
+        .env("CODEX_AUTH_CACHE_DIR", &cache)
+        .args(["--verbose", "status"]));
+    assert!(
+        stderr(&second).contains("component loaded from cache"),
+        "{}",
+        stderr(&second)
+    );
+    // A damaged cache entry costs a compile, not a failure.
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        std::fs::write(entry.unwrap().path(), b"not a compiled component").unwrap();
+    }
+    let third = run(dir
+        .cli()
+        .env("CODEX_AUTH_CACHE_DIR", &cache)
+        .args(["--verbose", "status"]));
+    assert_eq!(code(&third), 1, "{}", stderr(&third));
+    assert!(
+        stderr(&third).contains("component compiled, cached at"),
+        "{}",
+        stderr(&third)
+    );
+}
