@@ -14,27 +14,15 @@ const PROFILE: &str = "guest";
 fn main() {
     let manifest_dir =
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let root = manifest_dir
-        .parent()
-        .expect("host/ sits in the workspace")
-        .to_path_buf();
-    for watched in [
-        "guest/src",
-        "guest/Cargo.toml",
-        "wit",
-        "Cargo.toml",
-        "Cargo.lock",
-    ] {
+    let root = manifest_dir.parent().expect("host/ sits in the workspace").to_path_buf();
+    for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=CODEX_AUTH_GUEST_WASM");
 
     // A prebuilt component may be supplied (e.g. to test a release artifact).
     if let Some(prebuilt) = env::var_os("CODEX_AUTH_GUEST_WASM") {
-        println!(
-            "cargo:rustc-env=CODEX_AUTH_GUEST_WASM={}",
-            Path::new(&prebuilt).display()
-        );
+        println!("cargo:rustc-env=CODEX_AUTH_GUEST_WASM={}", Path::new(&prebuilt).display());
         return;
     }
 
@@ -46,16 +34,7 @@ fn main() {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(&cargo)
         .current_dir(&root)
-        .args([
-            "build",
-            "--locked",
-            "-p",
-            "codex-auth-guest",
-            "--target",
-            TARGET,
-            "--profile",
-            PROFILE,
-        ])
+        .args(["build", "--locked", "-p", "codex-auth-guest", "--target", TARGET, "--profile", PROFILE])
         .arg("--target-dir")
         .arg(&target_dir)
         // The outer build's flags are for the host target, not wasm.
@@ -69,12 +48,9 @@ fn main() {
         .expect("could not run cargo for the guest");
     assert!(status.success(), "building the guest component failed");
 
-    let wasm = target_dir
-        .join(TARGET)
-        .join(PROFILE)
-        .join("codex_auth_guest.wasm");
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("codex_auth_guest.wasm");
+    let wasm = target_dir.join(TARGET).join(PROFILE).join("codex_auth_guest.wasm");
+    let out =
+        PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("codex_auth_guest.wasm");
     std::fs::copy(&wasm, &out).unwrap_or_else(|e| panic!("copying {}: {e}", wasm.display()));
     println!("cargo:rustc-env=CODEX_AUTH_GUEST_WASM={}", out.display());
 }
@@ -89,9 +65,7 @@ fn ensure_target_installed() {
         Path::new(&root).join("lib/rustlib").join(TARGET).exists()
     });
     if !installed {
-        let added = Command::new("rustup")
-            .args(["target", "add", TARGET])
-            .status();
+        let added = Command::new("rustup").args(["target", "add", TARGET]).status();
         if !added.is_ok_and(|s| s.success()) {
             println!(
                 "cargo:warning=could not add the {TARGET} target with rustup; the guest build will say why"

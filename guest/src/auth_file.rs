@@ -26,9 +26,7 @@ pub struct ChatGptTokens {
 
 impl fmt::Debug for ChatGptTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChatGptTokens")
-            .field("account_id", &self.account_id)
-            .finish_non_exhaustive()
+        f.debug_struct("ChatGptTokens").field("account_id", &self.account_id).finish_non_exhaustive()
     }
 }
 
@@ -88,16 +86,10 @@ pub fn read(contents: &[u8]) -> Result<StoredAuth, String> {
     };
     let last_refresh = match optional_string(&root, "last_refresh")? {
         None => None,
-        Some(text) => {
-            Some(rfc3339::parse(&text).ok_or("`last_refresh` is not an RFC 3339 date-time")?)
-        }
+        Some(text) => Some(rfc3339::parse(&text).ok_or("`last_refresh` is not an RFC 3339 date-time")?),
     };
     let login_required = login_required_mark(&root, credential.as_ref());
-    Ok(StoredAuth {
-        credential,
-        last_refresh,
-        login_required,
-    })
+    Ok(StoredAuth { credential, last_refresh, login_required })
 }
 
 /// Writes `auth` over `previous`, keeping the fields codex-auth does not know.
@@ -160,12 +152,8 @@ fn object(contents: &[u8]) -> Result<Map<String, Value>, String> {
     if contents.iter().all(u8::is_ascii_whitespace) {
         return Err("the file is empty".into());
     }
-    let text = std::str::from_utf8(contents).map_err(|e| {
-        format!(
-            "the file is not UTF-8 text (invalid byte at offset {})",
-            e.valid_up_to()
-        )
-    })?;
+    let text = std::str::from_utf8(contents)
+        .map_err(|e| format!("the file is not UTF-8 text (invalid byte at offset {})", e.valid_up_to()))?;
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(root)) => Ok(root),
         Ok(_) => Err("the file must hold a JSON object".into()),
@@ -191,10 +179,7 @@ fn required_string(map: &Map<String, Value>, name: &str, key: &str) -> Result<St
     }
 }
 
-fn login_required_mark(
-    root: &Map<String, Value>,
-    credential: Option<&Credential>,
-) -> Option<OAuthError> {
+fn login_required_mark(root: &Map<String, Value>, credential: Option<&Credential>) -> Option<OAuthError> {
     let Some(Credential::ChatGpt(tokens)) = credential else {
         return None;
     };
@@ -204,15 +189,8 @@ fn login_required_mark(
         return None;
     }
     Some(OAuthError {
-        code: mark
-            .get("code")
-            .and_then(Value::as_str)
-            .unwrap_or("login_required")
-            .to_owned(),
-        description: mark
-            .get("description")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        code: mark.get("code").and_then(Value::as_str).unwrap_or("login_required").to_owned(),
+        description: mark.get("description").and_then(Value::as_str).map(str::to_owned),
     })
 }
 
@@ -256,10 +234,7 @@ mod tests {
             Some(Credential::ApiKey("sk-legacy".into()))
         );
         let empty = json!({"OPENAI_API_KEY": null});
-        assert_eq!(
-            read(empty.to_string().as_bytes()).unwrap(),
-            StoredAuth::default()
-        );
+        assert_eq!(read(empty.to_string().as_bytes()).unwrap(), StoredAuth::default());
     }
 
     #[test]
@@ -284,10 +259,7 @@ mod tests {
         assert_eq!(value["OPENAI_API_KEY"], Value::Null);
         assert_eq!(value["last_refresh"], json!("2026-11-22T21:00:00Z"));
 
-        let key = StoredAuth {
-            credential: Some(Credential::ApiKey("sk-x".into())),
-            ..StoredAuth::default()
-        };
+        let key = StoredAuth { credential: Some(Credential::ApiKey("sk-x".into())), ..StoredAuth::default() };
         let written = write(Some(&written), &key).unwrap();
         assert_eq!(read(&written).unwrap(), key);
         let value: Value = serde_json::from_slice(&written).unwrap();
@@ -297,10 +269,7 @@ mod tests {
 
     #[test]
     fn login_required_mark_follows_its_token() {
-        let dead = OAuthError {
-            code: "refresh_token_reused".into(),
-            description: None,
-        };
+        let dead = OAuthError { code: "refresh_token_reused".into(), description: None };
         let auth = StoredAuth {
             credential: Some(Credential::ChatGpt(tokens())),
             last_refresh: None,
@@ -311,10 +280,7 @@ mod tests {
         // Another writer rotates the tokens but keeps our field: the mark no longer applies.
         let mut value: Value = serde_json::from_slice(&written).unwrap();
         value["tokens"]["refresh_token"] = json!("rt-2");
-        assert_eq!(
-            read(value.to_string().as_bytes()).unwrap().login_required,
-            None
-        );
+        assert_eq!(read(value.to_string().as_bytes()).unwrap().login_required, None);
     }
 
     #[test]
@@ -322,24 +288,15 @@ mod tests {
         let cases: [(&[u8], &str); 9] = [
             (b"", "empty"),
             (b"  \n", "empty"),
-            (
-                b"{\"tokens\": {\"id_token\": \"secret-value",
-                "not valid JSON",
-            ),
+            (b"{\"tokens\": {\"id_token\": \"secret-value", "not valid JSON"),
             (b"[1,2]", "JSON object"),
             (b"\xff\xfe\x00garbage", "not UTF-8"),
-            (
-                br#"{"tokens": "secret-value"}"#,
-                "`tokens` must be an object",
-            ),
+            (br#"{"tokens": "secret-value"}"#, "`tokens` must be an object"),
             (
                 br#"{"tokens": {"id_token": 5, "access_token": "a", "refresh_token": "r"}}"#,
                 "`tokens.id_token` must be a string",
             ),
-            (
-                br#"{"OPENAI_API_KEY": 7}"#,
-                "`OPENAI_API_KEY` must be a string",
-            ),
+            (br#"{"OPENAI_API_KEY": 7}"#, "`OPENAI_API_KEY` must be a string"),
             (br#"{"last_refresh": "yesterday"}"#, "RFC 3339"),
         ];
         for (bytes, expected) in cases {
@@ -347,23 +304,9 @@ mod tests {
             assert!(err.contains(expected), "{err:?} lacks {expected:?}");
             assert!(!err.contains("secret-value"), "{err:?} leaks");
         }
-        assert!(
-            read(br#"{"auth_mode":"apikey"}"#)
-                .unwrap_err()
-                .contains("OPENAI_API_KEY")
-        );
-        assert!(
-            read(br#"{"auth_mode":"chatgpt"}"#)
-                .unwrap_err()
-                .contains("tokens")
-        );
+        assert!(read(br#"{"auth_mode":"apikey"}"#).unwrap_err().contains("OPENAI_API_KEY"));
+        assert!(read(br#"{"auth_mode":"chatgpt"}"#).unwrap_err().contains("tokens"));
         assert!(write(Some(b"[]"), &StoredAuth::default()).is_err());
-        assert!(
-            write(
-                Some(br#"{"tokens": {"id_token": 1}}"#),
-                &StoredAuth::default()
-            )
-            .is_err()
-        );
+        assert!(write(Some(br#"{"tokens": {"id_token": 1}}"#), &StoredAuth::default()).is_err());
     }
 }

@@ -110,10 +110,9 @@ pub fn parse_pasted(input: &str, expected_state: &str) -> CallbackOutcome {
         return classify_query(input, expected_state);
     }
     match input.split_once('#') {
-        Some((code, state)) => classify_query(
-            &query::build([("code", code), ("state", state)]),
-            expected_state,
-        ),
+        Some((code, state)) => {
+            classify_query(&query::build([("code", code), ("state", state)]), expected_state)
+        }
         None => CallbackOutcome::StateMismatch,
     }
 }
@@ -147,11 +146,9 @@ pub struct Reply {
 /// The page that answers `outcome`.
 pub fn callback_reply(outcome: &CallbackOutcome) -> Reply {
     let (status, title, text) = match outcome {
-        CallbackOutcome::Code(_) => (
-            200,
-            "Signed in to codex-auth",
-            "You can close this tab and go back to the terminal.".to_owned(),
-        ),
+        CallbackOutcome::Code(_) => {
+            (200, "Signed in to codex-auth", "You can close this tab and go back to the terminal.".to_owned())
+        }
         CallbackOutcome::StateMismatch => (
             400,
             "State mismatch",
@@ -163,11 +160,7 @@ pub fn callback_reply(outcome: &CallbackOutcome) -> Reply {
             "The redirect carried no code; the sign-in is still waiting.".to_owned(),
         ),
         CallbackOutcome::Denied(error) => (400, "Sign-in failed", describe_denial(error)),
-        CallbackOutcome::Cancel => (
-            200,
-            "Sign-in cancelled",
-            "Another sign-in took over.".to_owned(),
-        ),
+        CallbackOutcome::Cancel => (200, "Sign-in cancelled", "Another sign-in took over.".to_owned()),
         CallbackOutcome::NotFound => (404, "Not found", "Nothing here.".to_owned()),
     };
     Reply {
@@ -184,9 +177,7 @@ pub fn callback_reply(outcome: &CallbackOutcome) -> Reply {
 /// A sentence for a person about a failed authorization.
 pub fn describe_denial(error: &OAuthError) -> String {
     let description = error.description.as_deref().unwrap_or_default();
-    if error.code.contains("missing_codex_entitlement")
-        || description.contains("missing_codex_entitlement")
-    {
+    if error.code.contains("missing_codex_entitlement") || description.contains("missing_codex_entitlement") {
         return "Codex is not enabled for this ChatGPT workspace (missing_codex_entitlement): \
                 ask its admin to enable Codex, or sign in to another workspace."
             .to_owned();
@@ -264,38 +255,19 @@ mod tests {
         }
         let mut req = request();
         req.issuer = "http://127.0.0.1:9/base".into();
-        assert!(
-            authorize_url(&req)
-                .unwrap()
-                .starts_with("http://127.0.0.1:9/base/oauth/authorize?")
-        );
+        assert!(authorize_url(&req).unwrap().starts_with("http://127.0.0.1:9/base/oauth/authorize?"));
     }
 
     #[test]
     fn callback_classification() {
         use CallbackOutcome::*;
         let s = "expected";
-        assert_eq!(
-            parse_callback("/auth/callback?code=c1&state=expected", s),
-            Code("c1".into())
-        );
-        assert_eq!(
-            parse_callback("/auth/callback?code=c1&state=wrong", s),
-            StateMismatch
-        );
+        assert_eq!(parse_callback("/auth/callback?code=c1&state=expected", s), Code("c1".into()));
+        assert_eq!(parse_callback("/auth/callback?code=c1&state=wrong", s), StateMismatch);
         assert_eq!(parse_callback("/auth/callback?code=c1", s), StateMismatch);
-        assert_eq!(
-            parse_callback("/auth/callback?code=c1&state=", ""),
-            StateMismatch
-        );
-        assert_eq!(
-            parse_callback("/auth/callback?state=expected", s),
-            MissingCode
-        );
-        assert_eq!(
-            parse_callback("/auth/callback?error=access_denied&state=bad", s),
-            StateMismatch
-        );
+        assert_eq!(parse_callback("/auth/callback?code=c1&state=", ""), StateMismatch);
+        assert_eq!(parse_callback("/auth/callback?state=expected", s), MissingCode);
+        assert_eq!(parse_callback("/auth/callback?error=access_denied&state=bad", s), StateMismatch);
         assert_eq!(
             parse_callback(
                 "/auth/callback?error=access_denied&error_description=missing_codex_entitlement&state=expected",
@@ -308,10 +280,7 @@ mod tests {
         );
         assert_eq!(parse_callback("/cancel", s), Cancel);
         assert_eq!(parse_callback("/favicon.ico", s), NotFound);
-        assert_eq!(
-            parse_callback("/auth/callbackx?code=c&state=expected", s),
-            NotFound
-        );
+        assert_eq!(parse_callback("/auth/callbackx?code=c&state=expected", s), NotFound);
     }
 
     #[test]
@@ -336,20 +305,10 @@ mod tests {
         assert_eq!(reply.status, 400);
         assert!(reply.body.contains("Codex is not enabled"));
         assert!(!reply.body.contains("<script>"));
-        let odd = OAuthError {
-            code: "x".into(),
-            description: Some("<b>".into()),
-        };
-        assert!(
-            callback_reply(&CallbackOutcome::Denied(odd))
-                .body
-                .contains("&lt;b&gt;")
-        );
+        let odd = OAuthError { code: "x".into(), description: Some("<b>".into()) };
+        assert!(callback_reply(&CallbackOutcome::Denied(odd)).body.contains("&lt;b&gt;"));
         assert_eq!(callback_reply(&CallbackOutcome::NotFound).status, 404);
         assert_eq!(callback_reply(&CallbackOutcome::StateMismatch).status, 400);
-        assert_eq!(
-            callback_reply(&CallbackOutcome::Code("c".into())).status,
-            200
-        );
+        assert_eq!(callback_reply(&CallbackOutcome::Code("c".into())).status, 200);
     }
 }

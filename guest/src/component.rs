@@ -8,7 +8,7 @@ wit_bindgen::generate!({
 });
 
 use crate::platform::{self, Platform};
-use crate::{auth_file, authorize, error, jwt, oauth_error, pkce, policy, responses, session};
+use crate::{auth_file, authorize, error, jwt, login, oauth_error, pkce, policy, responses, session};
 use codex::auth::{clock, http, loopback, notify, storage, types as t};
 use exports::codex::auth as x;
 
@@ -51,10 +51,7 @@ impl Platform for Imports {
     fn unlock(&self) {
         storage::unlock();
     }
-    fn send(
-        &self,
-        r: &platform::HttpRequest,
-    ) -> Result<platform::HttpResponse, platform::TransportError> {
+    fn send(&self, r: &platform::HttpRequest) -> Result<platform::HttpResponse, platform::TransportError> {
         let request = http::Request {
             method: match r.method {
                 platform::Method::Get => http::Method::Get,
@@ -66,10 +63,7 @@ impl Platform for Imports {
             timeout_ms: r.timeout_ms,
         };
         match http::send(&request) {
-            Ok(response) => Ok(platform::HttpResponse {
-                status: response.status,
-                body: response.body,
-            }),
+            Ok(response) => Ok(platform::HttpResponse { status: response.status, body: response.body }),
             Err(http::TransportError::Timeout) => Err(platform::TransportError::Timeout),
             Err(http::TransportError::Connect(why)) => Err(platform::TransportError::Connect(why)),
             Err(http::TransportError::Other(why)) => Err(platform::TransportError::Other(why)),
@@ -98,15 +92,9 @@ impl Platform for Imports {
         use platform::Notice as N;
         let event = match notice {
             N::OpenUrl(url) => notify::Event::OpenUrl(url),
-            N::DeviceCode {
-                user_code,
-                verification_url,
-                expires_in,
-            } => notify::Event::DeviceCode(notify::DevicePrompt {
-                user_code,
-                verification_url,
-                expires_in,
-            }),
+            N::DeviceCode { user_code, verification_url, expires_in } => {
+                notify::Event::DeviceCode(notify::DevicePrompt { user_code, verification_url, expires_in })
+            }
             N::MethodChosen(why) => notify::Event::MethodChosen(why),
             N::Waiting(left) => notify::Event::Waiting(left),
             N::Rejected(why) => notify::Event::Rejected(why),
@@ -116,6 +104,9 @@ impl Platform for Imports {
     }
     fn open_browser(&self, url: &str) -> Result<(), String> {
         notify::open_browser(url)
+    }
+    fn ask(&self, prompt: &str) -> Result<String, String> {
+        notify::ask(prompt)
     }
 }
 
@@ -131,10 +122,7 @@ fn from_storage_error(e: storage::StorageError) -> platform::StorageError {
 impl x::pkce::Guest for Component {
     fn from_entropy(entropy: Vec<u8>) -> Result<x::pkce::PkcePair, x::pkce::PkceError> {
         pkce::from_entropy(&entropy)
-            .map(|p| x::pkce::PkcePair {
-                verifier: p.verifier,
-                challenge: p.challenge,
-            })
+            .map(|p| x::pkce::PkcePair { verifier: p.verifier, challenge: p.challenge })
             .map_err(to_pkce_error)
     }
     fn challenge(verifier: String) -> Result<String, x::pkce::PkceError> {
@@ -233,10 +221,7 @@ fn to_claims(c: jwt::Claims) -> t::Claims {
 }
 
 impl x::responses::Guest for Component {
-    fn parse_token_response(
-        status: u16,
-        body: Vec<u8>,
-    ) -> Result<x::responses::TokenGrant, t::IssuerError> {
+    fn parse_token_response(status: u16, body: Vec<u8>) -> Result<x::responses::TokenGrant, t::IssuerError> {
         responses::parse_token_response(status, &body)
             .map(|g| x::responses::TokenGrant {
                 id_token: g.id_token,
@@ -257,9 +242,7 @@ impl x::responses::Guest for Component {
                 interval_seconds: d.interval_seconds,
             })
             .map_err(|e| match e {
-                responses::DeviceStartError::NotEnabled => {
-                    x::responses::DeviceStartError::NotEnabled
-                }
+                responses::DeviceStartError::NotEnabled => x::responses::DeviceStartError::NotEnabled,
                 responses::DeviceStartError::Issuer(e) => {
                     x::responses::DeviceStartError::Issuer(to_issuer_error(e))
                 }
@@ -285,9 +268,7 @@ impl x::responses::Guest for Component {
             responses::RefreshFailure::Permanent(e) => {
                 x::responses::RefreshFailure::Permanent(to_oauth_error(e))
             }
-            responses::RefreshFailure::Transient(why) => {
-                x::responses::RefreshFailure::Transient(why)
-            }
+            responses::RefreshFailure::Transient(why) => x::responses::RefreshFailure::Transient(why),
         }
     }
 }
@@ -305,10 +286,7 @@ impl x::policy::Guest for Component {
             policy::RefreshDecision::Expired => x::policy::RefreshDecision::Expired,
         }
     }
-    fn choose_credential(
-        stored: x::policy::StoredKind,
-        environment_key: bool,
-    ) -> x::policy::Choice {
+    fn choose_credential(stored: x::policy::StoredKind, environment_key: bool) -> x::policy::Choice {
         let stored = match stored {
             x::policy::StoredKind::None => policy::StoredKind::None,
             x::policy::StoredKind::Subscription => policy::StoredKind::Subscription,
@@ -380,12 +358,39 @@ impl x::session::GuestSession for SessionResource {
         self.0.request_headers().map_err(to_auth_error)
     }
     fn set_credential(&self, credential: t::Credential) -> Result<(), t::AuthError> {
-        self.0
-            .set_credential(from_credential(credential))
-            .map_err(to_auth_error)
+        self.0.set_credential(from_credential(credential)).map_err(to_auth_error)
     }
-    fn logout(&self) -> Result<bool, t::AuthError> {
-        self.0.logout().map_err(to_auth_error)
+    fn logout(&self) -> Result<x::session::LogoutReport, t::AuthError> {
+        let report = self.0.logout().map_err(to_auth_error)?;
+        Ok(x::session::LogoutReport {
+            removed: report.removed,
+            revocation: match report.revocation {
+                session::Revocation::NotNeeded => x::session::Revocation::NotNeeded,
+                session::Revocation::Revoked => x::session::Revocation::Revoked,
+                session::Revocation::Failed(why) => x::session::Revocation::Failed(why),
+            },
+        })
+    }
+    fn login(&self, o: x::session::LoginOptions) -> Result<t::Status, t::AuthError> {
+        let options = login::LoginOptions {
+            method: match o.method {
+                x::session::LoginMethod::Auto => login::LoginMethod::Auto,
+                x::session::LoginMethod::Browser => login::LoginMethod::Browser,
+                x::session::LoginMethod::Device => login::LoginMethod::Device,
+                x::session::LoginMethod::Paste => login::LoginMethod::Paste,
+            },
+            open_browser: o.open_browser,
+            ports: o.ports,
+            timeout_seconds: o.timeout_seconds,
+            os: o.os,
+        };
+        self.0.login(&options).map(to_status).map_err(to_auth_error)
+    }
+    fn refresh(&self, force: bool) -> Result<t::Status, t::AuthError> {
+        self.0.refresh(force).map(to_status).map_err(to_auth_error)
+    }
+    fn unauthorized(&self, previous_token: String) -> Result<String, t::AuthError> {
+        self.0.unauthorized(&previous_token).map_err(to_auth_error)
     }
     fn reload(&self) -> Result<(), t::AuthError> {
         self.0.reload().map_err(to_auth_error)
@@ -440,33 +445,22 @@ fn from_credential(c: t::Credential) -> auth_file::Credential {
 }
 
 fn to_oauth_error(e: oauth_error::OAuthError) -> t::OauthError {
-    t::OauthError {
-        code: e.code,
-        description: e.description,
-    }
+    t::OauthError { code: e.code, description: e.description }
 }
 
 fn from_oauth_error(e: t::OauthError) -> oauth_error::OAuthError {
-    oauth_error::OAuthError {
-        code: e.code,
-        description: e.description,
-    }
+    oauth_error::OAuthError { code: e.code, description: e.description }
 }
 
 fn to_issuer_error(e: oauth_error::IssuerError) -> t::IssuerError {
-    t::IssuerError {
-        status: e.status,
-        error: e.error.map(to_oauth_error),
-    }
+    t::IssuerError { status: e.status, error: e.error.map(to_oauth_error) }
 }
 
 fn to_auth_error(e: error::AuthError) -> t::AuthError {
     use error::AuthError as E;
     match e {
         E::NotLoggedIn => t::AuthError::NotLoggedIn,
-        E::CorruptStore { path, reason } => {
-            t::AuthError::CorruptStore(t::CorruptStore { path, reason })
-        }
+        E::CorruptStore { path, reason } => t::AuthError::CorruptStore(t::CorruptStore { path, reason }),
         E::Storage(why) => t::AuthError::Storage(why),
         E::LockTimeout(ms) => t::AuthError::LockTimeout(ms),
         E::LoginRequired(e) => t::AuthError::LoginRequired(to_oauth_error(e)),

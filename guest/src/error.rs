@@ -22,25 +22,16 @@ pub enum AuthError {
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NotLoggedIn => {
-                f.write_str("not logged in: run `codex-auth login`, or set OPENAI_API_KEY")
-            }
+            Self::NotLoggedIn => f.write_str("not logged in: run `codex-auth login`, or set OPENAI_API_KEY"),
             Self::CorruptStore { path, reason } => {
-                write!(
-                    f,
-                    "{path} cannot be read: {reason} (the file was left untouched)"
-                )
+                write!(f, "{path} cannot be read: {reason} (the file was left untouched)")
             }
             Self::Storage(why) => f.write_str(why),
-            Self::LockTimeout(ms) => write!(
-                f,
-                "another process held the credential store lock for over {ms} ms"
-            ),
+            Self::LockTimeout(ms) => {
+                write!(f, "another process held the credential store lock for over {ms} ms")
+            }
             Self::LoginRequired(e) => {
-                write!(
-                    f,
-                    "the sign-in is no longer valid ({e}): run `codex-auth login` again"
-                )
+                write!(f, "the sign-in is no longer valid ({e}): run `codex-auth login` again")
             }
             Self::Transport(why) => write!(f, "the issuer could not be reached: {why}"),
             Self::Issuer(e) => e.fmt(f),

@@ -20,6 +20,7 @@ pub struct Fake {
     pub notices: RefCell<Vec<Notice>>,
     pub slept_ms: RefCell<Vec<u64>>,
     pub bind_errors: RefCell<VecDeque<BindError>>,
+    pub answers: RefCell<VecDeque<String>>,
 }
 
 impl Fake {
@@ -73,16 +74,10 @@ impl Platform for Fake {
     }
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         self.requests.borrow_mut().push(request.clone());
-        self.responses
-            .borrow_mut()
-            .pop_front()
-            .expect("an unscripted HTTP request")
+        self.responses.borrow_mut().pop_front().expect("an unscripted HTTP request")
     }
     fn bind(&self, _port: u16) -> Result<(), BindError> {
-        self.bind_errors
-            .borrow_mut()
-            .pop_front()
-            .map_or(Ok(()), Err)
+        self.bind_errors.borrow_mut().pop_front().map_or(Ok(()), Err)
     }
     fn accept(&self, timeout_ms: u32) -> Result<Option<Incoming>, String> {
         match self.incoming.borrow_mut().pop_front() {
@@ -102,5 +97,8 @@ impl Platform for Fake {
     }
     fn open_browser(&self, _url: &str) -> Result<(), String> {
         Ok(())
+    }
+    fn ask(&self, _prompt: &str) -> Result<String, String> {
+        self.answers.borrow_mut().pop_front().ok_or_else(|| "end of input".to_owned())
     }
 }

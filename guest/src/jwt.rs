@@ -47,11 +47,8 @@ impl fmt::Display for JwtError {
 /// Reads the claims of `token`.
 pub fn parse(token: &str) -> Result<Claims, JwtError> {
     let payload = payload(token)?;
-    let bytes = URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .map_err(|_| JwtError::BadBase64)?;
-    let value: Value =
-        serde_json::from_slice(&bytes).map_err(|e| JwtError::BadJson(e.to_string()))?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).map_err(|_| JwtError::BadBase64)?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| JwtError::BadJson(e.to_string()))?;
     let Value::Object(root) = value else {
         return Err(JwtError::BadJson("not an object".into()));
     };
@@ -59,15 +56,12 @@ pub fn parse(token: &str) -> Result<Claims, JwtError> {
     let profile = object(&root, PROFILE_NAMESPACE)?;
     let email = match string(&root, "email", "email")? {
         Some(email) => Some(email),
-        None => profile
-            .map(|p| string(p, "email", "https://api.openai.com/profile.email"))
-            .transpose()?
-            .flatten(),
+        None => {
+            profile.map(|p| string(p, "email", "https://api.openai.com/profile.email")).transpose()?.flatten()
+        }
     };
     let from_auth = |key: &str| -> Result<Option<String>, JwtError> {
-        auth.map(|a| string(a, key, key))
-            .transpose()
-            .map(Option::flatten)
+        auth.map(|a| string(a, key, key)).transpose().map(Option::flatten)
     };
     Ok(Claims {
         account_id: from_auth("chatgpt_account_id")?,
@@ -91,10 +85,7 @@ fn payload(token: &str) -> Result<&str, JwtError> {
     Ok(payload)
 }
 
-fn object<'a>(
-    root: &'a Map<String, Value>,
-    key: &str,
-) -> Result<Option<&'a Map<String, Value>>, JwtError> {
+fn object<'a>(root: &'a Map<String, Value>, key: &str) -> Result<Option<&'a Map<String, Value>>, JwtError> {
     match root.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(map)) => Ok(Some(map)),
@@ -116,11 +107,7 @@ fn expiry(root: &Map<String, Value>) -> Result<Option<i64>, JwtError> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
             .as_i64()
-            .or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.is_finite() && f.abs() < 1e15)
-                    .map(|f| f as i64)
-            })
+            .or_else(|| n.as_f64().filter(|f| f.is_finite() && f.abs() < 1e15).map(|f| f as i64))
             .map(Some)
             .ok_or_else(|| JwtError::BadClaim("exp".into())),
         Some(_) => Err(JwtError::BadClaim("exp".into())),
@@ -166,10 +153,7 @@ pub(crate) mod tests {
     #[test]
     fn email_falls_back_to_the_profile_namespace() {
         let token = jwt(&serde_json::json!({PROFILE_NAMESPACE: {"email": "b@example.com"}}));
-        assert_eq!(
-            parse(&token).unwrap().email.as_deref(),
-            Some("b@example.com")
-        );
+        assert_eq!(parse(&token).unwrap().email.as_deref(), Some("b@example.com"));
     }
 
     #[test]
@@ -192,10 +176,7 @@ pub(crate) mod tests {
         let bad_exp = jwt(&serde_json::json!({"exp": "soon"}));
         assert_eq!(parse(&bad_exp), Err(JwtError::BadClaim("exp".into())));
         let bad_ns = jwt(&serde_json::json!({AUTH_NAMESPACE: 5}));
-        assert_eq!(
-            parse(&bad_ns),
-            Err(JwtError::BadClaim(AUTH_NAMESPACE.into()))
-        );
+        assert_eq!(parse(&bad_ns), Err(JwtError::BadClaim(AUTH_NAMESPACE.into())));
         let huge_exp = jwt(&serde_json::json!({"exp": 1e300}));
         assert_eq!(parse(&huge_exp), Err(JwtError::BadClaim("exp".into())));
     }

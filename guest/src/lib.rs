@@ -12,13 +12,16 @@
 
 pub mod auth_file;
 pub mod authorize;
+pub mod endpoints;
 pub mod error;
 pub mod jwt;
+pub mod login;
 pub mod oauth_error;
 pub mod pkce;
 pub mod platform;
 pub mod policy;
 pub mod query;
+pub mod refresh;
 pub mod responses;
 pub mod rfc3339;
 pub mod session;
@@ -26,11 +29,12 @@ pub mod session;
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
+mod login_tests;
+#[cfg(test)]
+mod refresh_tests;
+#[cfg(test)]
 mod session_tests;
 
 #[cfg(target_family = "wasm")]
-#[allow(
-    unsafe_code,
-    reason = "wit-bindgen's generated glue; the code in the module itself is safe"
-)]
+#[allow(unsafe_code, reason = "wit-bindgen's generated glue; the code in the module itself is safe")]
 mod component;

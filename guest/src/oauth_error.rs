@@ -68,10 +68,7 @@ mod tests {
     use super::*;
 
     fn err(code: &str, description: Option<&str>) -> Option<OAuthError> {
-        Some(OAuthError {
-            code: code.into(),
-            description: description.map(Into::into),
-        })
+        Some(OAuthError { code: code.into(), description: description.map(Into::into) })
     }
 
     #[test]

@@ -50,10 +50,7 @@ impl fmt::Display for PkceError {
                 write!(f, "a PKCE verifier must be 43 to 128 characters, got {n}")
             }
             Self::VerifierCharacter(i) => {
-                write!(
-                    f,
-                    "a PKCE verifier may hold only [A-Za-z0-9-._~]; index {i} does not"
-                )
+                write!(f, "a PKCE verifier may hold only [A-Za-z0-9-._~]; index {i} does not")
             }
         }
     }
@@ -66,10 +63,7 @@ pub fn from_entropy(entropy: &[u8]) -> Result<PkcePair, PkceError> {
     }
     let verifier = URL_SAFE_NO_PAD.encode(entropy);
     let challenge = challenge(&verifier)?;
-    Ok(PkcePair {
-        verifier,
-        challenge,
-    })
+    Ok(PkcePair { verifier, challenge })
 }
 
 /// The S256 challenge of `verifier`, after checking its length and alphabet.
@@ -118,15 +112,12 @@ mod tests {
     fn rfc7636_vector_from_its_entropy() {
         // Appendix B's 32 octets give its verifier.
         let octets = [
-            116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212,
-            37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
+            116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105,
+            214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
         ];
         let pair = from_entropy(&octets).unwrap();
         assert_eq!(pair.verifier, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
-        assert_eq!(
-            pair.challenge,
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-        );
+        assert_eq!(pair.challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     }
 
     #[test]
@@ -140,14 +131,8 @@ mod tests {
 
     #[test]
     fn verifier_is_checked() {
-        assert_eq!(
-            challenge(&"a".repeat(42)),
-            Err(PkceError::VerifierLength(42))
-        );
-        assert_eq!(
-            challenge(&"a".repeat(129)),
-            Err(PkceError::VerifierLength(129))
-        );
+        assert_eq!(challenge(&"a".repeat(42)), Err(PkceError::VerifierLength(42)));
+        assert_eq!(challenge(&"a".repeat(129)), Err(PkceError::VerifierLength(129)));
         let mut bad = "a".repeat(50);
         bad.replace_range(10..11, "+");
         assert_eq!(challenge(&bad), Err(PkceError::VerifierCharacter(10)));

@@ -40,12 +40,7 @@ pub struct HttpResponse {
 
 impl fmt::Debug for HttpResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "HttpResponse({}, {} bytes)",
-            self.status,
-            self.body.len()
-        )
+        write!(f, "HttpResponse({}, {} bytes)", self.status, self.body.len())
     }
 }
 
@@ -93,11 +88,7 @@ pub enum BindError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
     OpenUrl(String),
-    DeviceCode {
-        user_code: String,
-        verification_url: String,
-        expires_in: u32,
-    },
+    DeviceCode { user_code: String, verification_url: String, expires_in: u32 },
     MethodChosen(String),
     Waiting(u32),
     Rejected(String),
@@ -130,4 +121,6 @@ pub trait Platform {
 
     fn notify(&self, notice: Notice);
     fn open_browser(&self, url: &str) -> Result<(), String>;
+    /// One line typed by the person.
+    fn ask(&self, prompt: &str) -> Result<String, String>;
 }

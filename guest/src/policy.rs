@@ -28,9 +28,7 @@ pub fn decide_refresh(
         (Some(exp), _) if exp <= now => RefreshDecision::Expired,
         (Some(exp), _) if exp - now <= i64::from(skew_seconds) => RefreshDecision::Due,
         (Some(_), _) => RefreshDecision::Fresh,
-        (None, Some(at)) if now.saturating_sub(at) < MAX_TOKEN_AGE_SECONDS => {
-            RefreshDecision::Fresh
-        }
+        (None, Some(at)) if now.saturating_sub(at) < MAX_TOKEN_AGE_SECONDS => RefreshDecision::Fresh,
         (None, _) => RefreshDecision::Due,
     }
 }
@@ -85,20 +83,11 @@ mod tests {
         assert_eq!(decide_refresh(Some(now + 1), None, now, skew), Due);
         assert_eq!(decide_refresh(Some(now), None, now, skew), Expired);
         assert_eq!(decide_refresh(Some(now + 100), None, now, 60), Fresh);
-        assert_eq!(
-            decide_refresh(Some(i64::MIN), Some(now), now, skew),
-            Expired
-        );
+        assert_eq!(decide_refresh(Some(i64::MIN), Some(now), now, skew), Expired);
         assert_eq!(decide_refresh(Some(i64::MAX), None, now, u32::MAX), Fresh);
         // Without exp, age decides; exp wins over a recent last_refresh.
-        assert_eq!(
-            decide_refresh(None, Some(now - MAX_TOKEN_AGE_SECONDS + 1), now, skew),
-            Fresh
-        );
-        assert_eq!(
-            decide_refresh(None, Some(now - MAX_TOKEN_AGE_SECONDS), now, skew),
-            Due
-        );
+        assert_eq!(decide_refresh(None, Some(now - MAX_TOKEN_AGE_SECONDS + 1), now, skew), Fresh);
+        assert_eq!(decide_refresh(None, Some(now - MAX_TOKEN_AGE_SECONDS), now, skew), Due);
         assert_eq!(decide_refresh(None, None, now, skew), Due);
         assert_eq!(decide_refresh(None, Some(i64::MIN), i64::MAX, skew), Due);
     }
@@ -115,11 +104,7 @@ mod tests {
             (StoredKind::None, false, Unauthenticated),
         ];
         for (stored, env, expected) in table {
-            assert_eq!(
-                choose_credential(stored, env),
-                expected,
-                "{stored:?} env={env}"
-            );
+            assert_eq!(choose_credential(stored, env), expected, "{stored:?} env={env}");
         }
     }
 

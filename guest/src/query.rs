@@ -49,10 +49,7 @@ pub fn parse(query: &str) -> Vec<(String, String)> {
 
 /// The first value of `key` in decoded `pairs`.
 pub fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 fn decode(text: &str) -> String {
@@ -77,10 +74,7 @@ fn decode(text: &str) -> String {
 }
 
 fn hex_at(bytes: &[u8], i: usize) -> Option<u8> {
-    bytes
-        .get(i)
-        .and_then(|&b| char::from(b).to_digit(16))
-        .map(|d| d as u8)
+    bytes.get(i).and_then(|&b| char::from(b).to_digit(16)).map(|d| d as u8)
 }
 
 #[cfg(test)]
@@ -90,10 +84,7 @@ mod tests {
     #[test]
     fn encodes_like_the_codex_cli() {
         assert_eq!(encode("openid profile"), "openid%20profile");
-        assert_eq!(
-            encode("http://localhost:1455/a"),
-            "http%3A%2F%2Flocalhost%3A1455%2Fa"
-        );
+        assert_eq!(encode("http://localhost:1455/a"), "http%3A%2F%2Flocalhost%3A1455%2Fa");
         assert_eq!(encode("a-b.c_d~e"), "a-b.c_d~e");
         assert_eq!(encode("é"), "%C3%A9");
     }

@@ -29,12 +29,7 @@ impl fmt::Debug for TokenGrant {
 /// Parses a token endpoint answer.
 pub fn parse_token_response(status: u16, body: &[u8]) -> Result<TokenGrant, IssuerError> {
     let root = success_object(status, body)?;
-    let text = |key: &str| {
-        root.get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
+    let text = |key: &str| root.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
     Ok(TokenGrant {
         id_token: text("id_token"),
         access_token: text("access_token"),
@@ -74,31 +69,18 @@ pub fn parse_device_code(status: u16, body: &[u8]) -> Result<DeviceCode, DeviceS
     let malformed = |what: &str| {
         DeviceStartError::Issuer(IssuerError {
             status,
-            error: Some(OAuthError {
-                code: "invalid_response".into(),
-                description: Some(what.into()),
-            }),
+            error: Some(OAuthError { code: "invalid_response".into(), description: Some(what.into()) }),
         })
     };
-    let text = |key: &str| {
-        root.get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    };
+    let text = |key: &str| root.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
     let device_auth_id = text("device_auth_id").ok_or_else(|| malformed("no device_auth_id"))?;
-    let user_code = text("user_code")
-        .or_else(|| text("usercode"))
-        .ok_or_else(|| malformed("no user_code"))?;
-    let interval = root
-        .get("interval")
-        .and_then(number)
-        .unwrap_or(u64::from(DEFAULT_INTERVAL));
+    let user_code =
+        text("user_code").or_else(|| text("usercode")).ok_or_else(|| malformed("no user_code"))?;
+    let interval = root.get("interval").and_then(number).unwrap_or(u64::from(DEFAULT_INTERVAL));
     Ok(DeviceCode {
         device_auth_id: device_auth_id.to_owned(),
         user_code: user_code.to_owned(),
-        interval_seconds: u32::try_from(interval)
-            .unwrap_or(MAX_INTERVAL)
-            .clamp(MIN_INTERVAL, MAX_INTERVAL),
+        interval_seconds: u32::try_from(interval).unwrap_or(MAX_INTERVAL).clamp(MIN_INTERVAL, MAX_INTERVAL),
     })
 }
 
@@ -143,11 +125,7 @@ pub fn parse_device_poll(status: u16, body: &[u8]) -> PollOutcome {
     }
     match success_object(status, body) {
         Ok(root) => {
-            let text = |key: &str| {
-                root.get(key)
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
-            };
+            let text = |key: &str| root.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
             match (text("authorization_code"), text("code_verifier")) {
                 (Some(code), Some(verifier)) => PollOutcome::Approved(DeviceApproval {
                     authorization_code: code.to_owned(),
@@ -176,19 +154,13 @@ pub enum RefreshFailure {
 }
 
 /// Error codes that mean the refresh token can never work again.
-const PERMANENT_CODES: [&str; 4] = [
-    "refresh_token_expired",
-    "refresh_token_reused",
-    "refresh_token_invalidated",
-    "invalid_grant",
-];
+const PERMANENT_CODES: [&str; 4] =
+    ["refresh_token_expired", "refresh_token_reused", "refresh_token_invalidated", "invalid_grant"];
 
 /// Classifies a refresh answer that was not a success.
 pub fn classify_refresh_error(status: u16, body: &[u8]) -> RefreshFailure {
     let error = oauth_error::parse(body);
-    let permanent_code = error
-        .as_ref()
-        .is_some_and(|e| PERMANENT_CODES.contains(&e.code.as_str()));
+    let permanent_code = error.as_ref().is_some_and(|e| PERMANENT_CODES.contains(&e.code.as_str()));
     if status == 401 || permanent_code {
         return RefreshFailure::Permanent(error.unwrap_or_else(|| OAuthError {
             code: "unauthorized".into(),
@@ -201,10 +173,7 @@ pub fn classify_refresh_error(status: u16, body: &[u8]) -> RefreshFailure {
 /// The JSON object of a 2xx answer, or the issuer's error.
 fn success_object(status: u16, body: &[u8]) -> Result<Map<String, Value>, IssuerError> {
     if !(200..300).contains(&status) {
-        return Err(IssuerError {
-            status,
-            error: oauth_error::parse(body),
-        });
+        return Err(IssuerError { status, error: oauth_error::parse(body) });
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(root)) => Ok(root),
@@ -221,11 +190,9 @@ fn success_object(status: u16, body: &[u8]) -> Result<Map<String, Value>, Issuer
 /// A non-negative integer given as a number or a string (`"5"`).
 fn number(value: &Value) -> Option<u64> {
     match value {
-        Value::Number(n) => n.as_u64().or_else(|| {
-            n.as_f64()
-                .filter(|f| *f >= 0.0 && f.is_finite())
-                .map(|f| f as u64)
-        }),
+        Value::Number(n) => {
+            n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0 && f.is_finite()).map(|f| f as u64))
+        }
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -237,11 +204,9 @@ mod tests {
 
     #[test]
     fn token_grant_fields_are_optional() {
-        let grant = parse_token_response(
-            200,
-            br#"{"access_token":"a","expires_in":"3600","refresh_token":""}"#,
-        )
-        .unwrap();
+        let grant =
+            parse_token_response(200, br#"{"access_token":"a","expires_in":"3600","refresh_token":""}"#)
+                .unwrap();
         assert_eq!(grant.access_token.as_deref(), Some("a"));
         assert_eq!(grant.refresh_token, None);
         assert_eq!(grant.id_token, None);
@@ -260,34 +225,17 @@ mod tests {
 
     #[test]
     fn device_code_interval_forms() {
-        let dc = parse_device_code(
-            200,
-            br#"{"device_auth_id":"d","usercode":"AB-CD","interval":"7"}"#,
-        )
-        .unwrap();
+        let dc =
+            parse_device_code(200, br#"{"device_auth_id":"d","usercode":"AB-CD","interval":"7"}"#).unwrap();
         assert_eq!((dc.user_code.as_str(), dc.interval_seconds), ("AB-CD", 7));
-        let dc = parse_device_code(
-            200,
-            br#"{"device_auth_id":"d","user_code":"X","interval":3}"#,
-        )
-        .unwrap();
+        let dc = parse_device_code(200, br#"{"device_auth_id":"d","user_code":"X","interval":3}"#).unwrap();
         assert_eq!(dc.interval_seconds, 3);
-        let dc = parse_device_code(
-            200,
-            br#"{"device_auth_id":"d","user_code":"X","interval":0}"#,
-        )
-        .unwrap();
+        let dc = parse_device_code(200, br#"{"device_auth_id":"d","user_code":"X","interval":0}"#).unwrap();
         assert_eq!(dc.interval_seconds, MIN_INTERVAL);
         let dc = parse_device_code(200, br#"{"device_auth_id":"d","user_code":"X"}"#).unwrap();
         assert_eq!(dc.interval_seconds, DEFAULT_INTERVAL);
-        assert_eq!(
-            parse_device_code(404, b""),
-            Err(DeviceStartError::NotEnabled)
-        );
-        assert!(matches!(
-            parse_device_code(200, br#"{"user_code":"X"}"#),
-            Err(DeviceStartError::Issuer(_))
-        ));
+        assert_eq!(parse_device_code(404, b""), Err(DeviceStartError::NotEnabled));
+        assert!(matches!(parse_device_code(200, br#"{"user_code":"X"}"#), Err(DeviceStartError::Issuer(_))));
         assert!(matches!(
             parse_device_code(500, b""),
             Err(DeviceStartError::Issuer(IssuerError { status: 500, .. }))
@@ -297,46 +245,19 @@ mod tests {
     #[test]
     fn device_poll_outcomes() {
         use PollOutcome::*;
-        assert_eq!(
-            parse_device_poll(403, br#"{"error":"authorization_pending"}"#),
-            Pending
-        );
+        assert_eq!(parse_device_poll(403, br#"{"error":"authorization_pending"}"#), Pending);
         assert_eq!(parse_device_poll(404, b"not json"), Pending);
+        assert_eq!(parse_device_poll(400, br#"{"error":"deviceauth_authorization_pending"}"#), Pending);
+        assert_eq!(parse_device_poll(400, br#"{"error":"slow_down"}"#), SlowDown);
+        assert_eq!(parse_device_poll(403, br#"{"error":{"code":"slow_down"}}"#), SlowDown);
+        assert_eq!(parse_device_poll(400, br#"{"error":"access_denied"}"#), Denied);
+        assert_eq!(parse_device_poll(400, br#"{"error":"expired_token"}"#), Expired);
         assert_eq!(
-            parse_device_poll(400, br#"{"error":"deviceauth_authorization_pending"}"#),
-            Pending
-        );
-        assert_eq!(
-            parse_device_poll(400, br#"{"error":"slow_down"}"#),
-            SlowDown
-        );
-        assert_eq!(
-            parse_device_poll(403, br#"{"error":{"code":"slow_down"}}"#),
-            SlowDown
-        );
-        assert_eq!(
-            parse_device_poll(400, br#"{"error":"access_denied"}"#),
-            Denied
-        );
-        assert_eq!(
-            parse_device_poll(400, br#"{"error":"expired_token"}"#),
-            Expired
-        );
-        assert_eq!(
-            parse_device_poll(
-                200,
-                br#"{"authorization_code":"c","code_challenge":"x","code_verifier":"v"}"#
-            ),
-            Approved(DeviceApproval {
-                authorization_code: "c".into(),
-                code_verifier: "v".into()
-            })
+            parse_device_poll(200, br#"{"authorization_code":"c","code_challenge":"x","code_verifier":"v"}"#),
+            Approved(DeviceApproval { authorization_code: "c".into(), code_verifier: "v".into() })
         );
         assert!(matches!(parse_device_poll(200, b"{}"), Failed(_)));
-        assert!(matches!(
-            parse_device_poll(500, b""),
-            Failed(IssuerError { status: 500, .. })
-        ));
+        assert!(matches!(parse_device_poll(500, b""), Failed(IssuerError { status: 500, .. })));
     }
 
     #[test]
@@ -344,21 +265,11 @@ mod tests {
         use RefreshFailure::*;
         for code in PERMANENT_CODES {
             let body = format!(r#"{{"error":{{"code":"{code}","message":"m"}}}}"#);
-            assert!(
-                matches!(classify_refresh_error(400, body.as_bytes()), Permanent(e) if e.code == code)
-            );
+            assert!(matches!(classify_refresh_error(400, body.as_bytes()), Permanent(e) if e.code == code));
         }
-        assert!(
-            matches!(classify_refresh_error(401, b""), Permanent(e) if e.code == "unauthorized")
-        );
-        assert!(matches!(
-            classify_refresh_error(500, br#"{"error":"server_error"}"#),
-            Transient(_)
-        ));
+        assert!(matches!(classify_refresh_error(401, b""), Permanent(e) if e.code == "unauthorized"));
+        assert!(matches!(classify_refresh_error(500, br#"{"error":"server_error"}"#), Transient(_)));
         assert!(matches!(classify_refresh_error(429, b""), Transient(_)));
-        assert!(matches!(
-            classify_refresh_error(400, br#"{"error":"invalid_request"}"#),
-            Transient(_)
-        ));
+        assert!(matches!(classify_refresh_error(400, br#"{"error":"invalid_request"}"#), Transient(_)));
     }
 }

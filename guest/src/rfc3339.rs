@@ -15,10 +15,7 @@ pub fn parse(text: &str) -> Option<i64> {
     }
     let num = |range: std::ops::Range<usize>| -> Option<i64> {
         let digits = text.get(range)?;
-        digits
-            .bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| digits.parse().ok())?
+        digits.bytes().all(|c| c.is_ascii_digit()).then(|| digits.parse().ok())?
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
@@ -47,11 +44,7 @@ pub fn parse(text: &str) -> Option<i64> {
                 return None;
             }
             let minutes = h * 60 + m;
-            if *sign == b'+' {
-                minutes * 60
-            } else {
-                -minutes * 60
-            }
+            if *sign == b'+' { minutes * 60 } else { -minutes * 60 }
         }
         _ => return None,
     };
@@ -66,19 +59,11 @@ pub fn format(unix_seconds: i64) -> String {
     let t = unix_seconds.clamp(MIN, MAX);
     let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 fn num_of(digits: &str) -> Option<i64> {
-    digits
-        .bytes()
-        .all(|c| c.is_ascii_digit())
-        .then(|| digits.parse().ok())?
+    digits.bytes().all(|c| c.is_ascii_digit()).then(|| digits.parse().ok())?
 }
 
 fn is_leap(y: i64) -> bool {
@@ -113,15 +98,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
 }
 
 #[cfg(test)]
@@ -162,15 +139,7 @@ mod tests {
 
     #[test]
     fn round_trips_across_eras() {
-        for t in [
-            -62_167_219_200,
-            -1,
-            0,
-            1,
-            68_169_600,
-            1_795_381_200,
-            253_402_300_799,
-        ] {
+        for t in [-62_167_219_200, -1, 0, 1, 68_169_600, 1_795_381_200, 253_402_300_799] {
             assert_eq!(parse(&format(t)), Some(t), "{t}");
         }
     }

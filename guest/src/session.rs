@@ -5,10 +5,13 @@
 //! runs in the component and natively against a fake in tests.
 
 use crate::auth_file::{self, ChatGptTokens, Credential, StoredAuth};
+use crate::endpoints::Endpoints;
 use crate::error::AuthError;
 use crate::jwt::{self, Claims};
+use crate::oauth_error::{IssuerError, OAuthError};
 use crate::platform::Platform;
-use crate::policy::{self, Choice, StoredKind};
+use crate::policy::{self, Choice, RefreshDecision, StoredKind};
+use crate::refresh::Need;
 use std::cell::RefCell;
 
 /// The environment variable consulted when nothing is stored.
@@ -69,15 +72,26 @@ pub struct Status {
     pub api_key_hint: Option<String>,
 }
 
+/// What logout did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogoutReport {
+    pub removed: bool,
+    pub revocation: Revocation,
+}
+
+/// What revoking the refresh token came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revocation {
+    NotNeeded,
+    Revoked,
+    Failed(String),
+}
+
 /// The credential in use, with what was derived from it at load time so the
 /// hot path (headers, tokens) parses nothing.
 #[derive(Clone)]
 enum Active {
-    Subscription {
-        tokens: ChatGptTokens,
-        identity: Claims,
-        access_expires_at: Option<i64>,
-    },
+    Subscription { tokens: ChatGptTokens, identity: Claims, access_expires_at: Option<i64> },
     StoredKey(String),
     EnvironmentKey(String),
     None,
@@ -99,11 +113,7 @@ pub struct Session<P> {
 
 impl<P: Platform> Session<P> {
     pub fn new(platform: P, config: Config) -> Self {
-        Self {
-            platform,
-            config,
-            loaded: RefCell::new(None),
-        }
+        Self { platform, config, loaded: RefCell::new(None) }
     }
 
     pub fn platform(&self) -> &P {
@@ -127,17 +137,10 @@ impl<P: Platform> Session<P> {
             api_key_hint: None,
         };
         match &loaded.active {
-            Active::Subscription {
-                identity,
-                access_expires_at,
-                tokens,
-            } => {
+            Active::Subscription { identity, access_expires_at, tokens } => {
                 status.kind = Kind::Subscription;
                 status.source = location();
-                status.account_id = tokens
-                    .account_id
-                    .clone()
-                    .or_else(|| identity.account_id.clone());
+                status.account_id = tokens.account_id.clone().or_else(|| identity.account_id.clone());
                 status.plan = identity.plan.clone();
                 status.email = identity.email.clone();
                 status.user_id = identity.user_id.clone();
@@ -160,8 +163,7 @@ impl<P: Platform> Session<P> {
 
     /// Whether any credential is available.
     pub fn authenticated(&self) -> bool {
-        self.loaded()
-            .is_ok_and(|l| !matches!(l.active, Active::None))
+        self.loaded().is_ok_and(|l| !matches!(l.active, Active::None))
     }
 
     /// The bearer token to send.
@@ -175,13 +177,81 @@ impl<P: Platform> Session<P> {
         Ok(policy::request_headers(&bearer, account.as_deref()))
     }
 
+    /// The token to send, refreshing first when the guest's policy says so.
     fn bearer(&self) -> Result<(String, Option<String>), AuthError> {
         let loaded = self.loaded()?;
+        let tokens = match loaded.active {
+            Active::Subscription { tokens, .. } => tokens,
+            Active::StoredKey(key) | Active::EnvironmentKey(key) => return Ok((key, None)),
+            Active::None => return Err(AuthError::NotLoggedIn),
+        };
+        if let Some(dead) = loaded.stored.login_required {
+            return Err(AuthError::LoginRequired(dead));
+        }
+        let decision = self.decision(&tokens, loaded.stored.last_refresh);
+        if decision == RefreshDecision::Fresh {
+            return Ok((tokens.access_token, tokens.account_id));
+        }
+        match self.refresh_under_lock(&Need::IfDue) {
+            Ok(()) => self.current_bearer(),
+            // A proactive refresh that could not reach the issuer: the old
+            // token still works until it expires.
+            Err(AuthError::Transport(_)) if decision == RefreshDecision::Due => {
+                Ok((tokens.access_token, tokens.account_id))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The token in the session's state, without any refresh.
+    fn current_bearer(&self) -> Result<(String, Option<String>), AuthError> {
+        let loaded = self.loaded()?;
+        if let Some(dead) = loaded.stored.login_required {
+            return Err(AuthError::LoginRequired(dead));
+        }
         match loaded.active {
             Active::Subscription { tokens, .. } => Ok((tokens.access_token, tokens.account_id)),
             Active::StoredKey(key) | Active::EnvironmentKey(key) => Ok((key, None)),
             Active::None => Err(AuthError::NotLoggedIn),
         }
+    }
+
+    /// Refreshes now if due (or always, with `force`) and returns the status.
+    pub fn refresh(&self, force: bool) -> Result<Status, AuthError> {
+        let loaded = self.loaded()?;
+        if !matches!(loaded.active, Active::Subscription { .. }) {
+            return Err(AuthError::InvalidInput("only a ChatGPT sign-in can be refreshed".into()));
+        }
+        self.refresh_under_lock(if force { &Need::Always } else { &Need::IfDue })?;
+        self.status()
+    }
+
+    /// 401 recovery: the API rejected `previous`. First the store (a peer
+    /// may have refreshed), then a refresh, then login-required.
+    pub fn unauthorized(&self, previous: &str) -> Result<String, AuthError> {
+        self.loaded.replace(None);
+        let (current, _) = self.current_bearer()?;
+        if current != previous {
+            return Ok(current);
+        }
+        let loaded = self.loaded()?;
+        if !matches!(loaded.active, Active::Subscription { .. }) {
+            return Err(AuthError::LoginRequired(OAuthError {
+                code: "invalid_api_key".into(),
+                description: Some("the API rejected the API key".into()),
+            }));
+        }
+        self.refresh_under_lock(&Need::Replace(previous.to_owned()))?;
+        let (token, _) = self.current_bearer()?;
+        if token == previous {
+            return Err(AuthError::LoginRequired(OAuthError {
+                code: "unauthorized".into(),
+                description: Some(
+                    "the API rejected the access token and a refresh did not replace it".into(),
+                ),
+            }));
+        }
+        Ok(token)
     }
 
     /// Stores `credential`, replacing the stored one atomically, under the
@@ -191,26 +261,49 @@ impl<P: Platform> Session<P> {
         let now = self.now_seconds();
         let _lock = self.lock()?;
         let previous = self.platform.load()?;
-        let stored = StoredAuth {
-            credential: Some(credential),
-            last_refresh: Some(now),
-            login_required: None,
-        };
+        let stored =
+            StoredAuth { credential: Some(credential), last_refresh: Some(now), login_required: None };
         self.write(previous.as_deref(), stored)
     }
 
-    /// Removes the stored credential (even a corrupt file). `true` when a
-    /// file was there.
-    pub fn logout(&self) -> Result<bool, AuthError> {
+    /// Revokes the refresh token (best effort), then removes the stored
+    /// credential, even a corrupt file.
+    pub fn logout(&self) -> Result<LogoutReport, AuthError> {
         self.loaded.replace(None);
         // Nothing to remove: do not create a store directory just to lock it.
-        if self.platform.load()?.is_none() {
-            return Ok(false);
-        }
+        let Some(bytes) = self.platform.load()? else {
+            return Ok(LogoutReport { removed: false, revocation: Revocation::NotNeeded });
+        };
+        let revocation = match auth_file::read(&bytes) {
+            Ok(StoredAuth { credential: Some(Credential::ChatGpt(tokens)), .. }) => {
+                self.revoke(&tokens.refresh_token)
+            }
+            _ => Revocation::NotNeeded,
+        };
         let _lock = self.lock()?;
         let removed = self.platform.remove()?;
         self.loaded.replace(None);
-        Ok(removed)
+        Ok(LogoutReport { removed, revocation })
+    }
+
+    fn revoke(&self, refresh_token: &str) -> Revocation {
+        let url = match Endpoints::new(&self.config.issuer) {
+            Ok(endpoints) => endpoints.revoke(),
+            Err(e) => return Revocation::Failed(e.to_string()),
+        };
+        let body = serde_json::json!({
+            "token": refresh_token,
+            "token_type_hint": "refresh_token",
+            "client_id": self.config.client_id,
+        });
+        match self.post(url, "application/json", body.to_string().into_bytes()) {
+            Ok(answer) if (200..300).contains(&answer.status) => Revocation::Revoked,
+            Ok(answer) => Revocation::Failed(
+                IssuerError { status: answer.status, error: crate::oauth_error::parse(&answer.body) }
+                    .to_string(),
+            ),
+            Err(e) => Revocation::Failed(e.to_string()),
+        }
     }
 
     /// Forgets what was read; the next call reads the store again.
@@ -220,11 +313,7 @@ impl<P: Platform> Session<P> {
     }
 
     /// Writes `stored` over `previous` and makes it the session's state.
-    pub(crate) fn write(
-        &self,
-        previous: Option<&[u8]>,
-        stored: StoredAuth,
-    ) -> Result<(), AuthError> {
+    pub(crate) fn write(&self, previous: Option<&[u8]>, stored: StoredAuth) -> Result<(), AuthError> {
         let bytes = auth_file::write(previous, &stored).map_err(|reason| self.corrupt(reason))?;
         self.platform.save(&bytes)?;
         self.loaded.replace(Some(self.activate(stored)));
@@ -250,33 +339,26 @@ impl<P: Platform> Session<P> {
         }
     }
 
+    /// Makes `stored` (read under the lock) the session's state.
+    pub(crate) fn adopt(&self, stored: StoredAuth) {
+        self.loaded.replace(Some(self.activate(stored)));
+    }
+
     fn activate(&self, stored: StoredAuth) -> Loaded {
         let kind = match &stored.credential {
             Some(Credential::ChatGpt(_)) => StoredKind::Subscription,
             Some(Credential::ApiKey(_)) => StoredKind::ApiKey,
             None => StoredKind::None,
         };
-        let env_key = self
-            .platform
-            .env_var(API_KEY_VAR)
-            .filter(|k| !k.trim().is_empty());
-        let active = match (
-            policy::choose_credential(kind, env_key.is_some()),
-            &stored.credential,
-        ) {
+        let env_key = self.platform.env_var(API_KEY_VAR).filter(|k| !k.trim().is_empty());
+        let active = match (policy::choose_credential(kind, env_key.is_some()), &stored.credential) {
             (Choice::StoredSubscription, Some(Credential::ChatGpt(tokens))) => {
                 let identity = jwt::parse(&tokens.id_token).unwrap_or_default();
                 let access = jwt::parse(&tokens.access_token).unwrap_or_default();
                 let mut tokens = tokens.clone();
-                tokens.account_id = tokens
-                    .account_id
-                    .or_else(|| identity.account_id.clone())
-                    .or(access.account_id);
-                Active::Subscription {
-                    tokens,
-                    identity,
-                    access_expires_at: access.expires_at,
-                }
+                tokens.account_id =
+                    tokens.account_id.or_else(|| identity.account_id.clone()).or(access.account_id);
+                Active::Subscription { tokens, identity, access_expires_at: access.expires_at }
             }
             (Choice::StoredApiKey, Some(Credential::ApiKey(key))) => Active::StoredKey(key.clone()),
             (Choice::EnvironmentKey, _) => Active::EnvironmentKey(env_key.unwrap_or_default()),
@@ -286,10 +368,7 @@ impl<P: Platform> Session<P> {
     }
 
     pub(crate) fn corrupt(&self, reason: String) -> AuthError {
-        AuthError::CorruptStore {
-            path: self.platform.store_location(),
-            reason,
-        }
+        AuthError::CorruptStore { path: self.platform.store_location(), reason }
     }
 
     pub(crate) fn now_seconds(&self) -> i64 {
@@ -299,9 +378,7 @@ impl<P: Platform> Session<P> {
     /// Takes the store lock until the guard drops.
     pub(crate) fn lock(&self) -> Result<LockGuard<'_, P>, AuthError> {
         self.platform.lock(self.config.lock_timeout_ms)?;
-        Ok(LockGuard {
-            platform: &self.platform,
-        })
+        Ok(LockGuard { platform: &self.platform })
     }
 }
 
@@ -322,9 +399,7 @@ fn complete(credential: Credential) -> Result<Credential, AuthError> {
         Credential::ApiKey(key) => {
             let key = key.trim().to_owned();
             if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(AuthError::InvalidInput(
-                    "an API key must be one word with no spaces".into(),
-                ));
+                return Err(AuthError::InvalidInput("an API key must be one word with no spaces".into()));
             }
             Ok(Credential::ApiKey(key))
         }
@@ -336,10 +411,7 @@ fn complete(credential: Credential) -> Result<Credential, AuthError> {
                     "the access and refresh tokens must not be empty".into(),
                 ));
             }
-            tokens.account_id = tokens
-                .account_id
-                .filter(|a| !a.is_empty())
-                .or(identity.account_id);
+            tokens.account_id = tokens.account_id.filter(|a| !a.is_empty()).or(identity.account_id);
             Ok(Credential::ChatGpt(tokens))
         }
     }

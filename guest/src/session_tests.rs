@@ -39,9 +39,7 @@ fn nothing_stored_and_no_environment_key() {
 #[test]
 fn environment_key_is_used_and_never_written() {
     let fake = Fake::default();
-    fake.env
-        .borrow_mut()
-        .insert("OPENAI_API_KEY".into(), "sk-env-0123456789".into());
+    fake.env.borrow_mut().insert("OPENAI_API_KEY".into(), "sk-env-0123456789".into());
     let s = session(fake);
     assert_eq!(s.access_token().unwrap(), "sk-env-0123456789");
     assert_eq!(
@@ -49,10 +47,7 @@ fn environment_key_is_used_and_never_written() {
         vec![("Authorization".into(), "Bearer sk-env-0123456789".into())]
     );
     let status = s.status().unwrap();
-    assert_eq!(
-        (status.kind, status.source),
-        (Kind::ApiKey, Source::Environment("OPENAI_API_KEY".into()))
-    );
+    assert_eq!((status.kind, status.source), (Kind::ApiKey, Source::Environment("OPENAI_API_KEY".into())));
     assert_eq!(status.api_key_hint.as_deref(), Some("6789"));
     assert_eq!(s.platform().saves.get(), 0);
     assert!(s.platform().file.borrow().is_none());
@@ -61,12 +56,9 @@ fn environment_key_is_used_and_never_written() {
 #[test]
 fn stored_subscription_beats_environment_key() {
     let fake = Fake::default();
-    fake.env
-        .borrow_mut()
-        .insert("OPENAI_API_KEY".into(), "sk-env".into());
+    fake.env.borrow_mut().insert("OPENAI_API_KEY".into(), "sk-env".into());
     let s = session(fake);
-    s.set_credential(Credential::ChatGpt(tokens(NOW + 3600, "rt")))
-        .unwrap();
+    s.set_credential(Credential::ChatGpt(tokens(NOW + 3600, "rt"))).unwrap();
     let headers = s.request_headers().unwrap();
     assert_eq!(headers[1], ("chatgpt-account-id".into(), "acct-1".into()));
     assert!(headers[0].1.starts_with("Bearer ey"));
@@ -86,9 +78,7 @@ fn stored_subscription_beats_environment_key() {
 #[test]
 fn stored_key_beats_environment_key() {
     let fake = Fake::with_file(br#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-stored"}"#);
-    fake.env
-        .borrow_mut()
-        .insert("OPENAI_API_KEY".into(), "sk-env".into());
+    fake.env.borrow_mut().insert("OPENAI_API_KEY".into(), "sk-env".into());
     let s = session(fake);
     assert_eq!(s.access_token().unwrap(), "sk-stored");
 }
@@ -98,46 +88,30 @@ fn corrupt_store_is_reported_and_kept() {
     let garbage = b"{\"tokens\": ".to_vec();
     let s = session(Fake::with_file(&garbage));
     let err = s.access_token().unwrap_err();
-    assert!(
-        matches!(&err, AuthError::CorruptStore { path, .. } if path == "/fake/auth.json"),
-        "{err:?}"
-    );
-    assert!(
-        s.set_credential(Credential::ApiKey("sk-new".into()))
-            .is_err()
-    );
+    assert!(matches!(&err, AuthError::CorruptStore { path, .. } if path == "/fake/auth.json"), "{err:?}");
+    assert!(s.set_credential(Credential::ApiKey("sk-new".into())).is_err());
     assert_eq!(s.platform().file.borrow().as_deref(), Some(&garbage[..]));
     // logout is how a person clears it.
-    assert!(s.logout().unwrap());
+    assert!(s.logout().unwrap().removed);
     assert!(!s.authenticated());
 }
 
 #[test]
 fn bad_credentials_are_refused() {
     let s = session(Fake::default());
-    assert!(matches!(
-        s.set_credential(Credential::ApiKey(" ".into())),
-        Err(AuthError::InvalidInput(_))
-    ));
+    assert!(matches!(s.set_credential(Credential::ApiKey(" ".into())), Err(AuthError::InvalidInput(_))));
     let mut t = tokens(NOW, "rt");
     t.id_token = "not-a-jwt".into();
-    assert!(matches!(
-        s.set_credential(Credential::ChatGpt(t)),
-        Err(AuthError::InvalidInput(_))
-    ));
+    assert!(matches!(s.set_credential(Credential::ChatGpt(t)), Err(AuthError::InvalidInput(_))));
     assert_eq!(s.platform().saves.get(), 0);
 }
 
 #[test]
 fn lock_timeout_is_an_error_not_a_write() {
     let fake = Fake::default();
-    fake.lock_error
-        .replace(Some(crate::platform::StorageError::LockTimeout(5)));
+    fake.lock_error.replace(Some(crate::platform::StorageError::LockTimeout(5)));
     let s = session(fake);
-    assert_eq!(
-        s.set_credential(Credential::ApiKey("sk-1".into())),
-        Err(AuthError::LockTimeout(5))
-    );
+    assert_eq!(s.set_credential(Credential::ApiKey("sk-1".into())), Err(AuthError::LockTimeout(5)));
     assert!(s.platform().file.borrow().is_none());
 }
 
@@ -145,9 +119,7 @@ fn lock_timeout_is_an_error_not_a_write() {
 fn reload_sees_another_writer() {
     let s = session(Fake::default());
     assert!(!s.authenticated());
-    s.platform()
-        .file
-        .replace(Some(br#"{"OPENAI_API_KEY":"sk-other"}"#.to_vec()));
+    s.platform().file.replace(Some(br#"{"OPENAI_API_KEY":"sk-other"}"#.to_vec()));
     assert!(!s.authenticated(), "cached until reload");
     s.reload().unwrap();
     assert_eq!(s.access_token().unwrap(), "sk-other");

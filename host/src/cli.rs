@@ -41,6 +41,22 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Sign in with ChatGPT: browser on the loopback, or a device code when
+    /// no browser can be used (SSH, no display) or no port can be bound.
+    #[command(
+        after_help = "Examples:\n  codex-auth login\n  codex-auth login --device      # over SSH or in a container\n  codex-auth login --paste       # browser on another machine"
+    )]
+    Login(LoginArgs),
+    /// Refresh the tokens now if they are due (always, with --force).
+    #[command(after_help = "Examples:\n  codex-auth refresh\n  codex-auth refresh --force --json")]
+    Refresh {
+        /// Refresh even if the access token is far from expiring.
+        #[arg(long)]
+        force: bool,
+        /// Print the new status as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show what is signed in (exit 0 when logged in, 1 when not).
     #[command(after_help = "Examples:\n  codex-auth status\n  codex-auth status --json | jq .plan")]
     Status {
@@ -58,15 +74,39 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Forget the stored credential.
+    /// Revoke the refresh token (best effort) and forget the stored credential.
     #[command(after_help = "Example:\n  codex-auth logout")]
     Logout,
     /// Copy a Codex CLI login into the store (the source is only read).
-    #[command(
-        after_help = "Examples:\n  codex-auth import\n  codex-auth import ~/.codex/auth.json"
-    )]
+    #[command(after_help = "Examples:\n  codex-auth import\n  codex-auth import ~/.codex/auth.json")]
     Import {
         /// The auth.json to copy [default: $CODEX_HOME/auth.json, else ~/.codex/auth.json].
         path: Option<PathBuf>,
     },
+}
+
+/// `login`'s flags.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Use the device-code flow.
+    #[arg(long, conflicts_with = "paste")]
+    pub device: bool,
+    /// Sign in with a browser on another machine, then paste the URL it was redirected to.
+    #[arg(long)]
+    pub paste: bool,
+    /// Do not open a browser; only print the URL.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// The loopback port for the browser's redirect.
+    #[arg(long, value_name = "N", default_value_t = 1455)]
+    pub port: u16,
+    /// The port to try when --port is busy.
+    #[arg(long, value_name = "N", default_value_t = 1457)]
+    pub fallback_port: u16,
+    /// Give up after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub timeout: u64,
+    /// Print the new status as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -21,17 +21,14 @@ pub enum Credential {
 impl Credential {
     pub(crate) fn into_wit(self) -> wit::Credential {
         match self {
-            Self::ChatGpt {
-                id_token,
-                access_token,
-                refresh_token,
-                account_id,
-            } => wit::Credential::Chatgpt(wit::ChatgptTokens {
-                id_token,
-                access_token,
-                refresh_token,
-                account_id,
-            }),
+            Self::ChatGpt { id_token, access_token, refresh_token, account_id } => {
+                wit::Credential::Chatgpt(wit::ChatgptTokens {
+                    id_token,
+                    access_token,
+                    refresh_token,
+                    account_id,
+                })
+            }
             Self::ApiKey(key) => wit::Credential::ApiKey(key),
         }
     }
@@ -40,10 +37,9 @@ impl Credential {
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::ChatGpt { account_id, .. } => f
-                .debug_struct("ChatGpt")
-                .field("account_id", account_id)
-                .finish_non_exhaustive(),
+            Self::ChatGpt { account_id, .. } => {
+                f.debug_struct("ChatGpt").field("account_id", account_id).finish_non_exhaustive()
+            }
             Self::ApiKey(_) => f.write_str("ApiKey(<redacted>)"),
         }
     }

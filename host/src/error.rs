@@ -22,20 +22,13 @@ pub enum Error {
     LockTimeout(u32),
     /// The refresh token was rejected for good: sign in again.
     #[error("the sign-in is no longer valid ({code}): run `codex-auth login` again")]
-    LoginRequired {
-        code: String,
-        description: Option<String>,
-    },
+    LoginRequired { code: String, description: Option<String> },
     /// The issuer could not be reached; the credential is kept.
     #[error("the issuer could not be reached: {0}")]
     Transport(String),
     /// The issuer answered with an error.
     #[error("the issuer answered HTTP {status}{}", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
-    Issuer {
-        status: u16,
-        code: Option<String>,
-        description: Option<String>,
-    },
+    Issuer { status: u16, code: Option<String>, description: Option<String> },
     /// The caller passed something unusable.
     #[error("{0}")]
     InvalidInput(String),
@@ -65,16 +58,10 @@ impl From<wit::AuthError> for Error {
         use wit::AuthError as E;
         match e {
             E::NotLoggedIn => Self::NotLoggedIn,
-            E::CorruptStore(c) => Self::CorruptStore {
-                path: c.path.into(),
-                reason: c.reason,
-            },
+            E::CorruptStore(c) => Self::CorruptStore { path: c.path.into(), reason: c.reason },
             E::Storage(why) => Self::Storage(why),
             E::LockTimeout(ms) => Self::LockTimeout(ms),
-            E::LoginRequired(o) => Self::LoginRequired {
-                code: o.code,
-                description: o.description,
-            },
+            E::LoginRequired(o) => Self::LoginRequired { code: o.code, description: o.description },
             E::Transport(why) => Self::Transport(why),
             E::Issuer(i) => Self::Issuer {
                 status: i.status,

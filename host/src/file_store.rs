@@ -39,11 +39,7 @@ impl FileStore {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         let dir = dir.into();
         let file = dir.join(AUTH_FILE);
-        Self {
-            dir,
-            file,
-            held: None,
-        }
+        Self { dir, file, held: None }
     }
 
     #[cfg(test)]
@@ -61,19 +57,15 @@ impl FileStore {
             && meta.is_file()
             && meta.len() > MAX_FILE_SIZE
         {
-            let why = format!(
-                "it is {} bytes; a credential file is at most {MAX_FILE_SIZE}",
-                meta.len()
-            );
+            let why = format!("it is {} bytes; a credential file is at most {MAX_FILE_SIZE}", meta.len());
             return Err(self.io_error("refusing to read", io::Error::other(why)));
         }
         match fs::read(&self.file) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::IsADirectory => Err(self.io_error(
-                "cannot read",
-                io::Error::other("it is a directory, not a file"),
-            )),
+            Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
+                Err(self.io_error("cannot read", io::Error::other("it is a directory, not a file")))
+            }
             Err(e) => Err(self.io_error("cannot read", e)),
         }
     }
@@ -83,10 +75,7 @@ impl FileStore {
     pub fn save(&self, contents: &[u8]) -> Result<(), StoreError> {
         self.ensure_dir()?;
         if self.file.is_dir() {
-            return Err(self.io_error(
-                "cannot write",
-                io::Error::other("it is a directory, not a file"),
-            ));
+            return Err(self.io_error("cannot write", io::Error::other("it is a directory, not a file")));
         }
         let mut temp = tempfile::Builder::new()
             .prefix(".auth-")
@@ -96,8 +85,7 @@ impl FileStore {
         temp.write_all(contents)
             .and_then(|()| temp.as_file().sync_all())
             .map_err(|e| self.io_error("cannot write", e))?;
-        temp.persist(&self.file)
-            .map_err(|e| self.io_error("cannot replace", e.error))?;
+        temp.persist(&self.file).map_err(|e| self.io_error("cannot replace", e.error))?;
         // The rename is durable only once the directory entry is.
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
@@ -118,9 +106,7 @@ impl FileStore {
     /// kernel releases it if the holder dies.
     pub fn lock(&mut self, timeout: Duration) -> Result<(), StoreError> {
         if self.held.is_some() {
-            return Err(StoreError::Io(
-                "the store lock is already held by this session".into(),
-            ));
+            return Err(StoreError::Io("the store lock is already held by this session".into()));
         }
         self.ensure_dir()?;
         let path = self.dir.join(LOCK_FILE);
@@ -138,9 +124,7 @@ impl FileStore {
             match file.try_lock() {
                 Ok(()) => break,
                 Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    std::thread::sleep(
-                        pause.min(deadline.saturating_duration_since(Instant::now())),
-                    );
+                    std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
                     pause = (pause * 2).min(Duration::from_millis(25));
                 }
                 Err(fs::TryLockError::WouldBlock) => {
@@ -196,10 +180,7 @@ mod tests {
         assert_eq!(mode(store.dir()), 0o700);
         assert_eq!(store.load().unwrap().as_deref(), Some(&b"{}"[..]));
         // Nothing but the file is left behind.
-        let names: Vec<_> = fs::read_dir(store.dir())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> = fs::read_dir(store.dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from(AUTH_FILE)]);
     }
 
@@ -211,10 +192,7 @@ mod tests {
         fs::set_permissions(store.file(), fs::Permissions::from_mode(0o644)).unwrap();
         store.save(b"new").unwrap();
         assert_eq!(fs::read(store.file()).unwrap(), b"new");
-        assert_eq!(
-            fs::metadata(store.file()).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(fs::metadata(store.file()).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
     #[test]
@@ -222,13 +200,8 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let store = FileStore::new(root.path());
         fs::create_dir(store.file()).unwrap();
-        let StoreError::Io(read) = store.load().unwrap_err() else {
-            panic!()
-        };
-        assert!(
-            read.contains("auth.json") && read.contains("directory"),
-            "{read}"
-        );
+        let StoreError::Io(read) = store.load().unwrap_err() else { panic!() };
+        assert!(read.contains("auth.json") && read.contains("directory"), "{read}");
         assert!(store.save(b"{}").is_err());
         assert!(store.file().is_dir());
     }
@@ -249,10 +222,7 @@ mod tests {
         let mut first = FileStore::new(root.path());
         let mut second = FileStore::new(root.path());
         first.lock(Duration::from_secs(1)).unwrap();
-        assert_eq!(
-            second.lock(Duration::from_millis(30)),
-            Err(StoreError::LockTimeout(30))
-        );
+        assert_eq!(second.lock(Duration::from_millis(30)), Err(StoreError::LockTimeout(30)));
         assert!(first.lock(Duration::ZERO).is_err(), "not re-entrant");
         first.unlock();
         second.lock(Duration::from_millis(30)).unwrap();

@@ -53,6 +53,8 @@ use wasmtime::component::ResourceAny;
 
 /// The environment variable holding an API key, used when nothing is stored.
 pub const API_KEY_VAR: &str = "OPENAI_API_KEY";
+/// Variables that tell whether a browser can be used for signing in.
+pub const LOGIN_ENV_VARS: [&str; 4] = ["DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY"];
 /// The environment variable naming the store directory.
 pub const HOME_VAR: &str = "CODEX_AUTH_HOME";
 /// The environment variable overriding the issuer.
@@ -63,6 +65,62 @@ pub const DEFAULT_ISSUER: &str = "https://auth.openai.com";
 pub const DEFAULT_CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
 /// The `originator` the Codex CLI sends.
 pub const DEFAULT_ORIGINATOR: &str = "codex_cli_rs";
+
+/// How to sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginMethod {
+    /// Browser on the loopback; device code when no browser can be used
+    /// (SSH, no display) or no port can be bound.
+    Auto,
+    /// Browser with the loopback listener.
+    Browser,
+    /// Device code.
+    Device,
+    /// Browser elsewhere; the person pastes the redirect URL.
+    Paste,
+}
+
+/// How a sign-in runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginOptions {
+    pub method: LoginMethod,
+    /// Open the browser (the URL is shown either way).
+    pub open_browser: bool,
+    /// Loopback ports to try in order; the issuer accepts 1455 and 1457.
+    pub ports: Vec<u16>,
+    /// Give up after this long.
+    pub timeout: Duration,
+}
+
+impl Default for LoginOptions {
+    fn default() -> Self {
+        Self {
+            method: LoginMethod::Auto,
+            open_browser: true,
+            ports: vec![1455, 1457],
+            timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+/// What logout did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutReport {
+    /// A stored credential was removed.
+    pub removed: bool,
+    pub revocation: Revocation,
+}
+
+/// What revoking the refresh token came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// No refresh token was stored.
+    NotNeeded,
+    /// The issuer accepted it.
+    Revoked,
+    /// It failed (why); the credential was removed anyway.
+    Failed(String),
+}
 
 /// How an [`Auth`] is set up. Every path and URL is injectable.
 #[derive(Clone)]
@@ -81,6 +139,9 @@ pub struct Options {
     pub http_timeout: Duration,
     /// The API key to fall back on (never written to disk).
     pub api_key: Option<String>,
+    /// Variables the guest reads to judge whether a browser can be used
+    /// ([`LOGIN_ENV_VARS`]).
+    pub environment: Vec<(String, String)>,
     /// Where compiled code is cached; `None` compiles every start.
     pub cache_dir: Option<PathBuf>,
     /// The most linear memory the guest may use.
@@ -102,6 +163,7 @@ impl Options {
             lock_timeout: Duration::from_secs(30),
             http_timeout: Duration::from_secs(30),
             api_key: None,
+            environment: Vec::new(),
             cache_dir: None,
             max_guest_memory: 64 << 20,
             clock: Arc::new(SystemClock),
@@ -114,14 +176,14 @@ impl Options {
     /// compiled-code cache of [`default_cache_dir`].
     pub fn from_env() -> Self {
         let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
-        let home = var(HOME_VAR)
-            .map(PathBuf::from)
-            .unwrap_or_else(default_home);
+        let home = var(HOME_VAR).map(PathBuf::from).unwrap_or_else(default_home);
         let mut options = Self::new(home);
         if let Some(issuer) = var(ISSUER_VAR) {
             options.issuer = issuer;
         }
         options.api_key = var(API_KEY_VAR);
+        options.environment =
+            LOGIN_ENV_VARS.iter().filter_map(|&name| Some((name.to_owned(), var(name)?))).collect();
         options.cache_dir = default_cache_dir();
         options
     }
@@ -161,9 +223,7 @@ struct Instance {
 
 impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Auth")
-            .field("options", &self.options)
-            .finish_non_exhaustive()
+        f.debug_struct("Auth").field("options", &self.options).finish_non_exhaustive()
     }
 }
 
@@ -177,13 +237,9 @@ impl Auth {
             notifier: options.notifier.clone(),
             http: OnceLock::new(),
             api_key: options.api_key.clone(),
+            environment: options.environment.clone(),
         });
-        let auth = Self {
-            options,
-            shared,
-            runtime,
-            slot: Mutex::new(None),
-        };
+        let auth = Self { options, shared, runtime, slot: Mutex::new(None) };
         auth.with_instance(|_| Ok(()))?;
         Ok(auth)
     }
@@ -206,11 +262,7 @@ impl Auth {
     /// What is signed in and from where.
     pub fn status(&self) -> Result<Status, Error> {
         self.call(|i| {
-            let r = i
-                .guest
-                .codex_auth_session()
-                .session()
-                .call_status(&mut i.store, i.session)?;
+            let r = i.guest.codex_auth_session().session().call_status(&mut i.store, i.session)?;
             Ok(r.map(Status::from))
         })
     }
@@ -218,21 +270,14 @@ impl Auth {
     /// Whether a credential is available.
     pub fn authenticated(&self) -> Result<bool, Error> {
         self.with_instance(|i| {
-            i.guest
-                .codex_auth_session()
-                .session()
-                .call_authenticated(&mut i.store, i.session)
+            i.guest.codex_auth_session().session().call_authenticated(&mut i.store, i.session)
         })
     }
 
     /// The bearer token to send (access token or API key).
     pub fn access_token(&self) -> Result<Secret, Error> {
         self.call(|i| {
-            let r = i
-                .guest
-                .codex_auth_session()
-                .session()
-                .call_access_token(&mut i.store, i.session)?;
+            let r = i.guest.codex_auth_session().session().call_access_token(&mut i.store, i.session)?;
             Ok(r.map(Secret::new))
         })
     }
@@ -240,11 +285,7 @@ impl Auth {
     /// Ready request headers.
     pub fn request_headers(&self) -> Result<RequestHeaders, Error> {
         self.call(|i| {
-            let r = i
-                .guest
-                .codex_auth_session()
-                .session()
-                .call_request_headers(&mut i.store, i.session)?;
+            let r = i.guest.codex_auth_session().session().call_request_headers(&mut i.store, i.session)?;
             Ok(r.map(RequestHeaders::new))
         })
     }
@@ -253,11 +294,7 @@ impl Auth {
     pub fn set_credential(&self, credential: Credential) -> Result<(), Error> {
         let credential = credential.into_wit();
         self.call(|i| {
-            i.guest.codex_auth_session().session().call_set_credential(
-                &mut i.store,
-                i.session,
-                &credential,
-            )
+            i.guest.codex_auth_session().session().call_set_credential(&mut i.store, i.session, &credential)
         })
     }
 
@@ -266,46 +303,83 @@ impl Auth {
     pub fn import(&self, path: &Path) -> Result<Status, Error> {
         let bytes = std::fs::read(path)
             .map_err(|e| Error::Storage(format!("cannot read {}: {e}", path.display())))?;
-        let parsed = self.with_instance(|i| {
-            i.guest
-                .codex_auth_auth_file()
-                .call_read(&mut i.store, &bytes)
-        })?;
-        let stored = parsed.map_err(|reason| Error::CorruptStore {
-            path: path.to_owned(),
-            reason,
-        })?;
+        let parsed =
+            self.with_instance(|i| i.guest.codex_auth_auth_file().call_read(&mut i.store, &bytes))?;
+        let stored = parsed.map_err(|reason| Error::CorruptStore { path: path.to_owned(), reason })?;
         let credential = stored.credential.ok_or_else(|| {
             Error::InvalidInput(format!("{} holds no credential to import", path.display()))
         })?;
         self.call(|i| {
-            i.guest.codex_auth_session().session().call_set_credential(
-                &mut i.store,
-                i.session,
-                &credential,
-            )
+            i.guest.codex_auth_session().session().call_set_credential(&mut i.store, i.session, &credential)
         })?;
         self.status()
     }
 
-    /// Forgets the stored credential; `true` when there was one.
-    pub fn logout(&self) -> Result<bool, Error> {
+    /// Revokes the refresh token (best effort), then forgets the stored
+    /// credential. A failed revocation is reported, not an error.
+    pub fn logout(&self) -> Result<LogoutReport, Error> {
+        let report =
+            self.call(|i| i.guest.codex_auth_session().session().call_logout(&mut i.store, i.session))?;
+        Ok(LogoutReport {
+            removed: report.removed,
+            revocation: match report.revocation {
+                bindings::session::Revocation::NotNeeded => Revocation::NotNeeded,
+                bindings::session::Revocation::Revoked => Revocation::Revoked,
+                bindings::session::Revocation::Failed(why) => Revocation::Failed(why),
+            },
+        })
+    }
+
+    /// Signs in and stores the credential, replacing the old one atomically.
+    ///
+    /// The sign-in runs on a guest instance of its own: other threads keep
+    /// getting tokens and headers from this `Auth` while it waits.
+    pub fn login(&self, login: &LoginOptions) -> Result<Status, Error> {
+        let options = bindings::session::LoginOptions {
+            method: match login.method {
+                LoginMethod::Auto => bindings::session::LoginMethod::Auto,
+                LoginMethod::Browser => bindings::session::LoginMethod::Browser,
+                LoginMethod::Device => bindings::session::LoginMethod::Device,
+                LoginMethod::Paste => bindings::session::LoginMethod::Paste,
+            },
+            open_browser: login.open_browser,
+            ports: login.ports.clone(),
+            timeout_seconds: saturate(login.timeout.as_secs()),
+            os: std::env::consts::OS.to_owned(),
+        };
+        let mut instance = self.instantiate()?;
+        let result = instance.guest.codex_auth_session().session().call_login(
+            &mut instance.store,
+            instance.session,
+            &options,
+        );
+        let status = result.map_err(|trap| Error::GuestTrap(trap.root_cause().to_string()))??;
+        self.reload()?;
+        Ok(Status::from(status))
+    }
+
+    /// Refreshes the tokens if they are due (always, with `force`).
+    pub fn refresh(&self, force: bool) -> Result<Status, Error> {
         self.call(|i| {
-            i.guest
-                .codex_auth_session()
-                .session()
-                .call_logout(&mut i.store, i.session)
+            let r = i.guest.codex_auth_session().session().call_refresh(&mut i.store, i.session, force)?;
+            Ok(r.map(Status::from))
+        })
+    }
+
+    /// 401 recovery: the API rejected `previous`. Returns the token to retry
+    /// with: one another process stored meanwhile, else a refreshed one; else
+    /// [`Error::LoginRequired`].
+    pub fn unauthorized(&self, previous: &Secret) -> Result<Secret, Error> {
+        self.call(|i| {
+            let session = i.guest.codex_auth_session().session();
+            let r = session.call_unauthorized(&mut i.store, i.session, previous.expose())?;
+            Ok(r.map(Secret::new))
         })
     }
 
     /// Reads the store again (after another writer changed it).
     pub fn reload(&self) -> Result<(), Error> {
-        self.call(|i| {
-            i.guest
-                .codex_auth_session()
-                .session()
-                .call_reload(&mut i.store, i.session)
-        })
+        self.call(|i| i.guest.codex_auth_session().session().call_reload(&mut i.store, i.session))
     }
 
     /// Runs a session call whose result is the guest's `result<_, auth-error>`.
@@ -318,10 +392,7 @@ impl Auth {
 
     /// Runs `f` on the instance, making one first. A trap discards the
     /// instance (it cannot be entered again) and its store lock with it.
-    fn with_instance<R>(
-        &self,
-        f: impl FnOnce(&mut Instance) -> wasmtime::Result<R>,
-    ) -> Result<R, Error> {
+    fn with_instance<R>(&self, f: impl FnOnce(&mut Instance) -> wasmtime::Result<R>) -> Result<R, Error> {
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         let instance = match slot.take() {
             Some(instance) => slot.insert(instance),
@@ -338,11 +409,7 @@ impl Auth {
 
     fn instantiate(&self) -> Result<Instance, Error> {
         let o = &self.options;
-        let state = HostState::new(
-            FileStore::new(&o.home),
-            self.shared.clone(),
-            o.max_guest_memory,
-        );
+        let state = HostState::new(FileStore::new(&o.home), self.shared.clone(), o.max_guest_memory);
         let (mut store, guest) =
             runtime::instantiate(self.runtime, state).map_err(|e| Error::Engine(e.to_string()))?;
         let config = Config {
@@ -358,11 +425,7 @@ impl Auth {
             .session()
             .call_constructor(&mut store, &config)
             .map_err(|e| Error::GuestTrap(e.root_cause().to_string()))?;
-        Ok(Instance {
-            store,
-            guest,
-            session,
-        })
+        Ok(Instance { store, guest, session })
     }
 }
 

@@ -3,12 +3,15 @@
 
 mod cli;
 mod output;
+mod terminal;
 
 use clap::Parser as _;
 use cli::{Cli, Command};
-use codex_auth::{Auth, ComponentOrigin, Options};
+use codex_auth::{Auth, ComponentOrigin, LoginMethod, LoginOptions, Options, Revocation};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -27,19 +30,15 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
         options.home = home;
     }
     options.issuer = cli.global.issuer;
+    options.notifier = Arc::new(terminal::Terminal::new());
     let auth = Auth::open(options)?;
     if cli.global.verbose {
         match auth.component_origin() {
             ComponentOrigin::Cache(path) => {
                 eprintln!("codex-auth: component loaded from cache {}", path.display())
             }
-            ComponentOrigin::Compiled {
-                cached_at: Some(path),
-            } => {
-                eprintln!(
-                    "codex-auth: component compiled, cached at {}",
-                    path.display()
-                );
+            ComponentOrigin::Compiled { cached_at: Some(path) } => {
+                eprintln!("codex-auth: component compiled, cached at {}", path.display());
             }
             ComponentOrigin::Compiled { cached_at: None } => {
                 eprintln!("codex-auth: component compiled (no cache)")
@@ -59,13 +58,49 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Logout => {
-            if auth.logout()? {
+            let report = auth.logout()?;
+            match &report.revocation {
+                Revocation::Revoked => eprintln!("Revoked the refresh token"),
+                Revocation::Failed(why) => {
+                    eprintln!("Could not revoke the refresh token ({why}); removing it anyway")
+                }
+                Revocation::NotNeeded => {}
+            }
+            if report.removed {
                 eprintln!("Logged out: removed {}", auth.store_path().display());
             } else {
-                eprintln!(
-                    "Not logged in: {} does not exist",
-                    auth.store_path().display()
-                );
+                eprintln!("Not logged in: {} does not exist", auth.store_path().display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Login(args) => {
+            let method = match (args.device, args.paste) {
+                (true, _) => LoginMethod::Device,
+                (_, true) => LoginMethod::Paste,
+                _ => LoginMethod::Auto,
+            };
+            let login = LoginOptions {
+                method,
+                open_browser: !args.no_browser,
+                ports: vec![args.port, args.fallback_port],
+                timeout: Duration::from_secs(args.timeout),
+            };
+            let status = auth.login(&login)?;
+            eprintln!(
+                "Signed in with {}; stored in {}",
+                output::describe(&status),
+                auth.store_path().display()
+            );
+            if args.json {
+                output::status_json(&status);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Refresh { force, json } => {
+            let status = auth.refresh(force)?;
+            eprintln!("Refreshed: {}", output::describe(&status));
+            if json {
+                output::status_json(&status);
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -34,6 +34,12 @@ pub trait Notifier: Send + Sync {
         let _ = url;
         Err("this program does not open browsers".into())
     }
+
+    /// Reads one line from the person (a pasted redirect URL).
+    fn ask(&self, prompt: &str) -> Result<String, String> {
+        let _ = prompt;
+        Err("this program cannot ask questions".into())
+    }
 }
 
 /// Shows nothing and opens no browser: for embedding without a terminal.

@@ -9,17 +9,13 @@ pub fn status(auth: &Auth, json: bool) -> Result<ExitCode, Error> {
     let result = auth.status();
     let logged_in = result.as_ref().is_ok_and(Status::logged_in);
     if json {
-        let value = match &result {
-            Ok(status) => {
-                let mut value = serde_json::to_value(status).unwrap_or_default();
-                value["logged_in"] = logged_in.into();
-                value
+        match &result {
+            Ok(status) => status_json(status),
+            Err(e) => {
+                let value = serde_json::json!({"logged_in": false, "error": e.to_string()});
+                stdout_line(&serde_json::to_string_pretty(&value).unwrap_or_default());
+                eprintln!("codex-auth: {e}");
             }
-            Err(e) => serde_json::json!({"logged_in": false, "error": e.to_string()}),
-        };
-        stdout_line(&serde_json::to_string_pretty(&value).unwrap_or_default());
-        if let Err(e) = &result {
-            eprintln!("codex-auth: {e}");
         }
     } else {
         match &result {
@@ -27,11 +23,14 @@ pub fn status(auth: &Auth, json: bool) -> Result<ExitCode, Error> {
             Err(e) => return Err(e.clone()),
         }
     }
-    Ok(if logged_in {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if logged_in { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// A status as JSON on stdout, with `logged_in`.
+pub fn status_json(status: &Status) {
+    let mut value = serde_json::to_value(status).unwrap_or_default();
+    value["logged_in"] = status.logged_in().into();
+    stdout_line(&serde_json::to_string_pretty(&value).unwrap_or_default());
 }
 
 /// The human status line, worded like `codex login status`.
@@ -61,11 +60,7 @@ pub fn describe(s: &Status) -> String {
             .into_iter()
             .flatten()
             .collect();
-            if details.is_empty() {
-                "ChatGPT".to_owned()
-            } else {
-                format!("ChatGPT: {}", details.join(", "))
-            }
+            if details.is_empty() { "ChatGPT".to_owned() } else { format!("ChatGPT: {}", details.join(", ")) }
         }
         Kind::ApiKey => match &s.api_key_hint {
             Some(hint) => format!("an API key - ***{hint}"),
@@ -85,9 +80,8 @@ fn source(source: &Source) -> String {
 
 /// "in 52 min", "in 3 h", "2 days ago": how far a Unix time is from now.
 fn when(unix: i64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let delta = unix - now;
     let span = match delta.unsigned_abs() {
         s if s < 120 => format!("{s} s"),
@@ -95,20 +89,14 @@ fn when(unix: i64) -> String {
         s if s < 2 * 86_400 => format!("{} h", s / 3600),
         s => format!("{} days", s / 86_400),
     };
-    if delta >= 0 {
-        format!("in {span}")
-    } else {
-        format!("{span} ago")
-    }
+    if delta >= 0 { format!("in {span}") } else { format!("{span} ago") }
 }
 
 /// `headers`: `Name: value` lines, or a JSON object.
 pub fn headers(headers: &RequestHeaders, json: bool) {
     if json {
-        let map: serde_json::Map<String, serde_json::Value> = headers
-            .iter()
-            .map(|(n, v)| (n.to_owned(), v.into()))
-            .collect();
+        let map: serde_json::Map<String, serde_json::Value> =
+            headers.iter().map(|(n, v)| (n.to_owned(), v.into())).collect();
         stdout_line(&serde_json::to_string_pretty(&map).unwrap_or_default());
     } else {
         let lines: Vec<String> = headers.iter().map(|(n, v)| format!("{n}: {v}")).collect();

@@ -40,30 +40,21 @@ static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
 
 /// The process's runtime, made on first use with `cache_dir` for compiled code.
 pub(crate) fn get(cache_dir: Option<&Path>) -> Result<&'static Runtime, String> {
-    RUNTIME
-        .get_or_init(|| build(cache_dir))
-        .as_ref()
-        .map_err(Clone::clone)
+    RUNTIME.get_or_init(|| build(cache_dir)).as_ref().map_err(Clone::clone)
 }
 
 fn build(cache_dir: Option<&Path>) -> Result<Runtime, String> {
-    let engine =
-        Engine::new(&wasmtime::Config::new()).map_err(|e| format!("cannot start wasmtime: {e}"))?;
+    let engine = Engine::new(&wasmtime::Config::new()).map_err(|e| format!("cannot start wasmtime: {e}"))?;
     let (component, origin) = load_component(&engine, cache_dir)?;
     let mut linker = Linker::<HostState>::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
-        .map_err(|e| format!("cannot link WASI: {e}"))?;
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| format!("cannot link WASI: {e}"))?;
     crate::bindings::Guest::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
         .map_err(|e| format!("cannot link the host imports: {e}"))?;
     let pre = linker
         .instantiate_pre(&component)
         .and_then(GuestPre::new)
         .map_err(|e| format!("cannot prepare the guest: {e}"))?;
-    Ok(Runtime {
-        engine,
-        pre,
-        origin,
-    })
+    Ok(Runtime { engine, pre, origin })
 }
 
 /// A new store and instance for `state`.
@@ -77,10 +68,7 @@ pub(crate) fn instantiate(
     Ok((store, guest))
 }
 
-fn load_component(
-    engine: &Engine,
-    cache_dir: Option<&Path>,
-) -> Result<(Component, ComponentOrigin), String> {
+fn load_component(engine: &Engine, cache_dir: Option<&Path>) -> Result<(Component, ComponentOrigin), String> {
     let cached = cache_dir.map(|dir| dir.join(format!("guest-{}.cwasm", cache_key(engine))));
     if let Some(path) = &cached
         && path.is_file()
@@ -97,11 +85,8 @@ fn load_component(
     let component =
         Component::new(engine, GUEST_WASM).map_err(|e| format!("cannot compile the guest: {e}"))?;
     // Best effort: a read-only or full disk only costs the next start a compile.
-    let cached_at = cached.filter(|path| {
-        component
-            .serialize()
-            .is_ok_and(|bytes| write_cache(path, &bytes).is_ok())
-    });
+    let cached_at =
+        cached.filter(|path| component.serialize().is_ok_and(|bytes| write_cache(path, &bytes).is_ok()));
     Ok((component, ComponentOrigin::Compiled { cached_at }))
 }
 
@@ -112,18 +97,12 @@ fn cache_key(engine: &Engine) -> String {
     hasher.update(GUEST_WASM);
     hasher.update(compat.finish().to_le_bytes());
     hasher.update(env!("CARGO_PKG_VERSION"));
-    hasher.finalize()[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize()[..12].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
     let temp = tempfile::Builder::new()
         .prefix(".guest-")
         .permissions(std::fs::Permissions::from_mode(0o600))
@@ -136,11 +115,7 @@ fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Where compiled code is cached by default: `$CODEX_AUTH_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/codex-auth`, else `~/.cache/codex-auth`.
 pub fn default_cache_dir() -> Option<PathBuf> {
-    let from_env = |name| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let from_env = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     from_env("CODEX_AUTH_CACHE_DIR")
         .or_else(|| from_env("XDG_CACHE_HOME").map(|d| d.join("codex-auth")))
         .or_else(|| std::env::home_dir().map(|h| h.join(".cache/codex-auth")))

@@ -37,12 +37,7 @@ pub struct RequestHeaders(Vec<(String, Secret)>);
 
 impl RequestHeaders {
     pub(crate) fn new(pairs: Vec<(String, String)>) -> Self {
-        Self(
-            pairs
-                .into_iter()
-                .map(|(n, v)| (n, Secret::new(v)))
-                .collect(),
-        )
+        Self(pairs.into_iter().map(|(n, v)| (n, Secret::new(v))).collect())
     }
 
     /// Name/value pairs in order.
@@ -52,16 +47,12 @@ impl RequestHeaders {
 
     /// The value of `name` (case-insensitive).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        self.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
     }
 }
 
 impl fmt::Debug for RequestHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(self.0.iter().map(|(n, _)| n))
-            .finish()
+        f.debug_list().entries(self.0.iter().map(|(n, _)| n)).finish()
     }
 }

@@ -17,6 +17,7 @@ pub(crate) struct Shared {
     /// Built on first use: most CLI runs never send a request.
     pub http: OnceLock<Result<reqwest::blocking::Client, String>>,
     pub api_key: Option<String>,
+    pub environment: Vec<(String, String)>,
 }
 
 /// One instance's state.
@@ -31,33 +32,23 @@ pub(crate) struct HostState {
 
 impl HostState {
     pub fn new(store: FileStore, shared: Arc<Shared>, max_memory: usize) -> Self {
-        // The guest gets randomness and, at most, OPENAI_API_KEY: no
-        // arguments, no other variables, no files, no sockets.
+        // The guest gets randomness, OPENAI_API_KEY and the few variables that
+        // tell whether a browser can be used: no arguments, no files, no sockets.
         let mut wasi = WasiCtx::builder();
         if let Some(key) = &shared.api_key {
             wasi.env(crate::API_KEY_VAR, key);
         }
-        // A hostile input makes the guest trap on allocation, not the host swap.
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(max_memory)
-            .instances(4)
-            .build();
-        Self {
-            wasi: wasi.build(),
-            table: ResourceTable::new(),
-            store,
-            shared,
-            listener: None,
-            limits,
+        for (name, value) in &shared.environment {
+            wasi.env(name, value);
         }
+        // A hostile input makes the guest trap on allocation, not the host swap.
+        let limits = StoreLimitsBuilder::new().memory_size(max_memory).instances(4).build();
+        Self { wasi: wasi.build(), table: ResourceTable::new(), store, shared, listener: None, limits }
     }
 }
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }

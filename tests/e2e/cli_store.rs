@@ -31,17 +31,11 @@ fn status_when_nothing_is_there_exits_1() {
 fn environment_key_is_used_and_never_written() {
     let dir = Dir::new();
     let key = "sk-proj-environment-0000ABCD";
-    let o = run(dir
-        .cli()
-        .env("OPENAI_API_KEY", key)
-        .args(["status", "--json"]));
+    let o = run(dir.cli().env("OPENAI_API_KEY", key).args(["status", "--json"]));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["kind"], json!("api_key"));
-    assert_eq!(
-        v["source"],
-        json!({"type": "environment", "at": "OPENAI_API_KEY"})
-    );
+    assert_eq!(v["source"], json!({"type": "environment", "at": "OPENAI_API_KEY"}));
     assert_eq!(v["api_key_hint"], json!("ABCD"));
     assert!(!stdout(&o).contains(key), "status shows no key");
 
@@ -51,10 +45,7 @@ fn environment_key_is_used_and_never_written() {
     assert_eq!(stdout(&o), format!("Authorization: Bearer {key}\n"));
     let o = run(dir.cli().env("OPENAI_API_KEY", key).arg("logout"));
     assert_eq!(code(&o), 0);
-    assert!(
-        !dir.home().exists(),
-        "the environment key is never written to disk"
-    );
+    assert!(!dir.home().exists(), "the environment key is never written to disk");
 }
 
 #[test]
@@ -66,21 +57,14 @@ fn import_of_a_codex_chatgpt_login_and_its_use() {
     let original = serde_json::to_vec_pretty(&codex_chatgpt_file(exp, "rt-import")).unwrap();
     std::fs::write(&source, &original).unwrap();
 
-    let o = run(dir
-        .cli()
-        .env("CODEX_HOME", source.parent().unwrap())
-        .arg("import"));
+    let o = run(dir.cli().env("CODEX_HOME", source.parent().unwrap()).arg("import"));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(
         stderr(&o).contains("Imported ChatGPT: plus, ada@example.com, account acct-e2e"),
         "{}",
         stderr(&o)
     );
-    assert_eq!(
-        std::fs::read(&source).unwrap(),
-        original,
-        "the source is only read"
-    );
+    assert_eq!(std::fs::read(&source).unwrap(), original, "the source is only read");
 
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir.auth_file()), 0o600);
@@ -96,16 +80,10 @@ fn import_of_a_codex_chatgpt_login_and_its_use() {
     assert_eq!(v["user_id"], json!("user-e2e"));
     assert_eq!(v["expires_at"], json!(exp));
     assert_eq!(v["source"], json!({"type": "store", "at": dir.auth_file()}));
-    assert!(
-        !stdout(&o).contains("rt-import") && !stdout(&o).contains(&access_token(exp, "rt-import"))
-    );
+    assert!(!stdout(&o).contains("rt-import") && !stdout(&o).contains(&access_token(exp, "rt-import")));
 
     let o = run(dir.cli().arg("status"));
-    assert!(
-        stderr(&o).starts_with("Logged in using ChatGPT"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).starts_with("Logged in using ChatGPT"), "{}", stderr(&o));
 
     let o = run(dir.cli().arg("token"));
     assert_eq!(stdout(&o), format!("{}\n", access_token(exp, "rt-import")));
@@ -121,11 +99,7 @@ fn import_of_a_codex_chatgpt_login_and_its_use() {
 fn import_of_an_api_key_login() {
     let dir = Dir::new();
     let source = dir.root.path().join("auth.json");
-    std::fs::write(
-        &source,
-        br#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-proj-stored-key-WXYZ"}"#,
-    )
-    .unwrap();
+    std::fs::write(&source, br#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-proj-stored-key-WXYZ"}"#).unwrap();
     let o = run(dir.cli().arg("import").arg(&source));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let stored: Value = serde_json::from_slice(&std::fs::read(dir.auth_file()).unwrap()).unwrap();
@@ -133,11 +107,7 @@ fn import_of_an_api_key_login() {
     assert_eq!(stored["OPENAI_API_KEY"], json!("sk-proj-stored-key-WXYZ"));
     let o = run(dir.cli().arg("status"));
     assert_eq!(code(&o), 0);
-    assert!(
-        stderr(&o).contains("Logged in using an API key - ***WXYZ"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("Logged in using an API key - ***WXYZ"), "{}", stderr(&o));
 }
 
 #[test]
@@ -149,11 +119,8 @@ fn rewriting_the_store_keeps_unknown_fields() {
     dir.write_store(&serde_json::to_vec(&existing).unwrap());
 
     let source = dir.root.path().join("new.json");
-    std::fs::write(
-        &source,
-        serde_json::to_vec(&codex_chatgpt_file(now() + 7200, "rt-new")).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(&source, serde_json::to_vec(&codex_chatgpt_file(now() + 7200, "rt-new")).unwrap())
+        .unwrap();
     let o = run(dir.cli().arg("import").arg(&source));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 
@@ -185,11 +152,7 @@ fn precedence_stored_beats_environment() {
 fn corrupt_store_files_are_reported_and_left_byte_identical() {
     let cases: [(&str, &[u8], &str); 6] = [
         ("empty", b"", "empty"),
-        (
-            "truncated",
-            br#"{"tokens": {"id_token": "eyJhbGciOi"#,
-            "not valid JSON",
-        ),
+        ("truncated", br#"{"tokens": {"id_token": "eyJhbGciOi"#, "not valid JSON"),
         (
             "wrong type",
             br#"{"tokens": {"id_token": 42, "access_token": "a", "refresh_token": "r"}}"#,
@@ -202,34 +165,19 @@ fn corrupt_store_files_are_reported_and_left_byte_identical() {
     for (name, bytes, reason) in cases {
         let dir = Dir::new();
         dir.write_store(bytes);
-        for args in [
-            &["status"][..],
-            &["status", "--json"],
-            &["token"],
-            &["headers"],
-        ] {
+        for args in [&["status"][..], &["status", "--json"], &["token"], &["headers"]] {
             let o = run(dir.cli().env("OPENAI_API_KEY", "sk-env").args(args));
             assert_eq!(code(&o), 1, "{name} {args:?}");
             let err = stderr(&o);
-            assert!(
-                err.contains(&dir.auth_file().display().to_string()),
-                "{name}: {err}"
-            );
+            assert!(err.contains(&dir.auth_file().display().to_string()), "{name}: {err}");
             assert!(err.contains(reason), "{name}: {err} lacks {reason}");
-            assert!(
-                !err.contains("eyJhbGciOi"),
-                "{name}: the error quotes the file"
-            );
+            assert!(!err.contains("eyJhbGciOi"), "{name}: the error quotes the file");
         }
         let source = dir.root.path().join("import.json");
         std::fs::write(&source, br#"{"OPENAI_API_KEY":"sk-new"}"#).unwrap();
         let o = run(dir.cli().arg("import").arg(&source));
         assert_eq!(code(&o), 1, "{name}: import over a corrupt store");
-        assert_eq!(
-            std::fs::read(dir.auth_file()).unwrap(),
-            bytes,
-            "{name}: file changed"
-        );
+        assert_eq!(std::fs::read(dir.auth_file()).unwrap(), bytes, "{name}: file changed");
     }
 }
 
@@ -239,11 +187,7 @@ fn a_directory_in_place_of_the_store_file() {
     std::fs::create_dir_all(dir.auth_file()).unwrap();
     let o = run(dir.cli().arg("status"));
     assert_eq!(code(&o), 1);
-    assert!(
-        stderr(&o).contains("auth.json") && stderr(&o).contains("directory"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("auth.json") && stderr(&o).contains("directory"), "{}", stderr(&o));
     assert!(dir.auth_file().is_dir());
 }
 
@@ -254,16 +198,9 @@ fn a_corrupt_import_source_is_named() {
     std::fs::write(&source, b"{nope").unwrap();
     let o = run(dir.cli().arg("import").arg(&source));
     assert_eq!(code(&o), 1);
-    assert!(
-        stderr(&o).contains("broken.json") && stderr(&o).contains("not valid JSON"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("broken.json") && stderr(&o).contains("not valid JSON"), "{}", stderr(&o));
     assert!(!dir.auth_file().exists());
-    let o = run(dir
-        .cli()
-        .arg("import")
-        .arg(dir.root.path().join("missing.json")));
+    let o = run(dir.cli().arg("import").arg(dir.root.path().join("missing.json")));
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("missing.json"), "{}", stderr(&o));
 }
@@ -291,10 +228,7 @@ fn every_command_has_help_with_an_example() {
     for command in ["status", "token", "headers", "logout", "import"] {
         let o = run(dir.cli().args([command, "--help"]));
         assert_eq!(code(&o), 0, "{command}");
-        assert!(
-            stdout(&o).contains("Example"),
-            "{command} --help has no example"
-        );
+        assert!(stdout(&o).contains("Example"), "{command} --help has no example");
     }
     let o = run(dir.cli().arg("no-such-command"));
     assert_eq!(code(&o), 2);
@@ -304,36 +238,15 @@ fn every_command_has_help_with_an_example() {
 fn a_warm_start_loads_the_compiled_component_from_the_cache() {
     let dir = Dir::new();
     let cache = dir.root.path().join("cache");
-    let first = run(dir
-        .cli()
-        .env("CODEX_AUTH_CACHE_DIR", &cache)
-        .args(["--verbose", "status"]));
-    assert!(
-        stderr(&first).contains("component compiled, cached at"),
-        "{}",
-        stderr(&first)
-    );
-    let second = run(dir
-        .cli()
-        .env("CODEX_AUTH_CACHE_DIR", &cache)
-        .args(["--verbose", "status"]));
-    assert!(
-        stderr(&second).contains("component loaded from cache"),
-        "{}",
-        stderr(&second)
-    );
+    let first = run(dir.cli().env("CODEX_AUTH_CACHE_DIR", &cache).args(["--verbose", "status"]));
+    assert!(stderr(&first).contains("component compiled, cached at"), "{}", stderr(&first));
+    let second = run(dir.cli().env("CODEX_AUTH_CACHE_DIR", &cache).args(["--verbose", "status"]));
+    assert!(stderr(&second).contains("component loaded from cache"), "{}", stderr(&second));
     // A damaged cache entry costs a compile, not a failure.
     for entry in std::fs::read_dir(&cache).unwrap() {
         std::fs::write(entry.unwrap().path(), b"not a compiled component").unwrap();
     }
-    let third = run(dir
-        .cli()
-        .env("CODEX_AUTH_CACHE_DIR", &cache)
-        .args(["--verbose", "status"]));
+    let third = run(dir.cli().env("CODEX_AUTH_CACHE_DIR", &cache).args(["--verbose", "status"]));
     assert_eq!(code(&third), 1, "{}", stderr(&third));
-    assert!(
-        stderr(&third).contains("component compiled, cached at"),
-        "{}",
-        stderr(&third)
-    );
+    assert!(stderr(&third).contains("component compiled, cached at"), "{}", stderr(&third));
 }

@@ -28,11 +28,8 @@ fn codex_login_status(dir: &Dir) -> String {
 fn codex_login_status_accepts_our_chatgpt_file() {
     let dir = Dir::new();
     let source = dir.root.path().join("source.json");
-    std::fs::write(
-        &source,
-        serde_json::to_vec(&codex_chatgpt_file(now() + 3600, "rt-peer")).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(&source, serde_json::to_vec(&codex_chatgpt_file(now() + 3600, "rt-peer")).unwrap())
+        .unwrap();
     let o = run(dir.cli().arg("import").arg(&source));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 
@@ -49,8 +46,5 @@ fn codex_login_status_accepts_our_api_key_file() {
     assert_eq!(code(&run(dir.cli().arg("import").arg(&source))), 0);
     let text = codex_login_status(&dir);
     // 0.169 words it "API key configured - sk-proj-***ABCDE".
-    assert!(
-        text.contains("API key") && text.contains("***ABCDE"),
-        "{text}"
-    );
+    assert!(text.contains("API key") && text.contains("***ABCDE"), "{text}");
 }

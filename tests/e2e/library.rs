@@ -23,24 +23,15 @@ fn set_credential_then_headers_through_the_component() {
     })
     .unwrap();
     let headers = auth.request_headers().unwrap();
-    assert_eq!(
-        headers.get("authorization"),
-        Some(format!("Bearer {}", access_token(exp, "lib")).as_str())
-    );
+    assert_eq!(headers.get("authorization"), Some(format!("Bearer {}", access_token(exp, "lib")).as_str()));
     assert_eq!(headers.get("chatgpt-account-id"), Some("acct-e2e"));
     let status = auth.status().unwrap();
     assert_eq!(status.kind, Kind::Subscription);
     assert!(status.logged_in());
 
     // Nothing secret in Debug output.
-    let shown = format!(
-        "{headers:?} {:?} {auth:?} {status:?}",
-        auth.access_token().unwrap()
-    );
-    assert!(
-        !shown.contains("rt-lib") && !shown.contains(&access_token(exp, "lib")),
-        "{shown}"
-    );
+    let shown = format!("{headers:?} {:?} {auth:?} {status:?}", auth.access_token().unwrap());
+    assert!(!shown.contains("rt-lib") && !shown.contains(&access_token(exp, "lib")), "{shown}");
 }
 
 #[test]
@@ -79,9 +70,8 @@ fn concurrent_callers_share_one_auth() {
     dir.write_store(br#"{"OPENAI_API_KEY":"sk-shared-0000"}"#);
     let auth = Auth::open(options(&dir)).unwrap();
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..16)
-            .map(|_| s.spawn(|| auth.access_token().unwrap().expose().to_owned()))
-            .collect();
+        let handles: Vec<_> =
+            (0..16).map(|_| s.spawn(|| auth.access_token().unwrap().expose().to_owned())).collect();
         for h in handles {
             assert_eq!(h.join().unwrap(), "sk-shared-0000");
         }

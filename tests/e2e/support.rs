@@ -14,9 +14,7 @@ pub struct Dir {
 
 impl Dir {
     pub fn new() -> Self {
-        Self {
-            root: tempfile::tempdir().expect("temp dir"),
-        }
+        Self { root: tempfile::tempdir().expect("temp dir") }
     }
 
     /// The store directory (not created).
@@ -82,10 +80,7 @@ pub fn jwt(claims: &Value) -> String {
 
 /// Unix seconds now.
 pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 /// The id token of a ChatGPT account `acct-e2e` on the plus plan.

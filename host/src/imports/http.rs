@@ -28,11 +28,7 @@ impl Host for HostState {
             .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
             .collect();
         let body = response.bytes().map_err(transport_error)?.to_vec();
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
+        Ok(Response { status, headers, body })
     }
 }
 

@@ -16,26 +16,18 @@ impl Host for HostState {
     fn bind(&mut self, port: u16) -> Result<(), BindError> {
         self.listener = None;
         // Loopback only: the redirect carries an authorization code.
-        let socket =
-            TcpListener::bind((Ipv4Addr::LOCALHOST, port)).map_err(|e| match e.kind() {
-                io::ErrorKind::AddrInUse => BindError::InUse,
-                _ => BindError::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")),
-            })?;
+        let socket = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).map_err(|e| match e.kind() {
+            io::ErrorKind::AddrInUse => BindError::InUse,
+            _ => BindError::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")),
+        })?;
         let server = tiny_http::Server::from_listener(socket, None)
             .map_err(|e| BindError::Other(format!("cannot serve on 127.0.0.1:{port}: {e}")))?;
-        self.listener = Some(Listener {
-            server,
-            pending: HashMap::new(),
-            next_id: 0,
-        });
+        self.listener = Some(Listener { server, pending: HashMap::new(), next_id: 0 });
         Ok(())
     }
 
     fn accept(&mut self, timeout_ms: u32) -> Result<Option<Incoming>, String> {
-        let listener = self
-            .listener
-            .as_mut()
-            .ok_or("no loopback listener is bound")?;
+        let listener = self.listener.as_mut().ok_or("no loopback listener is bound")?;
         let request = listener
             .server
             .recv_timeout(Duration::from_millis(u64::from(timeout_ms)))

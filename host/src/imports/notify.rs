@@ -22,4 +22,8 @@ impl Host for HostState {
     fn open_browser(&mut self, url: String) -> Result<(), String> {
         self.shared.notifier.open_browser(&url)
     }
+
+    fn ask(&mut self, prompt: String) -> Result<String, String> {
+        self.shared.notifier.ask(&prompt)
+    }
 }

@@ -21,9 +21,7 @@ impl Host for HostState {
     }
 
     fn lock(&mut self, timeout_ms: u32) -> Result<(), StorageError> {
-        self.store
-            .lock(Duration::from_millis(u64::from(timeout_ms)))
-            .map_err(into_wit)
+        self.store.lock(Duration::from_millis(u64::from(timeout_ms))).map_err(into_wit)
     }
 
     fn unlock(&mut self) {

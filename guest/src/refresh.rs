@@ -1,0 +1,162 @@
+//! Refreshing tokens without ever presenting a refresh token twice.
+//!
+//! The rule that makes it safe: a refresh request only ever carries the
+//! refresh token read from the store *under the store lock*, and its answer
+//! is written before the lock is released. Whoever comes next, in this
+//! process or another, reads the rotated token and, when it is fresh, sends
+//! nothing at all.
+
+use crate::auth_file::{self, ChatGptTokens, Credential, StoredAuth};
+use crate::endpoints::Endpoints;
+use crate::error::AuthError;
+use crate::jwt;
+use crate::oauth_error::OAuthError;
+use crate::platform::Platform;
+use crate::policy::{self, RefreshDecision};
+use crate::responses::{self, RefreshFailure, TokenGrant};
+use crate::session::Session;
+
+/// When a refresh request is needed, judged on the store read under the lock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Only when the stored access token is due or expired.
+    IfDue,
+    /// Always (`refresh --force`).
+    Always,
+    /// Unless the stored access token differs from this one, which the API
+    /// just rejected (401 recovery).
+    Replace(String),
+}
+
+/// Attempts at a refresh whose access token has already expired.
+const EXPIRED_ATTEMPTS: u32 = 3;
+/// The first pause between attempts; it doubles.
+const FIRST_BACKOFF_MS: u64 = 500;
+
+impl<P: Platform> Session<P> {
+    /// Refreshes under the store lock when `need` says so. Returns whether
+    /// the stored tokens are usable afterwards.
+    pub(crate) fn refresh_under_lock(&self, need: &Need) -> Result<(), AuthError> {
+        let _lock = self.lock()?;
+        let previous = self.platform.load()?;
+        let stored = self.parse(previous.as_deref())?;
+        let Some(Credential::ChatGpt(tokens)) = stored.credential.clone() else {
+            // Nothing to refresh (logged out, or an API key meanwhile).
+            self.adopt(stored);
+            return Ok(());
+        };
+        if let Some(dead) = stored.login_required.clone() {
+            self.adopt(stored);
+            return Err(AuthError::LoginRequired(dead));
+        }
+        let decision = self.decision(&tokens, stored.last_refresh);
+        let needed = match need {
+            Need::IfDue => decision != RefreshDecision::Fresh,
+            Need::Always => true,
+            Need::Replace(rejected) => tokens.access_token == *rejected,
+        };
+        if !needed {
+            self.adopt(stored);
+            return Ok(());
+        }
+        let attempts = if decision == RefreshDecision::Expired { EXPIRED_ATTEMPTS } else { 1 };
+        let mut backoff = FIRST_BACKOFF_MS;
+        let mut attempt = 1;
+        loop {
+            match self.send_refresh(&tokens.refresh_token)? {
+                Ok(grant) => {
+                    let fresh = StoredAuth {
+                        credential: Some(Credential::ChatGpt(merge(tokens, grant))),
+                        last_refresh: Some(self.now_seconds()),
+                        login_required: None,
+                    };
+                    // Persisted before anyone is handed the new token.
+                    return self.write(previous.as_deref(), fresh);
+                }
+                Err(RefreshFailure::Permanent(error)) => {
+                    return self.mark_login_required(previous.as_deref(), stored, &tokens, error);
+                }
+                Err(RefreshFailure::Transient(why)) if attempt < attempts => {
+                    let _ = why;
+                    self.platform.sleep_ms(backoff);
+                    backoff *= 2;
+                    attempt += 1;
+                }
+                Err(RefreshFailure::Transient(why)) => {
+                    self.adopt(stored);
+                    return Err(AuthError::Transport(match decision {
+                        RefreshDecision::Expired => format!(
+                            "{why}; the access token has expired, so there is none to use until a refresh succeeds"
+                        ),
+                        _ => why,
+                    }));
+                }
+            }
+        }
+    }
+
+    /// One refresh request. Transport failures count as transient.
+    fn send_refresh(&self, refresh_token: &str) -> Result<Result<TokenGrant, RefreshFailure>, AuthError> {
+        let endpoints = Endpoints::new(&self.config.issuer)?;
+        let body = serde_json::json!({
+            "client_id": self.config.client_id,
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+        });
+        let answer = match self.post(endpoints.token(), "application/json", body.to_string().into_bytes()) {
+            Ok(answer) => answer,
+            Err(AuthError::Transport(why)) => return Ok(Err(RefreshFailure::Transient(why))),
+            Err(e) => return Err(e),
+        };
+        if !(200..300).contains(&answer.status) {
+            return Ok(Err(responses::classify_refresh_error(answer.status, &answer.body)));
+        }
+        Ok(responses::parse_token_response(answer.status, &answer.body)
+            .map_err(|e| RefreshFailure::Transient(e.to_string())))
+    }
+
+    /// The issuer refused the refresh token for good. Unless a peer rotated
+    /// the store meanwhile (then its tokens are used), remember it in the
+    /// store so the token is never sent again; the credential is kept.
+    fn mark_login_required(
+        &self,
+        previous: Option<&[u8]>,
+        mut stored: StoredAuth,
+        sent: &ChatGptTokens,
+        error: OAuthError,
+    ) -> Result<(), AuthError> {
+        let now = self.parse(self.platform.load()?.as_deref())?;
+        if let Some(Credential::ChatGpt(current)) = &now.credential
+            && current.refresh_token != sent.refresh_token
+        {
+            self.adopt(now);
+            return Ok(());
+        }
+        stored.login_required = Some(error.clone());
+        self.write(previous, stored)?;
+        Err(AuthError::LoginRequired(error))
+    }
+
+    pub(crate) fn decision(&self, tokens: &ChatGptTokens, last_refresh: Option<i64>) -> RefreshDecision {
+        let expires_at = jwt::parse(&tokens.access_token).ok().and_then(|c| c.expires_at);
+        policy::decide_refresh(expires_at, last_refresh, self.now_seconds(), self.config.refresh_skew_seconds)
+    }
+
+    fn parse(&self, bytes: Option<&[u8]>) -> Result<StoredAuth, AuthError> {
+        bytes.map_or(Ok(StoredAuth::default()), |b| auth_file::read(b).map_err(|reason| self.corrupt(reason)))
+    }
+}
+
+/// The rotated tokens: what the answer holds, the old values for the rest.
+fn merge(old: ChatGptTokens, grant: TokenGrant) -> ChatGptTokens {
+    let account_id = match &grant.id_token {
+        Some(id) => jwt::parse(id).ok().and_then(|c| c.account_id).or(old.account_id),
+        None => old.account_id,
+    };
+    ChatGptTokens {
+        id_token: grant.id_token.unwrap_or(old.id_token),
+        access_token: grant.access_token.unwrap_or(old.access_token),
+        refresh_token: grant.refresh_token.unwrap_or(old.refresh_token),
+        account_id,
+    }
+}

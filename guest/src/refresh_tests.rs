@@ -1,0 +1,163 @@
+//! Refresh and 401 recovery against the in-memory platform.
+
+use crate::auth_file::{self, Credential};
+use crate::error::AuthError;
+use crate::fake::Fake;
+use crate::platform::{HttpResponse, TransportError};
+use crate::session_tests::{NOW, session, tokens};
+use serde_json::json;
+
+fn ok(body: serde_json::Value) -> Result<HttpResponse, TransportError> {
+    Ok(HttpResponse { status: 200, body: body.to_string().into_bytes() })
+}
+
+fn answer(status: u16, body: &str) -> Result<HttpResponse, TransportError> {
+    Ok(HttpResponse { status, body: body.as_bytes().to_vec() })
+}
+
+/// A session whose store holds tokens expiring at `exp` with refresh token `rt-0`.
+fn stored(exp: i64) -> crate::session::Session<Fake> {
+    let s = session(Fake::default());
+    s.set_credential(Credential::ChatGpt(tokens(exp, "rt-0"))).unwrap();
+    s
+}
+
+fn rotated(exp: i64, rt: &str) -> serde_json::Value {
+    let t = tokens(exp, rt);
+    json!({"id_token": t.id_token, "access_token": t.access_token, "refresh_token": rt})
+}
+
+#[test]
+fn fresh_tokens_send_nothing() {
+    let s = stored(NOW + 3600);
+    s.access_token().unwrap();
+    assert!(s.platform().requests.borrow().is_empty());
+}
+
+#[test]
+fn due_tokens_are_refreshed_and_persisted_first() {
+    let s = stored(NOW + 60);
+    s.platform().responses.borrow_mut().push_back(ok(rotated(NOW + 3600, "rt-1")));
+    let token = s.access_token().unwrap();
+    assert_eq!(token, tokens(NOW + 3600, "rt-1").access_token);
+    let requests = s.platform().requests.borrow();
+    assert_eq!(requests.len(), 1);
+    assert!(requests[0].url.ends_with("/oauth/token"));
+    let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(
+        body,
+        json!({"client_id": "app_EMoamEEZ73f0CkXaXp7hrann", "grant_type": "refresh_token", "refresh_token": "rt-0"})
+    );
+    let file = auth_file::read(s.platform().file.borrow().as_ref().unwrap()).unwrap();
+    let Some(Credential::ChatGpt(t)) = file.credential else { panic!() };
+    assert_eq!(t.refresh_token, "rt-1");
+    assert!(!s.platform().locked.get(), "lock released");
+}
+
+#[test]
+fn fields_the_answer_omits_are_kept() {
+    let s = stored(NOW + 60);
+    let new_access = tokens(NOW + 3600, "x").access_token;
+    s.platform().responses.borrow_mut().push_back(ok(json!({"access_token": new_access})));
+    assert_eq!(s.access_token().unwrap(), new_access);
+    let file = auth_file::read(s.platform().file.borrow().as_ref().unwrap()).unwrap();
+    let Some(Credential::ChatGpt(t)) = file.credential else { panic!() };
+    assert_eq!((t.refresh_token.as_str(), t.id_token), ("rt-0", tokens(NOW + 60, "rt-0").id_token));
+}
+
+#[test]
+fn a_peer_that_rotated_already_saves_the_request() {
+    let s = stored(NOW + 60);
+    s.status().unwrap(); // loads the due tokens into the session
+    let peer = auth_file::write(
+        None,
+        &auth_file::StoredAuth {
+            credential: Some(Credential::ChatGpt(tokens(NOW + 3600, "rt-peer"))),
+            last_refresh: Some(NOW),
+            login_required: None,
+        },
+    );
+    s.platform().file.replace(Some(peer.unwrap()));
+    // Under the lock the store shows fresh tokens: nothing is sent (an
+    // unscripted request would panic).
+    assert_eq!(s.access_token().unwrap(), tokens(NOW + 3600, "rt-peer").access_token);
+    assert!(s.platform().requests.borrow().is_empty());
+}
+
+#[test]
+fn a_transient_failure_keeps_the_still_valid_token() {
+    let s = stored(NOW + 60);
+    s.platform().requests.borrow_mut().clear();
+    s.platform().responses.borrow_mut().push_back(answer(503, "busy"));
+    assert_eq!(s.access_token().unwrap(), tokens(NOW + 60, "rt-0").access_token);
+    assert_eq!(s.platform().requests.borrow().len(), 1, "one attempt while the token is valid");
+    assert!(!s.status().unwrap().login_required);
+}
+
+#[test]
+fn an_expired_token_is_retried_with_backoff_then_explained() {
+    let s = stored(NOW - 1);
+    for _ in 0..3 {
+        s.platform().responses.borrow_mut().push_back(Err(TransportError::Connect("refused".into())));
+    }
+    let err = s.access_token().unwrap_err();
+    assert!(matches!(&err, AuthError::Transport(why) if why.contains("expired")), "{err:?}");
+    assert_eq!(*s.platform().slept_ms.borrow(), vec![500, 1000]);
+    assert!(s.platform().file.borrow().is_some(), "credential kept");
+}
+
+#[test]
+fn a_permanent_failure_marks_login_required_and_never_resends() {
+    let s = stored(NOW - 1);
+    s.platform()
+        .responses
+        .borrow_mut()
+        .push_back(answer(401, r#"{"error":{"code":"refresh_token_reused"}}"#));
+    let err = s.access_token().unwrap_err();
+    assert!(matches!(&err, AuthError::LoginRequired(e) if e.code == "refresh_token_reused"), "{err:?}");
+    assert!(s.status().unwrap().login_required);
+    // Kept, marked, and never sent again (nothing is scripted: a send would panic).
+    s.reload().unwrap();
+    assert!(matches!(s.access_token(), Err(AuthError::LoginRequired(_))));
+    assert!(matches!(s.refresh(true), Err(AuthError::LoginRequired(_))));
+    assert_eq!(s.platform().requests.borrow().len(), 1);
+    let file = auth_file::read(s.platform().file.borrow().as_ref().unwrap()).unwrap();
+    assert!(matches!(file.credential, Some(Credential::ChatGpt(_))));
+}
+
+#[test]
+fn force_refreshes_fresh_tokens() {
+    let s = stored(NOW + 3600);
+    s.platform().responses.borrow_mut().push_back(ok(rotated(NOW + 7200, "rt-1")));
+    let status = s.refresh(true).unwrap();
+    assert_eq!(status.expires_at, Some(NOW + 7200));
+}
+
+#[test]
+fn unauthorized_prefers_the_store_then_refreshes_then_gives_up() {
+    let s = stored(NOW + 3600);
+    let first = s.access_token().unwrap();
+    // 1. A peer wrote new tokens: they are returned without a request.
+    let peer = auth_file::write(
+        None,
+        &auth_file::StoredAuth {
+            credential: Some(Credential::ChatGpt(tokens(NOW + 3600, "rt-peer"))),
+            last_refresh: Some(NOW),
+            login_required: None,
+        },
+    )
+    .unwrap();
+    s.platform().file.replace(Some(peer));
+    let second = s.unauthorized(&first).unwrap();
+    assert_eq!(second, tokens(NOW + 3600, "rt-peer").access_token);
+    assert!(s.platform().requests.borrow().is_empty());
+    // 2. Nothing new on disk: refresh, even though the token is not due.
+    s.platform().responses.borrow_mut().push_back(ok(rotated(NOW + 3601, "rt-2")));
+    let third = s.unauthorized(&second).unwrap();
+    assert_eq!(third, tokens(NOW + 3601, "rt-2").access_token);
+    let sent: serde_json::Value = serde_json::from_slice(&s.platform().requests.borrow()[0].body).unwrap();
+    assert_eq!(sent["refresh_token"], "rt-peer");
+    // 3. The refresh is refused: login required.
+    s.platform().responses.borrow_mut().push_back(answer(400, r#"{"error":"invalid_grant"}"#));
+    assert!(matches!(s.unauthorized(&third), Err(AuthError::LoginRequired(_))));
+}
