@@ -69,11 +69,11 @@ impl Notifier for Terminal {
                 let _ = err.flush();
                 state.spinning = true;
             }
-            LoginEvent::Waiting(left) => {
-                if state.last_plain.is_none_or(|last| last >= left + PLAIN_WAIT_EVERY) {
-                    state.last_plain = Some(left);
-                    self.line(&mut state, &format!("Waiting for the sign-in to complete ({left} s left)"));
-                }
+            LoginEvent::Waiting(left)
+                if state.last_plain.is_none_or(|last| last >= left + PLAIN_WAIT_EVERY) =>
+            {
+                state.last_plain = Some(left);
+                self.line(&mut state, &format!("Waiting for the sign-in to complete ({left} s left)"));
             }
             _ => {}
         }

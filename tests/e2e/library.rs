@@ -77,3 +77,49 @@ fn concurrent_callers_share_one_auth() {
         }
     });
 }
+
+/// Forwards sign-in events to a channel.
+struct Events(std::sync::Mutex<std::sync::mpsc::Sender<codex_auth::LoginEvent>>);
+
+impl codex_auth::Notifier for Events {
+    fn notify(&self, event: codex_auth::LoginEvent) {
+        let _ = self.0.lock().unwrap().send(event);
+    }
+}
+
+#[test]
+fn a_waiting_login_does_not_block_token_calls() {
+    let ports = [free_port(), free_port()];
+    let mock = crate::mock_issuer::MockIssuer::start(&ports);
+    let dir = Dir::new();
+    dir.write_store(br#"{"OPENAI_API_KEY":"sk-before-login-0000"}"#);
+    let (tx, events) = std::sync::mpsc::channel();
+    let mut o = options(&dir);
+    o.issuer = mock.url.clone();
+    o.notifier = std::sync::Arc::new(Events(std::sync::Mutex::new(tx)));
+    let auth = Auth::open(o).unwrap();
+    let login = codex_auth::LoginOptions {
+        method: codex_auth::LoginMethod::Browser,
+        open_browser: false,
+        ports: ports.to_vec(),
+        timeout: std::time::Duration::from_secs(60),
+    };
+    std::thread::scope(|s| {
+        let pending = s.spawn(|| auth.login(&login));
+        let url = loop {
+            match events.recv().unwrap() {
+                codex_auth::LoginEvent::OpenUrl(url) => break url,
+                _ => continue,
+            }
+        };
+        // The sign-in is waiting for the browser; the old credential is served.
+        assert_eq!(auth.access_token().unwrap().expose(), "sk-before-login-0000");
+        assert!(!pending.is_finished());
+        assert_eq!(browse(&url).0, 200);
+        let status = pending.join().unwrap().unwrap();
+        assert_eq!(status.kind, Kind::Subscription);
+    });
+    // The new credential replaced the old one for every caller.
+    assert_eq!(auth.status().unwrap().kind, Kind::Subscription);
+    assert!(auth.access_token().unwrap().expose().starts_with("ey"));
+}

@@ -3,4 +3,7 @@
 mod cli_store;
 mod codex_peer;
 mod library;
+mod login;
+mod mock_issuer;
+mod refresh;
 mod support;

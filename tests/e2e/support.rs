@@ -123,3 +123,91 @@ pub fn codex_chatgpt_file(exp: i64, refresh_token: &str) -> Value {
         "last_refresh": "2026-11-22T21:00:00.123456Z"
     })
 }
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A browser that follows the issuer's redirect to the loopback listener
+/// and returns what the listener answered.
+pub fn browse(authorize_url: &str) -> (u16, String) {
+    let location = authorize_redirect(authorize_url);
+    let answer = http().get(&location).send().expect("the loopback listener answers");
+    (answer.status().as_u16(), answer.text().unwrap_or_default())
+}
+
+/// Where the issuer redirects the browser after sign-in.
+pub fn authorize_redirect(authorize_url: &str) -> String {
+    let answer = http().get(authorize_url).send().expect("the mock issuer answers");
+    assert_eq!(answer.status().as_u16(), 302, "authorize: {}", answer.text().unwrap_or_default());
+    answer.headers()["location"].to_str().unwrap().to_owned()
+}
+
+pub fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// A running CLI whose stderr lines arrive on a channel.
+pub struct Running {
+    pub child: std::process::Child,
+    pub lines: std::sync::mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Running {
+    pub fn spawn(mut cmd: Command) -> Self {
+        use std::io::BufRead as _;
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn the CLI");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines, seen: Vec::new() }
+    }
+
+    /// The first stderr line (from now on) that satisfies `wanted`; panics
+    /// with everything seen if the process ends first.
+    pub fn line_where(&mut self, wanted: impl Fn(&str) -> bool) -> String {
+        loop {
+            match self.lines.recv_timeout(std::time::Duration::from_secs(60)) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if wanted(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no such line; stderr so far:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+
+    /// The authorize URL the CLI printed.
+    pub fn authorize_url(&mut self) -> String {
+        self.line_where(|l| l.contains("/oauth/authorize?")).trim().to_owned()
+    }
+
+    /// Waits for the exit; returns the code, stdout and all of stderr.
+    pub fn finish(mut self) -> (i32, String, String) {
+        use std::io::Read as _;
+        let mut out = String::new();
+        self.child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        let status = self.child.wait().unwrap();
+        self.seen.extend(self.lines.iter());
+        (status.code().unwrap_or(-1), out, self.seen.join("\n"))
+    }
+}

@@ -1,0 +1,196 @@
+//! Sign-in through the real binary against the mock issuer.
+
+use crate::mock_issuer::{ACCOUNT, MockIssuer};
+use crate::support::*;
+use serde_json::Value;
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::time::Duration;
+
+/// `codex-auth login` against `mock`, listening on `ports`.
+fn login(dir: &Dir, mock: &MockIssuer, ports: [u16; 2], extra: &[&str]) -> Running {
+    let mut cmd = dir.cli();
+    cmd.args(["--issuer", &mock.url, "login", "--no-browser", "--json", "--timeout", "60"])
+        .args(["--port", &ports[0].to_string(), "--fallback-port", &ports[1].to_string()])
+        .args(extra)
+        .env("DISPLAY", ":0");
+    Running::spawn(cmd)
+}
+
+fn assert_signed_in(dir: &Dir, (code, out, err): (i32, String, String)) {
+    assert_eq!(code, 0, "{err}");
+    let status: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["account_id"], ACCOUNT);
+    assert_eq!(status["plan"], "pro");
+    assert_eq!(status["logged_in"], true);
+    assert!(err.contains("Signed in with ChatGPT: pro, mock@example.com"), "{err}");
+    let stored: Value = serde_json::from_slice(&std::fs::read(dir.auth_file()).unwrap()).unwrap();
+    assert_eq!(stored["tokens"]["account_id"], ACCOUNT);
+}
+
+#[test]
+fn browser_flow_ignores_a_forged_callback_then_signs_in() {
+    let ports = [free_port(), free_port()];
+    let mock = MockIssuer::start(&ports);
+    let dir = Dir::new();
+    let mut cli = login(&dir, &mock, ports, &[]);
+    let url = cli.authorize_url();
+    assert!(url.contains(&format!("redirect_uri=http%3A%2F%2Flocalhost%3A{}%2Fauth%2Fcallback", ports[0])));
+
+    // A stray request with the wrong state is refused and the login goes on.
+    let stray = http()
+        .get(format!("http://127.0.0.1:{}/auth/callback?code=forged&state=wrong", ports[0]))
+        .send()
+        .unwrap();
+    assert_eq!(stray.status().as_u16(), 400);
+    assert!(stray.text().unwrap().contains("State mismatch"));
+    let other = http().get(format!("http://127.0.0.1:{}/favicon.ico", ports[0])).send().unwrap();
+    assert_eq!(other.status().as_u16(), 404);
+
+    let (status, page) = browse(&url);
+    assert_eq!(status, 200);
+    assert!(page.contains("Signed in"), "{page}");
+    assert_signed_in(&dir, cli.finish());
+    assert_eq!(mock.state().exchanges, 1);
+}
+
+#[test]
+fn a_busy_port_moves_to_the_fallback_port() {
+    let ports = [free_port(), free_port()];
+    let _busy = TcpListener::bind(("127.0.0.1", ports[0])).unwrap();
+    let mock = MockIssuer::start(&ports);
+    let dir = Dir::new();
+    let mut cli = login(&dir, &mock, ports, &[]);
+    let url = cli.authorize_url();
+    assert!(url.contains(&format!("localhost%3A{}%2F", ports[1])), "{url}");
+    assert_eq!(browse(&url).0, 200);
+    assert_signed_in(&dir, cli.finish());
+}
+
+#[test]
+fn both_ports_busy_falls_back_to_the_device_code() {
+    let ports = [free_port(), free_port()];
+    let _busy = [
+        TcpListener::bind(("127.0.0.1", ports[0])).unwrap(),
+        TcpListener::bind(("127.0.0.1", ports[1])).unwrap(),
+    ];
+    let mock = MockIssuer::start(&ports);
+    let dir = Dir::new();
+    let result = login(&dir, &mock, ports, &[]).finish();
+    assert!(result.2.contains("device code sign-in") && result.2.contains("in use"), "{}", result.2);
+    assert!(result.2.contains("MOCK-CODE") && result.2.contains("/codex/device"), "{}", result.2);
+    assert_signed_in(&dir, result);
+}
+
+#[test]
+fn no_display_chooses_the_device_code_and_says_why() {
+    let ports = [free_port(), free_port()];
+    let mock = MockIssuer::start(&ports);
+    let dir = Dir::new();
+    let mut cmd = dir.cli();
+    cmd.args(["--issuer", &mock.url, "login", "--json", "--port", &ports[0].to_string()])
+        .env("SSH_CONNECTION", "10.0.0.1 5000 10.0.0.2 22");
+    let result = Running::spawn(cmd).finish();
+    assert!(result.2.contains("device code sign-in: this is an SSH session"), "{}", result.2);
+    assert_signed_in(&dir, result);
+}
+
+#[test]
+fn the_browser_flow_times_out() {
+    let ports = [free_port(), free_port()];
+    let mock = MockIssuer::start(&ports);
+    let dir = Dir::new();
+    let mut cmd = dir.cli();
+    cmd.args([
+        "--issuer",
+        &mock.url,
+        "login",
+        "--no-browser",
+        "--timeout",
+        "1",
+        "--port",
+        &ports[0].to_string(),
+    ])
+    .env("DISPLAY", ":0");
+    let (code, _, err) = Running::spawn(cmd).finish();
+    assert_eq!(code, 1);
+    assert!(err.contains("no answer from the browser within 1 s"), "{err}");
+    assert!(!dir.auth_file().exists());
+}
+
+#[test]
+fn an_error_callback_shows_an_error_page_and_fails() {
+    let ports = [free_port(), free_port()];
+    let mock = MockIssuer::start(&ports);
+    mock.state().deny = Some(("access_denied".into(), "missing_codex_entitlement".into()));
+    let dir = Dir::new();
+    let mut cli = login(&dir, &mock, ports, &[]);
+    let (status, page) = browse(&cli.authorize_url());
+    assert_eq!(status, 400);
+    assert!(page.contains("Codex is not enabled"), "{page}");
+    let (code, _, err) = cli.finish();
+    assert_eq!(code, 1);
+    assert!(err.contains("Codex is not enabled for this ChatGPT workspace"), "{err}");
+}
+
+#[test]
+fn device_flow_honours_slow_down() {
+    let ports = [free_port(), free_port()];
+    let mock = MockIssuer::start(&ports);
+    mock.state().device_slow_downs = 1;
+    let dir = Dir::new();
+    let result = login(&dir, &mock, ports, &["--device"]).finish();
+    assert_signed_in(&dir, result);
+    let polls = mock.state().device_polls.clone();
+    assert_eq!(polls.len(), 2);
+    // The mock said interval "1"; slow_down adds 5 s for every later poll.
+    assert!(polls[1] - polls[0] >= Duration::from_secs(6), "{:?}", polls[1] - polls[0]);
+}
+
+#[test]
+fn device_flow_not_enabled_is_explained() {
+    let ports = [free_port(), free_port()];
+    let mock = MockIssuer::start(&ports);
+    mock.state().device_enabled = false;
+    let dir = Dir::new();
+    let (code, _, err) = login(&dir, &mock, ports, &["--device"]).finish();
+    assert_eq!(code, 1);
+    assert!(err.contains("security settings"), "{err}");
+}
+
+#[test]
+fn paste_mode_checks_the_state() {
+    let ports = [free_port(), free_port()];
+    let mock = MockIssuer::start(&ports);
+    let dir = Dir::new();
+    let mut cli = login(&dir, &mock, ports, &["--paste"]);
+    let url = cli.authorize_url();
+    let redirect = authorize_redirect(&url);
+    let forged = redirect.replace("state=", "state=x");
+    let mut stdin = cli.child.stdin.take().unwrap();
+    writeln!(stdin, "{forged}").unwrap();
+    cli.line_where(|l| l.contains("does not belong to this sign-in"));
+    writeln!(stdin, "{redirect}").unwrap();
+    assert_signed_in(&dir, cli.finish());
+}
+
+#[test]
+fn logout_revokes_then_removes_even_when_revocation_fails() {
+    let ports = [free_port(), free_port()];
+    let mock = MockIssuer::start(&ports);
+    let dir = Dir::new();
+    dir.write_store(&serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
+    let stored: Value = serde_json::from_slice(&std::fs::read(dir.auth_file()).unwrap()).unwrap();
+    let o = run(dir.cli().args(["--issuer", &mock.url, "logout"]));
+    assert_eq!(code(&o), 0);
+    assert!(stderr(&o).contains("Revoked the refresh token"), "{}", stderr(&o));
+    assert_eq!(mock.state().revoked, vec![stored["tokens"]["refresh_token"].as_str().unwrap().to_owned()]);
+    assert!(!dir.auth_file().exists());
+
+    dir.write_store(&serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
+    mock.state().revoke_status = 500;
+    let o = run(dir.cli().args(["--issuer", &mock.url, "logout"]));
+    assert_eq!(code(&o), 0);
+    assert!(stderr(&o).contains("Could not revoke the refresh token"), "{}", stderr(&o));
+    assert!(!dir.auth_file().exists());
+}
