@@ -21,6 +21,9 @@ pub struct Fake {
     pub slept_ms: RefCell<Vec<u64>>,
     pub bind_errors: RefCell<VecDeque<BindError>>,
     pub answers: RefCell<VecDeque<String>>,
+    /// Written over the store when the next request is sent: a peer that
+    /// refreshes while this request is in flight.
+    pub peer_write_on_send: RefCell<Option<Vec<u8>>>,
 }
 
 impl Fake {
@@ -74,6 +77,9 @@ impl Platform for Fake {
     }
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         self.requests.borrow_mut().push(request.clone());
+        if let Some(bytes) = self.peer_write_on_send.borrow_mut().take() {
+            self.file.replace(Some(bytes));
+        }
         self.responses.borrow_mut().pop_front().expect("an unscripted HTTP request")
     }
     fn bind(&self, _port: u16) -> Result<(), BindError> {

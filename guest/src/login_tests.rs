@@ -187,3 +187,21 @@ fn browser_usability() {
     assert!(no_browser_reason("macos", env(&[("SSH_CONNECTION", "1 2 3 4")])).unwrap().contains("SSH"));
     assert!(no_browser_reason("linux", env(&[("DISPLAY", ":0"), ("SSH_TTY", "/dev/pts/1")])).is_some());
 }
+
+#[test]
+fn device_polling_stops_after_fifteen_minutes() {
+    let fake = Fake::default();
+    fake.responses
+        .borrow_mut()
+        .push_back(ok(json!({"device_auth_id": "d", "user_code": "U", "interval": 5})));
+    for _ in 0..200 {
+        fake.responses.borrow_mut().push_back(Ok(HttpResponse { status: 403, body: Vec::new() }));
+    }
+    let s = session(fake);
+    let mut o = options(LoginMethod::Device);
+    o.timeout_seconds = 3600;
+    let err = s.login(&o).unwrap_err();
+    assert!(matches!(&err, AuthError::LoginFailed(why) if why.contains("900 s")), "{err:?}");
+    let elapsed_ms = s.platform().now_ms.get() - NOW * 1000;
+    assert!((900_000..=905_000).contains(&elapsed_ms), "{elapsed_ms}");
+}

@@ -161,3 +161,25 @@ fn unauthorized_prefers_the_store_then_refreshes_then_gives_up() {
     s.platform().responses.borrow_mut().push_back(answer(400, r#"{"error":"invalid_grant"}"#));
     assert!(matches!(s.unauthorized(&third), Err(AuthError::LoginRequired(_))));
 }
+
+#[test]
+fn a_permanent_failure_after_a_peer_rotated_uses_the_peer_tokens() {
+    let s = stored(NOW - 1);
+    // The request races a peer without our lock (say the Codex CLI): the
+    // issuer calls our token reused, but the store already holds new tokens.
+    let peer = auth_file::write(
+        None,
+        &auth_file::StoredAuth {
+            credential: Some(Credential::ChatGpt(tokens(NOW + 3600, "rt-peer"))),
+            last_refresh: Some(NOW),
+            login_required: None,
+        },
+    );
+    s.platform().peer_write_on_send.replace(Some(peer.unwrap()));
+    s.platform()
+        .responses
+        .borrow_mut()
+        .push_back(answer(401, r#"{"error":{"code":"refresh_token_reused"}}"#));
+    assert_eq!(s.access_token().unwrap(), tokens(NOW + 3600, "rt-peer").access_token);
+    assert!(!s.status().unwrap().login_required);
+}

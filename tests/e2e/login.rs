@@ -194,3 +194,39 @@ fn logout_revokes_then_removes_even_when_revocation_fails() {
     assert!(stderr(&o).contains("Could not revoke the refresh token"), "{}", stderr(&o));
     assert!(!dir.auth_file().exists());
 }
+
+#[test]
+fn the_browser_named_in_browser_is_opened_with_the_url() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let ports = [free_port(), free_port()];
+    let mock = MockIssuer::start(&ports);
+    let dir = Dir::new();
+    let opened = dir.root.path().join("opened-url");
+    let browser = dir.root.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > {}.tmp && mv {0}.tmp {0}\n", opened.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cmd = dir.cli();
+    cmd.args(["--issuer", &mock.url, "login", "--json", "--port", &ports[0].to_string()])
+        .env("DISPLAY", ":0")
+        .env("BROWSER", &browser);
+    let mut cli = Running::spawn(cmd);
+    let printed = cli.authorize_url();
+    // The browser runs once the URL is shown; the waiting line follows it.
+    cli.line_where(|l| l.contains("Waiting for the sign-in to complete"));
+    let url = loop {
+        match std::fs::read_to_string(&opened) {
+            Ok(url) => break url,
+            Err(_) => {
+                assert!(cli.child.try_wait().unwrap().is_none(), "the CLI ended before the browser ran");
+                std::thread::yield_now();
+            }
+        }
+    };
+    assert_eq!(url, printed);
+    assert_eq!(browse(&url).0, 200);
+    assert_signed_in(&dir, cli.finish());
+}
