@@ -12,7 +12,7 @@ use crate::oauth_error::{IssuerError, OAuthError};
 use crate::platform::Platform;
 use crate::policy::{self, Choice, RefreshDecision, StoredKind};
 use crate::refresh::Need;
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell};
 
 /// The environment variable consulted when nothing is stored.
 pub const API_KEY_VAR: &str = "OPENAI_API_KEY";
@@ -179,25 +179,34 @@ impl<P: Platform> Session<P> {
 
     /// The token to send, refreshing first when the guest's policy says so.
     fn bearer(&self) -> Result<(String, Option<String>), AuthError> {
-        let loaded = self.loaded()?;
-        let tokens = match loaded.active {
-            Active::Subscription { tokens, .. } => tokens,
-            Active::StoredKey(key) | Active::EnvironmentKey(key) => return Ok((key, None)),
-            Active::None => return Err(AuthError::NotLoggedIn),
+        // The hot path borrows: no clone of the state, no JWT parsing.
+        let (decision, access_token, account_id) = {
+            let loaded = self.loaded_ref()?;
+            let (tokens, expires_at) = match &loaded.active {
+                Active::Subscription { tokens, access_expires_at, .. } => (tokens, *access_expires_at),
+                Active::StoredKey(key) | Active::EnvironmentKey(key) => return Ok((key.clone(), None)),
+                Active::None => return Err(AuthError::NotLoggedIn),
+            };
+            if let Some(dead) = &loaded.stored.login_required {
+                return Err(AuthError::LoginRequired(dead.clone()));
+            }
+            let decision = policy::decide_refresh(
+                expires_at,
+                loaded.stored.last_refresh,
+                self.now_seconds(),
+                self.config.refresh_skew_seconds,
+            );
+            if decision == RefreshDecision::Fresh {
+                return Ok((tokens.access_token.clone(), tokens.account_id.clone()));
+            }
+            (decision, tokens.access_token.clone(), tokens.account_id.clone())
         };
-        if let Some(dead) = loaded.stored.login_required {
-            return Err(AuthError::LoginRequired(dead));
-        }
-        let decision = self.decision(&tokens, loaded.stored.last_refresh);
-        if decision == RefreshDecision::Fresh {
-            return Ok((tokens.access_token, tokens.account_id));
-        }
         match self.refresh_under_lock(&Need::IfDue) {
             Ok(()) => self.current_bearer(),
             // A proactive refresh that could not reach the issuer: the old
             // token still works until it expires.
             Err(AuthError::Transport(_)) if decision == RefreshDecision::Due => {
-                Ok((tokens.access_token, tokens.account_id))
+                Ok((access_token, account_id))
             }
             Err(e) => Err(e),
         }
@@ -322,13 +331,16 @@ impl<P: Platform> Session<P> {
 
     /// The store as last read, reading it on first use.
     pub(crate) fn loaded(&self) -> Result<Loaded, AuthError> {
-        if let Some(loaded) = self.loaded.borrow().as_ref() {
-            return Ok(loaded.clone());
+        Ok(self.loaded_ref()?.clone())
+    }
+
+    /// A borrow of the store as last read; drop it before changing the state.
+    fn loaded_ref(&self) -> Result<Ref<'_, Loaded>, AuthError> {
+        if self.loaded.borrow().is_none() {
+            let loaded = self.activate(self.read_store()?);
+            self.loaded.replace(Some(loaded));
         }
-        let stored = self.read_store()?;
-        let loaded = self.activate(stored);
-        self.loaded.replace(Some(loaded.clone()));
-        Ok(loaded)
+        Ok(Ref::map(self.loaded.borrow(), |l| l.as_ref().expect("loaded just above")))
     }
 
     /// Reads and parses the store file, bypassing the cache.

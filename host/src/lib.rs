@@ -66,6 +66,17 @@ pub const DEFAULT_CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
 /// The `originator` the Codex CLI sends.
 pub const DEFAULT_ORIGINATOR: &str = "codex_cli_rs";
 
+/// The claims codex-auth reads from a JWT.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Claims {
+    pub account_id: Option<String>,
+    pub plan: Option<String>,
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    /// `exp`, Unix seconds.
+    pub expires_at: Option<i64>,
+}
+
 /// How to sign in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginMethod {
@@ -375,6 +386,28 @@ impl Auth {
             let r = session.call_unauthorized(&mut i.store, i.session, previous.expose())?;
             Ok(r.map(Secret::new))
         })
+    }
+
+    /// The claims of a JWT (id or access token), read without verification.
+    pub fn claims(&self, jwt: &str) -> Result<Claims, Error> {
+        let parsed = self.with_instance(|i| i.guest.codex_auth_claims().call_parse(&mut i.store, jwt))?;
+        let c = parsed.map_err(|e| Error::InvalidInput(format!("not a readable JWT: {e:?}")))?;
+        Ok(Claims {
+            account_id: c.account_id,
+            plan: c.plan,
+            user_id: c.user_id,
+            email: c.email,
+            expires_at: c.expires_at,
+        })
+    }
+
+    /// A PKCE pair (RFC 7636, S256) whose verifier is base64url of
+    /// `entropy` (32 to 96 bytes). Returns (verifier, challenge).
+    pub fn pkce(&self, entropy: &[u8]) -> Result<(Secret, String), Error> {
+        let pair =
+            self.with_instance(|i| i.guest.codex_auth_pkce().call_from_entropy(&mut i.store, entropy))?;
+        let pair = pair.map_err(|e| Error::InvalidInput(format!("no PKCE pair from this entropy: {e:?}")))?;
+        Ok((Secret::new(pair.verifier), pair.challenge))
     }
 
     /// Reads the store again (after another writer changed it).

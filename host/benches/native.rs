@@ -1,0 +1,63 @@
+//! The guest's logic compiled natively, over an in-memory store: the
+//! baseline the component is measured against.
+
+use codex_auth_guest::platform::*;
+use codex_auth_guest::session::{Config, Session};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub struct Memory {
+    file: Vec<u8>,
+}
+
+impl Platform for Memory {
+    fn now_ms(&self) -> i64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
+    }
+    fn sleep_ms(&self, ms: u64) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+    fn env_var(&self, _name: &str) -> Option<String> {
+        None
+    }
+    fn fill_random(&self, buf: &mut [u8]) {
+        buf.fill(7);
+    }
+    fn store_location(&self) -> String {
+        "memory".into()
+    }
+    fn load(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(Some(self.file.clone()))
+    }
+    fn save(&self, _contents: &[u8]) -> Result<(), StorageError> {
+        Err(StorageError::Io("read-only".into()))
+    }
+    fn remove(&self) -> Result<bool, StorageError> {
+        Ok(false)
+    }
+    fn lock(&self, _timeout_ms: u32) -> Result<(), StorageError> {
+        Ok(())
+    }
+    fn unlock(&self) {}
+    fn send(&self, _request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        Err(TransportError::Other("offline".into()))
+    }
+    fn bind(&self, _port: u16) -> Result<(), BindError> {
+        Err(BindError::Other("offline".into()))
+    }
+    fn accept(&self, _timeout_ms: u32) -> Result<Option<Incoming>, String> {
+        Ok(None)
+    }
+    fn respond(&self, _id: u64, _status: u16, _content_type: &str, _body: &[u8]) {}
+    fn close_listener(&self) {}
+    fn notify(&self, _notice: Notice) {}
+    fn open_browser(&self, _url: &str) -> Result<(), String> {
+        Err("no browser".into())
+    }
+    fn ask(&self, _prompt: &str) -> Result<String, String> {
+        Err("no terminal".into())
+    }
+}
+
+pub fn session(file: &[u8]) -> Session<Memory> {
+    Session::new(Memory { file: file.to_vec() }, Config::default())
+}
