@@ -60,6 +60,11 @@ pub struct StoredAuth {
 pub fn read(contents: &[u8]) -> Result<StoredAuth, String> {
     let root = object(contents)?;
     let api_key = optional_string(&root, "OPENAI_API_KEY")?.filter(|k| !k.is_empty());
+    if api_key.as_deref().is_some_and(|k| !token_shaped(k)) {
+        return Err(
+            "`OPENAI_API_KEY` holds characters an API key never has (spaces, line breaks, non-ASCII)".into(),
+        );
+    }
     let tokens = match root.get("tokens") {
         None | Some(Value::Null) => None,
         Some(Value::Object(t)) => Some(ChatGptTokens {
@@ -170,8 +175,17 @@ fn optional_string(map: &Map<String, Value>, key: &str) -> Result<Option<String>
     }
 }
 
+/// Tokens and keys are printable ASCII without spaces; anything else would
+/// end up inside an HTTP header.
+pub fn token_shaped(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| b.is_ascii_graphic())
+}
+
 fn required_string(map: &Map<String, Value>, name: &str, key: &str) -> Result<String, String> {
     match map.get(key) {
+        Some(Value::String(s)) if !token_shaped(s) && !s.is_empty() => {
+            Err(format!("`{name}` holds characters a token never has (spaces, line breaks, non-ASCII)"))
+        }
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         Some(Value::String(_)) => Err(format!("`{name}` is empty")),
         None | Some(Value::Null) => Err(format!("`{name}` is missing")),
@@ -305,6 +319,9 @@ mod tests {
             assert!(!err.contains("secret-value"), "{err:?} leaks");
         }
         assert!(read(br#"{"auth_mode":"apikey"}"#).unwrap_err().contains("OPENAI_API_KEY"));
+        assert!(read(br#"{"OPENAI_API_KEY":"sk-a\r\nX: 1"}"#).unwrap_err().contains("never has"));
+        let spaced = br#"{"tokens":{"id_token":"a b","access_token":"a","refresh_token":"r"}}"#;
+        assert!(read(spaced).unwrap_err().contains("`tokens.id_token` holds characters"));
         assert!(read(br#"{"auth_mode":"chatgpt"}"#).unwrap_err().contains("tokens"));
         assert!(write(Some(b"[]"), &StoredAuth::default()).is_err());
         assert!(write(Some(br#"{"tokens": {"id_token": 1}}"#), &StoredAuth::default()).is_err());

@@ -325,7 +325,7 @@ impl<P: Platform> Session<P> {
     pub(crate) fn write(&self, previous: Option<&[u8]>, stored: StoredAuth) -> Result<(), AuthError> {
         let bytes = auth_file::write(previous, &stored).map_err(|reason| self.corrupt(reason))?;
         self.platform.save(&bytes)?;
-        self.loaded.replace(Some(self.activate(stored)));
+        self.adopt(stored);
         Ok(())
     }
 
@@ -337,7 +337,7 @@ impl<P: Platform> Session<P> {
     /// A borrow of the store as last read; drop it before changing the state.
     fn loaded_ref(&self) -> Result<Ref<'_, Loaded>, AuthError> {
         if self.loaded.borrow().is_none() {
-            let loaded = self.activate(self.read_store()?);
+            let loaded = self.activate(self.read_store()?)?;
             self.loaded.replace(Some(loaded));
         }
         Ok(Ref::map(self.loaded.borrow(), |l| l.as_ref().expect("loaded just above")))
@@ -353,10 +353,12 @@ impl<P: Platform> Session<P> {
 
     /// Makes `stored` (read under the lock) the session's state.
     pub(crate) fn adopt(&self, stored: StoredAuth) {
-        self.loaded.replace(Some(self.activate(stored)));
+        // An unusable environment key only matters when it is chosen; the
+        // next read reports it.
+        self.loaded.replace(self.activate(stored).ok());
     }
 
-    fn activate(&self, stored: StoredAuth) -> Loaded {
+    fn activate(&self, stored: StoredAuth) -> Result<Loaded, AuthError> {
         let kind = match &stored.credential {
             Some(Credential::ChatGpt(_)) => StoredKind::Subscription,
             Some(Credential::ApiKey(_)) => StoredKind::ApiKey,
@@ -373,10 +375,18 @@ impl<P: Platform> Session<P> {
                 Active::Subscription { tokens, identity, access_expires_at: access.expires_at }
             }
             (Choice::StoredApiKey, Some(Credential::ApiKey(key))) => Active::StoredKey(key.clone()),
-            (Choice::EnvironmentKey, _) => Active::EnvironmentKey(env_key.unwrap_or_default()),
+            (Choice::EnvironmentKey, _) => {
+                let key = env_key.unwrap_or_default().trim().to_owned();
+                if !auth_file::token_shaped(&key) {
+                    return Err(AuthError::InvalidInput(format!(
+                        "{API_KEY_VAR} holds characters an API key never has (spaces, line breaks, non-ASCII)"
+                    )));
+                }
+                Active::EnvironmentKey(key)
+            }
             _ => Active::None,
         };
-        Loaded { stored, active }
+        Ok(Loaded { stored, active })
     }
 
     pub(crate) fn corrupt(&self, reason: String) -> AuthError {
@@ -410,8 +420,8 @@ fn complete(credential: Credential) -> Result<Credential, AuthError> {
     match credential {
         Credential::ApiKey(key) => {
             let key = key.trim().to_owned();
-            if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(AuthError::InvalidInput("an API key must be one word with no spaces".into()));
+            if !auth_file::token_shaped(&key) {
+                return Err(AuthError::InvalidInput("an API key is one word of printable ASCII".into()));
             }
             Ok(Credential::ApiKey(key))
         }

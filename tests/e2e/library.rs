@@ -123,3 +123,23 @@ fn a_waiting_login_does_not_block_token_calls() {
     assert_eq!(auth.status().unwrap().kind, Kind::Subscription);
     assert!(auth.access_token().unwrap().expose().starts_with("ey"));
 }
+
+#[test]
+fn the_async_handle_refreshes_inside_a_tokio_runtime() {
+    let mock = crate::mock_issuer::MockIssuer::start(&[]);
+    let dir = Dir::new();
+    dir.write_store(&serde_json::to_vec(&mock.codex_file(now() - 10)).unwrap());
+    let mut o = options(&dir);
+    o.issuer = mock.url.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    runtime.block_on(async {
+        let auth = codex_auth::AsyncAuth::new(Auth::open(o).unwrap());
+        let (a, b) = tokio::join!(auth.access_token(), auth.request_headers());
+        let (token, headers) = (a.unwrap(), b.unwrap());
+        assert_eq!(headers.get("authorization").unwrap(), format!("Bearer {}", token.expose()));
+        assert_eq!(auth.status().await.unwrap().kind, Kind::Subscription);
+        // Dropped on a worker thread: must not panic.
+        drop(auth);
+    });
+    assert_eq!(mock.state().refresh_requests, 1);
+}

@@ -2,6 +2,7 @@
 
 mod cli_store;
 mod codex_peer;
+mod hostile;
 mod library;
 mod login;
 mod mock_issuer;

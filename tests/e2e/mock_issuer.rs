@@ -23,7 +23,7 @@ pub enum RefreshMode {
     /// Rotate, detect reuse.
     Normal,
     /// Answer with this status and body, touching nothing.
-    Fail(u16, String),
+    Fail(u16, Vec<u8>),
     /// Hold the request until `release_stall` (which says how to answer).
     Stall,
 }
@@ -206,7 +206,7 @@ fn tokens(state: &mut State, family: Option<u64>) -> Value {
     })
 }
 
-type Reply = (u16, Vec<(String, String)>, String);
+type Reply = (u16, Vec<(String, String)>, Vec<u8>);
 
 fn handle(shared: &Arc<(Mutex<State>, Condvar)>, issuer: &str, mut request: tiny_http::Request) {
     let mut body = String::new();
@@ -228,10 +228,10 @@ fn handle(shared: &Arc<(Mutex<State>, Condvar)>, issuer: &str, mut request: tiny
         ("POST", "/api/accounts/deviceauth/usercode") => device_start(&mut shared.0.lock().unwrap(), &body),
         ("POST", "/api/accounts/deviceauth/token") => device_poll(&mut shared.0.lock().unwrap(), issuer),
         ("POST", "/oauth/revoke") => revoke(&mut shared.0.lock().unwrap(), &body),
-        _ => (404, vec![], "not found".into()),
+        _ => (404, vec![], b"not found".to_vec()),
     };
     let (status, headers, text) = reply;
-    let mut response = tiny_http::Response::from_string(text).with_status_code(status);
+    let mut response = tiny_http::Response::from_data(text).with_status_code(status);
     for (name, value) in headers {
         response.add_header(tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap());
     }
@@ -239,7 +239,7 @@ fn handle(shared: &Arc<(Mutex<State>, Condvar)>, issuer: &str, mut request: tiny
 }
 
 fn json_reply(status: u16, value: Value) -> Reply {
-    (status, vec![("Content-Type".into(), "application/json".into())], value.to_string())
+    (status, vec![("Content-Type".into(), "application/json".into())], value.to_string().into_bytes())
 }
 
 fn form(text: &str) -> HashMap<String, String> {
@@ -261,7 +261,7 @@ fn authorize(state: &mut State, query: &str) -> Reply {
         || !get("scope").split(' ').any(|s| s == "offline_access")
         || !registered(state, &redirect_uri)
     {
-        return (400, vec![], "bad authorize request".into());
+        return (400, vec![], b"bad authorize request".to_vec());
     }
     let location = match &state.deny {
         Some((error, description)) => format!(
@@ -278,7 +278,7 @@ fn authorize(state: &mut State, query: &str) -> Reply {
             format!("{redirect_uri}?code={code}&state={}", urlencode(&get("state")))
         }
     };
-    (302, vec![("Location".into(), location)], String::new())
+    (302, vec![("Location".into(), location)], Vec::new())
 }
 
 fn urlencode(text: &str) -> String {
@@ -373,7 +373,7 @@ fn device_start(state: &mut State, body: &str) -> Reply {
         return json_reply(400, json!({"error": "invalid_client"}));
     }
     if !state.device_enabled {
-        return (404, vec![], "Not Found".into());
+        return (404, vec![], b"Not Found".to_vec());
     }
     json_reply(200, json!({"device_auth_id": "dev-1", "user_code": "MOCK-CODE", "interval": "1"}))
 }

@@ -97,7 +97,7 @@ fn transient_failures_keep_the_credential() {
     // Due (within the 5-minute skew) but still valid: the old token is served.
     let file = store_with(&dir, &mock, now() + 120);
     let before = std::fs::read(dir.auth_file()).unwrap();
-    mock.state().refresh_mode = RefreshMode::Fail(503, "upstream unavailable".into());
+    mock.state().refresh_mode = RefreshMode::Fail(503, b"upstream unavailable".to_vec());
     let o = run(dir.cli().args(["--issuer", &mock.url, "token"]));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o).trim(), file["tokens"]["access_token"].as_str().unwrap());
@@ -192,7 +192,7 @@ fn unauthorized_recovery_steps() {
 
     // 3. The refresh is refused: login required, credential kept.
     mock.state().refresh_mode =
-        RefreshMode::Fail(401, r#"{"error":{"code":"refresh_token_invalidated"}}"#.into());
+        RefreshMode::Fail(401, br#"{"error":{"code":"refresh_token_invalidated"}}"#.to_vec());
     let err = auth.unauthorized(&refreshed).unwrap_err();
     assert!(
         matches!(err, Error::LoginRequired { ref code, .. } if code == "refresh_token_invalidated"),
