@@ -79,6 +79,23 @@ pub struct Claims {
     pub expires_at: Option<i64>,
 }
 
+/// What an authorize URL carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizeRequest {
+    /// Base URL of the issuer.
+    pub issuer: String,
+    pub client_id: String,
+    /// `http://localhost:<port>/auth/callback`.
+    pub redirect_uri: String,
+    /// Space-separated scopes; `None` for the Codex CLI's default.
+    pub scope: Option<String>,
+    pub code_challenge: String,
+    pub state: String,
+    pub originator: String,
+    /// Restrict the sign-in to this workspace.
+    pub allowed_workspace_id: Option<String>,
+}
+
 /// How to sign in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginMethod {
@@ -401,6 +418,23 @@ impl Auth {
             email: c.email,
             expires_at: c.expires_at,
         })
+    }
+
+    /// The authorize URL for a browser sign-in, exactly as `login` builds it.
+    pub fn authorize_url(&self, request: &AuthorizeRequest) -> Result<String, Error> {
+        let r = bindings::authorize::AuthorizeRequest {
+            issuer: request.issuer.clone(),
+            client_id: request.client_id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            scope: request.scope.clone(),
+            code_challenge: request.code_challenge.clone(),
+            state: request.state.clone(),
+            originator: request.originator.clone(),
+            allowed_workspace_id: request.allowed_workspace_id.clone(),
+        };
+        let url =
+            self.with_instance(|i| i.guest.codex_auth_authorize().call_authorize_url(&mut i.store, &r))?;
+        url.map_err(Error::InvalidInput)
     }
 
     /// A PKCE pair (RFC 7636, S256) whose verifier is base64url of

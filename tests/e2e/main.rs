@@ -3,6 +3,7 @@
 mod cli_store;
 mod codex_peer;
 mod hostile;
+mod jco;
 mod library;
 mod login;
 mod mock_issuer;

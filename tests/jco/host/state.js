@@ -1,0 +1,10 @@
+// Shared state of the JavaScript host: what the Rust host keeps in files,
+// sockets and the system clock, kept here in memory.
+export const state = {
+  nowMs: 1795381200000n,
+  file: undefined,
+  locked: false,
+  requests: [],
+  responses: [],
+  events: [],
+};
