@@ -20,6 +20,7 @@ pub mod oauth_error;
 pub mod pkce;
 pub mod platform;
 pub mod policy;
+pub mod properties;
 pub mod query;
 pub mod refresh;
 pub mod responses;

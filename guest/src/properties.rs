@@ -1,0 +1,229 @@
+//! Properties of every parser and decision, checked on arbitrary input.
+//!
+//! The fuzz targets in `fuzz/` call these; the unit tests below run them
+//! on the seed corpus and on generated input, so they hold on stable too.
+//! Each panics when its property fails.
+
+use crate::auth_file;
+use crate::authorize::{self, AuthorizeRequest, CallbackOutcome};
+use crate::jwt;
+use crate::pkce;
+use crate::policy::{self, RefreshDecision, StoredKind};
+use crate::query;
+use crate::responses::{self, PollOutcome, RefreshFailure};
+
+/// Splits fuzz input into a small header and the rest.
+fn split(data: &[u8]) -> (u16, &[u8]) {
+    match data {
+        [a, b, rest @ ..] => (u16::from_le_bytes([*a, *b]), rest),
+        _ => (0, data),
+    }
+}
+
+/// JWT parsing is total; claims written into a token read back the same.
+pub fn jwt_claims(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = jwt::parse(&text);
+    let value = serde_json::json!({
+        "exp": i64::from(split(data).0),
+        "email": text,
+        "https://api.openai.com/auth": {"chatgpt_account_id": text, "chatgpt_plan_type": "plus"},
+    });
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let token = format!("h.{}.s", b64.encode(value.to_string()));
+    let claims = jwt::parse(&token).expect("a well-formed token parses");
+    assert_eq!(claims.account_id.as_deref(), Some(text.as_ref()));
+    assert_eq!(claims.email.as_deref(), Some(text.as_ref()));
+    assert_eq!(claims.expires_at, Some(i64::from(split(data).0)));
+}
+
+/// A callback is accepted only with exactly the expected state.
+pub fn callback(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (target, expected) = text.split_once('\u{1}').unwrap_or((&text, "expected-state"));
+    for outcome in [authorize::parse_callback(target, expected), authorize::parse_pasted(target, expected)] {
+        if let CallbackOutcome::Code(_) | CallbackOutcome::Denied(_) = outcome {
+            assert!(!expected.is_empty());
+            let received = state_of(target);
+            assert!(received.iter().any(|s| s == expected), "accepted state {received:?} != {expected:?}");
+        }
+        let reply = authorize::callback_reply(&outcome);
+        assert!(!reply.body.contains("<script"), "a reply echoes markup");
+    }
+}
+
+/// Every `state` value a target or paste carries, decoded.
+fn state_of(target: &str) -> Vec<String> {
+    let query_part = target.split_once('?').map_or(target, |(_, q)| q);
+    let first_state = |q: &str| query::parse(q).into_iter().find(|(k, _)| k == "state").map(|(_, v)| v);
+    let mut states: Vec<String> = [query_part, query_part.split('#').next().unwrap_or_default()]
+        .into_iter()
+        .filter_map(first_state)
+        .collect();
+    if let Some((_, state)) = target.trim().split_once('#') {
+        states.push(state.to_owned());
+    }
+    states
+}
+
+/// Token responses: total; a grant only from a 2xx answer.
+pub fn token_response(data: &[u8]) {
+    let (status, body) = split(data);
+    if responses::parse_token_response(status, body).is_ok() {
+        assert!((200..300).contains(&status));
+    }
+}
+
+/// Device answers: total; intervals within bounds; approval only on 2xx.
+pub fn device(data: &[u8]) {
+    let (status, body) = split(data);
+    if let Ok(code) = responses::parse_device_code(status, body) {
+        assert!((1..=60).contains(&code.interval_seconds));
+        assert!(!code.device_auth_id.is_empty() && !code.user_code.is_empty());
+    }
+    if let PollOutcome::Approved(a) = responses::parse_device_poll(status, body) {
+        assert!((200..300).contains(&status));
+        assert!(!a.authorization_code.is_empty() && !a.code_verifier.is_empty());
+    }
+}
+
+/// Refresh errors: total; a 401 is always permanent.
+pub fn refresh_error(data: &[u8]) {
+    let (status, body) = split(data);
+    let failure = responses::classify_refresh_error(status, body);
+    if status == 401 {
+        assert!(matches!(failure, RefreshFailure::Permanent(_)));
+    }
+}
+
+/// auth.json: reading is total; what is read writes back to the same
+/// credential, over the old file or alone.
+pub fn auth_file(data: &[u8]) {
+    let Ok(auth) = auth_file::read(data) else {
+        return;
+    };
+    let over = auth_file::write(Some(data), &auth).expect("a readable file can be rewritten");
+    assert_eq!(auth_file::read(&over).expect("what is written reads"), auth);
+    let alone = auth_file::write(None, &auth).expect("writes");
+    assert_eq!(auth_file::read(&alone).expect("what is written reads"), auth);
+}
+
+/// The authorize URL carries every field, decodable back to what was given.
+pub fn authorize_url(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.split('\u{1}').map(str::to_owned);
+    let mut next = || parts.next().unwrap_or_default();
+    let request = AuthorizeRequest {
+        issuer: format!("https://{}", next().replace(['?', '#', ' ', '/'], "")),
+        client_id: next(),
+        redirect_uri: next(),
+        scope: Some(next()),
+        code_challenge: next(),
+        state: next(),
+        originator: next(),
+        allowed_workspace_id: Some(next()),
+    };
+    let Ok(url) = authorize::authorize_url(&request) else {
+        return;
+    };
+    let (_, q) = url.split_once("/oauth/authorize?").expect("the path is fixed");
+    let pairs = query::parse(q);
+    let get = |k| query::get(&pairs, k).map(str::to_owned);
+    assert_eq!(get("client_id"), Some(request.client_id.clone()));
+    assert_eq!(get("redirect_uri"), Some(request.redirect_uri.clone()));
+    assert_eq!(get("scope"), request.scope.clone());
+    assert_eq!(get("state"), Some(request.state.clone()));
+    assert_eq!(get("code_challenge"), Some(request.code_challenge.clone()));
+    assert_eq!(get("code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(get("allowed_workspace_id"), request.allowed_workspace_id.clone());
+}
+
+/// Decisions are total and consistent: expired exactly when `exp` has
+/// passed; precedence never skips a stored credential.
+pub fn decisions(data: &[u8]) {
+    let mut words = data.chunks(8).map(|c| {
+        let mut b = [0u8; 8];
+        b[..c.len()].copy_from_slice(c);
+        i64::from_le_bytes(b)
+    });
+    let (exp, last, now) = (words.next(), words.next(), words.next().unwrap_or(0));
+    let skew = split(data).0.into();
+    let decision = policy::decide_refresh(exp, last, now, skew);
+    if let Some(exp) = exp {
+        assert_eq!(decision == RefreshDecision::Expired, exp <= now);
+    } else {
+        assert_ne!(decision, RefreshDecision::Expired);
+    }
+    let env = data.first().is_some_and(|b| b & 1 == 1);
+    for stored in [StoredKind::None, StoredKind::Subscription, StoredKind::ApiKey] {
+        let choice = policy::choose_credential(stored, env);
+        assert_eq!(choice == policy::Choice::EnvironmentKey, stored == StoredKind::None && env);
+    }
+}
+
+/// Every verifier made from valid entropy satisfies RFC 7636.
+pub fn pkce_pair(data: &[u8]) {
+    match pkce::from_entropy(data) {
+        Ok(pair) => {
+            pkce::check_verifier(&pair.verifier).expect("RFC 7636 verifier");
+            assert_eq!(pkce::challenge(&pair.verifier).unwrap(), pair.challenge);
+            assert_eq!(pair.challenge.len(), 43);
+        }
+        Err(_) => assert!(!pkce::ENTROPY_RANGE.contains(&data.len())),
+    }
+    let _ = pkce::challenge(&String::from_utf8_lossy(data));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic pseudo-random inputs (xorshift), biased toward the
+    /// characters the parsers care about.
+    fn inputs(seed: u64, count: usize) -> Vec<Vec<u8>> {
+        let alphabet = b"{}[]\":,.=&?#%+-_~/ abcdefghijklmnopqrstuvwxyz0123456789ABCDEF\x01\xff\\";
+        let mut x = seed;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        (0..count)
+            .map(|_| {
+                let len = (next() % 200) as usize;
+                (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect()
+            })
+            .collect()
+    }
+
+    fn seeds(target: &str) -> Vec<Vec<u8>> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds").join(target);
+        std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+            .collect()
+    }
+
+    fn check(target: &str, property: fn(&[u8])) {
+        let seeds = seeds(target);
+        assert!(!seeds.is_empty(), "{target} has no seeds");
+        for input in seeds.iter().chain(&inputs(target.len() as u64 * 7919 + 1, 3000)) {
+            property(input);
+        }
+    }
+
+    #[test]
+    fn properties_hold_on_seeds_and_generated_input() {
+        check("jwt_claims", jwt_claims);
+        check("callback", callback);
+        check("token_response", token_response);
+        check("device", device);
+        check("refresh_error", refresh_error);
+        check("auth_file", auth_file);
+        check("authorize_url", authorize_url);
+        check("decisions", decisions);
+        check("pkce_pair", pkce_pair);
+    }
+}
