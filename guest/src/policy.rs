@@ -62,7 +62,11 @@ pub fn choose_credential(stored: StoredKind, environment_key: bool) -> Choice {
 
 /// `Authorization: Bearer <token>`, and `chatgpt-account-id` when known.
 pub fn request_headers(bearer: &str, account_id: Option<&str>) -> Vec<(String, String)> {
-    let mut headers = vec![("Authorization".to_owned(), format!("Bearer {bearer}"))];
+    let mut authorization = String::with_capacity(7 + bearer.len());
+    authorization.push_str("Bearer ");
+    authorization.push_str(bearer);
+    let mut headers = Vec::with_capacity(2);
+    headers.push(("Authorization".to_owned(), authorization));
     if let Some(account) = account_id {
         headers.push(("chatgpt-account-id".to_owned(), account.to_owned()));
     }

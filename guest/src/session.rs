@@ -163,28 +163,28 @@ impl<P: Platform> Session<P> {
 
     /// Whether any credential is available.
     pub fn authenticated(&self) -> bool {
-        self.loaded().is_ok_and(|l| !matches!(l.active, Active::None))
+        self.loaded_ref().is_ok_and(|l| !matches!(l.active, Active::None))
     }
 
     /// The bearer token to send.
     pub fn access_token(&self) -> Result<String, AuthError> {
-        Ok(self.bearer()?.0)
+        self.with_bearer(|token, _| token.to_owned())
     }
 
     /// `Authorization` (and `chatgpt-account-id` for a subscription).
     pub fn request_headers(&self) -> Result<Vec<(String, String)>, AuthError> {
-        let (bearer, account) = self.bearer()?;
-        Ok(policy::request_headers(&bearer, account.as_deref()))
+        self.with_bearer(policy::request_headers)
     }
 
-    /// The token to send, refreshing first when the guest's policy says so.
-    fn bearer(&self) -> Result<(String, Option<String>), AuthError> {
-        // The hot path borrows: no clone of the state, no JWT parsing.
+    /// Calls `f` with the token to send and the account, refreshing first
+    /// when the policy says so.
+    fn with_bearer<R>(&self, f: impl FnOnce(&str, Option<&str>) -> R) -> Result<R, AuthError> {
+        // The hot path borrows the state: no copy of a token, no JWT parsing.
         let (decision, access_token, account_id) = {
             let loaded = self.loaded_ref()?;
             let (tokens, expires_at) = match &loaded.active {
                 Active::Subscription { tokens, access_expires_at, .. } => (tokens, *access_expires_at),
-                Active::StoredKey(key) | Active::EnvironmentKey(key) => return Ok((key.clone(), None)),
+                Active::StoredKey(key) | Active::EnvironmentKey(key) => return Ok(f(key, None)),
                 Active::None => return Err(AuthError::NotLoggedIn),
             };
             if let Some(dead) = &loaded.stored.login_required {
@@ -197,16 +197,19 @@ impl<P: Platform> Session<P> {
                 self.config.refresh_skew_seconds,
             );
             if decision == RefreshDecision::Fresh {
-                return Ok((tokens.access_token.clone(), tokens.account_id.clone()));
+                return Ok(f(&tokens.access_token, tokens.account_id.as_deref()));
             }
             (decision, tokens.access_token.clone(), tokens.account_id.clone())
         };
         match self.refresh_under_lock(&Need::IfDue) {
-            Ok(()) => self.current_bearer(),
+            Ok(()) => {
+                let (token, account) = self.current_bearer()?;
+                Ok(f(&token, account.as_deref()))
+            }
             // A proactive refresh that could not reach the issuer: the old
             // token still works until it expires.
             Err(AuthError::Transport(_)) if decision == RefreshDecision::Due => {
-                Ok((access_token, account_id))
+                Ok(f(&access_token, account_id.as_deref()))
             }
             Err(e) => Err(e),
         }

@@ -93,7 +93,8 @@ impl Report {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; a filter argument is not supported.
+    // `cargo bench -- micro` runs only the in-process benchmarks.
+    let micro_only = std::env::args().any(|a| a == "micro");
     let mut report = Report { rows: Vec::new() };
     let dir = Dir::new();
     let exp = now() + 24 * 3600;
@@ -111,7 +112,25 @@ fn main() {
     let component_headers = per_call(31, 20_000, || {
         black_box(auth.request_headers().unwrap());
     });
+    let component_bool = per_call(31, 20_000, || {
+        black_box(auth.authenticated().unwrap());
+    });
+    let component_token = per_call(31, 20_000, || {
+        black_box(auth.access_token().unwrap());
+    });
     report.row("request-headers, native guest logic (baseline)", &native_headers, None, "");
+    report.row(
+        "authenticated, component (call floor: no clock, no strings)",
+        &component_bool,
+        Some(&native_headers),
+        "",
+    );
+    report.row(
+        "access-token, component (clock import + one string)",
+        &component_token,
+        Some(&native_headers),
+        "",
+    );
     report.row(
         "request-headers, component (warm instance)",
         &component_headers,
@@ -163,8 +182,10 @@ fn main() {
         "ratio vs a warm call",
     );
 
-    whole_process(&mut report, &dir);
-    storms(&mut report);
+    if !micro_only {
+        whole_process(&mut report, &dir);
+        storms(&mut report);
+    }
 
     println!("| benchmark | median | min | max | ratio | note |");
     println!("|---|---|---|---|---|---|");
