@@ -8,8 +8,11 @@ use std::fmt;
 pub enum Credential {
     /// The three tokens of a ChatGPT sign-in.
     ChatGpt {
+        /// The id token (a JWT).
         id_token: String,
+        /// The access token (a JWT).
         access_token: String,
+        /// The refresh token (single use: it rotates).
         refresh_token: String,
         /// Read from the id token when `None`.
         account_id: Option<String>,

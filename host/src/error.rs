@@ -13,7 +13,12 @@ pub enum Error {
     NotLoggedIn,
     /// The store file (or a file to import) cannot be used; it is left untouched.
     #[error("{} cannot be read: {reason} (the file was left untouched)", path.display())]
-    CorruptStore { path: PathBuf, reason: String },
+    CorruptStore {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The store could not be read or written.
     #[error("{0}")]
     Storage(String),
@@ -22,13 +27,25 @@ pub enum Error {
     LockTimeout(u32),
     /// The refresh token was rejected for good: sign in again.
     #[error("the sign-in is no longer valid ({code}): run `codex-auth login` again")]
-    LoginRequired { code: String, description: Option<String> },
+    LoginRequired {
+        /// The issuer's error code, e.g. `refresh_token_reused`.
+        code: String,
+        /// Its description, if any.
+        description: Option<String>,
+    },
     /// The issuer could not be reached; the credential is kept.
     #[error("the issuer could not be reached: {0}")]
     Transport(String),
     /// The issuer answered with an error.
     #[error("the issuer answered HTTP {status}{}", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
-    Issuer { status: u16, code: Option<String>, description: Option<String> },
+    Issuer {
+        /// The HTTP status.
+        status: u16,
+        /// The OAuth error code, when the body had one.
+        code: Option<String>,
+        /// Its description, if any.
+        description: Option<String>,
+    },
     /// The caller passed something unusable.
     #[error("{0}")]
     InvalidInput(String),

@@ -19,6 +19,7 @@ instance, so concurrent callers never race on the store.
 */
 
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 mod bindings;
 mod clock;
@@ -71,9 +72,13 @@ pub const DEFAULT_ORIGINATOR: &str = "codex_cli_rs";
 /// The claims codex-auth reads from a JWT.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Claims {
+    /// The ChatGPT account (workspace) id.
     pub account_id: Option<String>,
+    /// The ChatGPT plan: free, plus, pro, team, business, enterprise, edu...
     pub plan: Option<String>,
+    /// The ChatGPT user id.
     pub user_id: Option<String>,
+    /// The account's email address.
     pub email: Option<String>,
     /// `exp`, Unix seconds.
     pub expires_at: Option<i64>,
@@ -84,13 +89,17 @@ pub struct Claims {
 pub struct AuthorizeRequest {
     /// Base URL of the issuer.
     pub issuer: String,
+    /// The OAuth client id.
     pub client_id: String,
     /// `http://localhost:<port>/auth/callback`.
     pub redirect_uri: String,
     /// Space-separated scopes; `None` for the Codex CLI's default.
     pub scope: Option<String>,
+    /// The PKCE S256 challenge.
     pub code_challenge: String,
+    /// The OAuth `state` the callback must carry back.
     pub state: String,
+    /// The `originator` parameter, e.g. `codex_cli_rs`.
     pub originator: String,
     /// Restrict the sign-in to this workspace.
     pub allowed_workspace_id: Option<String>,
@@ -113,6 +122,7 @@ pub enum LoginMethod {
 /// How a sign-in runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginOptions {
+    /// Which flow to use.
     pub method: LoginMethod,
     /// Open the browser (the URL is shown either way).
     pub open_browser: bool,
@@ -138,6 +148,7 @@ impl Default for LoginOptions {
 pub struct LogoutReport {
     /// A stored credential was removed.
     pub removed: bool,
+    /// What became of the refresh token.
     pub revocation: Revocation,
 }
 
@@ -159,7 +170,9 @@ pub struct Options {
     pub home: PathBuf,
     /// Base URL of the issuer.
     pub issuer: String,
+    /// The OAuth client id (the Codex CLI's public client by default).
     pub client_id: String,
+    /// The `originator` sent when signing in.
     pub originator: String,
     /// Refresh when the access token expires within this.
     pub refresh_skew: Duration,
@@ -176,7 +189,9 @@ pub struct Options {
     pub cache_dir: Option<PathBuf>,
     /// The most linear memory the guest may use.
     pub max_guest_memory: usize,
+    /// The guest's clock.
     pub clock: Arc<dyn Clock>,
+    /// Where sign-in progress goes.
     pub notifier: Arc<dyn Notifier>,
 }
 
@@ -260,6 +275,15 @@ impl fmt::Debug for Auth {
 impl Auth {
     /// Sets up the engine (once per process) and a session for `options.home`.
     /// Nothing is read from the store until first use.
+    ///
+    /// ```no_run
+    /// use codex_auth::{Auth, Options};
+    /// // A store of its own, an issuer of its own (e.g. for tests):
+    /// let mut options = Options::new("/tmp/my-app-auth");
+    /// options.issuer = "http://127.0.0.1:8080".into();
+    /// let auth = Auth::open(options)?;
+    /// # Ok::<(), codex_auth::Error>(())
+    /// ```
     pub fn open(options: Options) -> Result<Self, Error> {
         let runtime = runtime::get(options.cache_dir.as_deref()).map_err(Error::Engine)?;
         let shared = Arc::new(Shared {
@@ -312,7 +336,14 @@ impl Auth {
         })
     }
 
-    /// Ready request headers.
+    /// Ready request headers, refreshed first when the token is due.
+    ///
+    /// ```no_run
+    /// # let auth = codex_auth::Auth::open(codex_auth::Options::from_env())?;
+    /// let headers = auth.request_headers()?;
+    /// let authorization = headers.get("Authorization").expect("always present");
+    /// # Ok::<(), codex_auth::Error>(())
+    /// ```
     pub fn request_headers(&self) -> Result<RequestHeaders, Error> {
         self.call(|i| {
             let r = i.guest.codex_auth_session().session().call_request_headers(&mut i.store, i.session)?;
@@ -364,6 +395,14 @@ impl Auth {
     ///
     /// The sign-in runs on a guest instance of its own: other threads keep
     /// getting tokens and headers from this `Auth` while it waits.
+    ///
+    /// ```no_run
+    /// use codex_auth::{Auth, LoginMethod, LoginOptions, Options};
+    /// let auth = Auth::open(Options::from_env())?;
+    /// let status = auth.login(&LoginOptions { method: LoginMethod::Device, ..LoginOptions::default() })?;
+    /// println!("signed in to {:?}", status.account_id);
+    /// # Ok::<(), codex_auth::Error>(())
+    /// ```
     pub fn login(&self, login: &LoginOptions) -> Result<Status, Error> {
         let options = bindings::session::LoginOptions {
             method: match login.method {
@@ -399,6 +438,17 @@ impl Auth {
     /// 401 recovery: the API rejected `previous`. Returns the token to retry
     /// with: one another process stored meanwhile, else a refreshed one; else
     /// [`Error::LoginRequired`].
+    ///
+    /// ```no_run
+    /// # let auth = codex_auth::Auth::open(codex_auth::Options::from_env())?;
+    /// # let send = |_: &str| 401;
+    /// let token = auth.access_token()?;
+    /// if send(token.expose()) == 401 {
+    ///     let retry = auth.unauthorized(&token)?; // Err(LoginRequired) when nothing helps
+    ///     send(retry.expose());
+    /// }
+    /// # Ok::<(), codex_auth::Error>(())
+    /// ```
     pub fn unauthorized(&self, previous: &Secret) -> Result<Secret, Error> {
         self.call(|i| {
             let session = i.guest.codex_auth_session().session();

@@ -9,7 +9,9 @@ pub enum LoginEvent {
     OpenUrl(String),
     /// Go to `verification_url` and enter `user_code`.
     DeviceCode {
+        /// The code to type.
         user_code: String,
+        /// The page to type it on.
         verification_url: String,
         /// Seconds before the code expires.
         expires_in: u32,

@@ -33,7 +33,10 @@ pub enum ComponentOrigin {
     /// Loaded from the cache file: Cranelift did not run.
     Cache(PathBuf),
     /// Compiled at start; saved to the cache file when there is one.
-    Compiled { cached_at: Option<PathBuf> },
+    Compiled {
+        /// The cache file written, if any.
+        cached_at: Option<PathBuf>,
+    },
 }
 
 static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();

@@ -31,11 +31,17 @@ pub enum Source {
 /// The signed-in state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Status {
+    /// What kind of credential is in use.
     pub kind: Kind,
+    /// Where it came from.
     pub source: Source,
+    /// The ChatGPT account (workspace) id.
     pub account_id: Option<String>,
+    /// The ChatGPT plan.
     pub plan: Option<String>,
+    /// The account's email address.
     pub email: Option<String>,
+    /// The ChatGPT user id.
     pub user_id: Option<String>,
     /// When the access token expires (Unix seconds).
     pub expires_at: Option<i64>,
