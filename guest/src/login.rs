@@ -162,9 +162,9 @@ impl<P: Platform> Session<P> {
         let (pkce, state) = self.secrets();
         let redirect_uri = authorize::redirect_uri(port);
         self.show_authorize_url(options, &pkce, &state, &redirect_uri)?;
-        let deadline = self.platform.now_ms() + i64::from(options.timeout_seconds) * 1000;
+        let deadline = self.platform.now_ms().saturating_add(i64::from(options.timeout_seconds) * 1000);
         loop {
-            let left_ms = deadline - self.platform.now_ms();
+            let left_ms = deadline.saturating_sub(self.platform.now_ms());
             if left_ms <= 0 {
                 return Err(AuthError::LoginFailed(format!(
                     "no answer from the browser within {} s",
@@ -264,13 +264,13 @@ impl<P: Platform> Session<P> {
             verification_url: endpoints.device_verification(),
             expires_in: limit,
         });
-        let deadline = self.platform.now_ms() + i64::from(limit) * 1000;
+        let deadline = self.platform.now_ms().saturating_add(i64::from(limit) * 1000);
         let mut interval = device.interval_seconds;
         let poll =
             serde_json::json!({ "device_auth_id": device.device_auth_id, "user_code": device.user_code });
         loop {
             self.platform.sleep_ms(u64::from(interval) * 1000);
-            let left_ms = deadline - self.platform.now_ms();
+            let left_ms = deadline.saturating_sub(self.platform.now_ms());
             if left_ms <= 0 {
                 return Err(AuthError::LoginFailed(format!(
                     "the device code was not approved within {limit} s"
@@ -397,5 +397,5 @@ impl<P: Platform> Session<P> {
 }
 
 fn seconds(ms: i64) -> u32 {
-    u32::try_from((ms + 999) / 1000).unwrap_or(u32::MAX)
+    u32::try_from(ms.saturating_add(999) / 1000).unwrap_or(u32::MAX)
 }

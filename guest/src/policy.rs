@@ -26,7 +26,7 @@ pub fn decide_refresh(
 ) -> RefreshDecision {
     match (expires_at, last_refresh) {
         (Some(exp), _) if exp <= now => RefreshDecision::Expired,
-        (Some(exp), _) if exp - now <= i64::from(skew_seconds) => RefreshDecision::Due,
+        (Some(exp), _) if exp.saturating_sub(now) <= i64::from(skew_seconds) => RefreshDecision::Due,
         (Some(_), _) => RefreshDecision::Fresh,
         (None, Some(at)) if now.saturating_sub(at) < MAX_TOKEN_AGE_SECONDS => RefreshDecision::Fresh,
         (None, _) => RefreshDecision::Due,
@@ -89,6 +89,8 @@ mod tests {
         assert_eq!(decide_refresh(Some(now + 100), None, now, 60), Fresh);
         assert_eq!(decide_refresh(Some(i64::MIN), Some(now), now, skew), Expired);
         assert_eq!(decide_refresh(Some(i64::MAX), None, now, u32::MAX), Fresh);
+        // Found by fuzzing: exp - now overflowed for a very negative now.
+        assert_eq!(decide_refresh(Some(i64::MAX - 5), None, i64::MIN + 5, 300), Fresh);
         // Without exp, age decides; exp wins over a recent last_refresh.
         assert_eq!(decide_refresh(None, Some(now - MAX_TOKEN_AGE_SECONDS + 1), now, skew), Fresh);
         assert_eq!(decide_refresh(None, Some(now - MAX_TOKEN_AGE_SECONDS), now, skew), Due);

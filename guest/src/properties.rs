@@ -42,10 +42,15 @@ pub fn jwt_claims(data: &[u8]) {
 pub fn callback(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let (target, expected) = text.split_once('\u{1}').unwrap_or((&text, "expected-state"));
-    for outcome in [authorize::parse_callback(target, expected), authorize::parse_pasted(target, expected)] {
+    // A paste is trimmed first: stray whitespace around a URL is not part of it.
+    let cases = [
+        (authorize::parse_callback(target, expected), target),
+        (authorize::parse_pasted(target, expected), target.trim()),
+    ];
+    for (outcome, seen) in cases {
         if let CallbackOutcome::Code(_) | CallbackOutcome::Denied(_) = outcome {
             assert!(!expected.is_empty());
-            let received = state_of(target);
+            let received = state_of(seen);
             assert!(received.iter().any(|s| s == expected), "accepted state {received:?} != {expected:?}");
         }
         let reply = authorize::callback_reply(&outcome);
