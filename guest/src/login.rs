@@ -60,6 +60,15 @@ impl<P: Platform> Session<P> {
     /// Signs in, stores the credential and returns the new status.
     pub fn login(&self, options: &LoginOptions) -> Result<Status, AuthError> {
         let endpoints = Endpoints::new(&self.config.issuer)?;
+        // A store that cannot be rewritten would waste the whole sign-in:
+        // say so before the person opens a browser.
+        self.read_store().map_err(|e| match e {
+            AuthError::CorruptStore { path, reason } => AuthError::CorruptStore {
+                path,
+                reason: format!("{reason}; repair it, or remove it with `codex-auth logout`, then sign in"),
+            },
+            e => e,
+        })?;
         let tokens = match options.method {
             LoginMethod::Browser => {
                 let port = self.bind_first(&options.ports).map_err(AuthError::LoginFailed)?;

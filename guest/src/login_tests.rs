@@ -205,3 +205,12 @@ fn device_polling_stops_after_fifteen_minutes() {
     let elapsed_ms = s.platform().now_ms.get() - NOW * 1000;
     assert!((900_000..=905_000).contains(&elapsed_ms), "{elapsed_ms}");
 }
+
+#[test]
+fn a_corrupt_store_stops_the_sign_in_before_it_starts() {
+    let s = session(Fake::with_file(b"{broken"));
+    let err = s.login(&options(LoginMethod::Browser)).unwrap_err();
+    assert!(matches!(&err, AuthError::CorruptStore { reason, .. } if reason.contains("logout")), "{err:?}");
+    assert!(s.platform().notices.borrow().is_empty(), "nothing was shown or opened");
+    assert_eq!(s.platform().file.borrow().as_deref(), Some(&b"{broken"[..]));
+}

@@ -89,7 +89,7 @@ impl codex_auth::Notifier for Events {
 
 #[test]
 fn a_waiting_login_does_not_block_token_calls() {
-    let ports = [free_port(), free_port()];
+    let ports = free_ports();
     let mock = crate::mock_issuer::MockIssuer::start(&ports);
     let dir = Dir::new();
     dir.write_store(br#"{"OPENAI_API_KEY":"sk-before-login-0000"}"#);

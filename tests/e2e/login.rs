@@ -30,7 +30,7 @@ fn assert_signed_in(dir: &Dir, (code, out, err): (i32, String, String)) {
 
 #[test]
 fn browser_flow_ignores_a_forged_callback_then_signs_in() {
-    let ports = [free_port(), free_port()];
+    let ports = free_ports();
     let mock = MockIssuer::start(&ports);
     let dir = Dir::new();
     let mut cli = login(&dir, &mock, ports, &[]);
@@ -56,7 +56,7 @@ fn browser_flow_ignores_a_forged_callback_then_signs_in() {
 
 #[test]
 fn a_busy_port_moves_to_the_fallback_port() {
-    let ports = [free_port(), free_port()];
+    let ports = free_ports();
     let _busy = TcpListener::bind(("127.0.0.1", ports[0])).unwrap();
     let mock = MockIssuer::start(&ports);
     let dir = Dir::new();
@@ -69,7 +69,7 @@ fn a_busy_port_moves_to_the_fallback_port() {
 
 #[test]
 fn both_ports_busy_falls_back_to_the_device_code() {
-    let ports = [free_port(), free_port()];
+    let ports = free_ports();
     let _busy = [
         TcpListener::bind(("127.0.0.1", ports[0])).unwrap(),
         TcpListener::bind(("127.0.0.1", ports[1])).unwrap(),
@@ -84,7 +84,7 @@ fn both_ports_busy_falls_back_to_the_device_code() {
 
 #[test]
 fn no_display_chooses_the_device_code_and_says_why() {
-    let ports = [free_port(), free_port()];
+    let ports = free_ports();
     let mock = MockIssuer::start(&ports);
     let dir = Dir::new();
     let mut cmd = dir.cli();
@@ -97,7 +97,7 @@ fn no_display_chooses_the_device_code_and_says_why() {
 
 #[test]
 fn the_browser_flow_times_out() {
-    let ports = [free_port(), free_port()];
+    let ports = free_ports();
     let mock = MockIssuer::start(&ports);
     let dir = Dir::new();
     let mut cmd = dir.cli();
@@ -120,7 +120,7 @@ fn the_browser_flow_times_out() {
 
 #[test]
 fn an_error_callback_shows_an_error_page_and_fails() {
-    let ports = [free_port(), free_port()];
+    let ports = free_ports();
     let mock = MockIssuer::start(&ports);
     mock.state().deny = Some(("access_denied".into(), "missing_codex_entitlement".into()));
     let dir = Dir::new();
@@ -135,7 +135,7 @@ fn an_error_callback_shows_an_error_page_and_fails() {
 
 #[test]
 fn device_flow_honours_slow_down() {
-    let ports = [free_port(), free_port()];
+    let ports = free_ports();
     let mock = MockIssuer::start(&ports);
     mock.state().device_slow_downs = 1;
     let dir = Dir::new();
@@ -149,7 +149,7 @@ fn device_flow_honours_slow_down() {
 
 #[test]
 fn device_flow_not_enabled_is_explained() {
-    let ports = [free_port(), free_port()];
+    let ports = free_ports();
     let mock = MockIssuer::start(&ports);
     mock.state().device_enabled = false;
     let dir = Dir::new();
@@ -160,7 +160,7 @@ fn device_flow_not_enabled_is_explained() {
 
 #[test]
 fn paste_mode_checks_the_state() {
-    let ports = [free_port(), free_port()];
+    let ports = free_ports();
     let mock = MockIssuer::start(&ports);
     let dir = Dir::new();
     let mut cli = login(&dir, &mock, ports, &["--paste"]);
@@ -176,7 +176,7 @@ fn paste_mode_checks_the_state() {
 
 #[test]
 fn logout_revokes_then_removes_even_when_revocation_fails() {
-    let ports = [free_port(), free_port()];
+    let ports = free_ports();
     let mock = MockIssuer::start(&ports);
     let dir = Dir::new();
     dir.write_store(&serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
@@ -198,7 +198,7 @@ fn logout_revokes_then_removes_even_when_revocation_fails() {
 #[test]
 fn the_browser_named_in_browser_is_opened_with_the_url() {
     use std::os::unix::fs::PermissionsExt as _;
-    let ports = [free_port(), free_port()];
+    let ports = free_ports();
     let mock = MockIssuer::start(&ports);
     let dir = Dir::new();
     let opened = dir.root.path().join("opened-url");

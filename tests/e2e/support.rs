@@ -124,9 +124,11 @@ pub fn codex_chatgpt_file(exp: i64, refresh_token: &str) -> Value {
     })
 }
 
-/// A loopback port that was free a moment ago.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// Two distinct loopback ports that were free a moment ago.
+pub fn free_ports() -> [u16; 2] {
+    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    [a.local_addr().unwrap().port(), b.local_addr().unwrap().port()]
 }
 
 /// A browser that follows the issuer's redirect to the loopback listener
