@@ -76,8 +76,7 @@ impl<P: Platform> Session<P> {
                 Err(RefreshFailure::Permanent(error)) => {
                     return self.mark_login_required(previous.as_deref(), stored, &tokens, error);
                 }
-                Err(RefreshFailure::Transient(why)) if attempt < attempts => {
-                    let _ = why;
+                Err(RefreshFailure::Transient(_)) if attempt < attempts => {
                     self.platform.sleep_ms(backoff);
                     backoff *= 2;
                     attempt += 1;

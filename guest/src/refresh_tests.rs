@@ -22,6 +22,16 @@ fn stored(exp: i64) -> crate::session::Session<Fake> {
     s
 }
 
+/// The store as a peer leaves it after refreshing to `rt-peer`.
+fn peer_file() -> Vec<u8> {
+    let auth = auth_file::StoredAuth {
+        credential: Some(Credential::ChatGpt(tokens(NOW + 3600, "rt-peer"))),
+        last_refresh: Some(NOW),
+        login_required: None,
+    };
+    auth_file::write(None, &auth).unwrap()
+}
+
 fn rotated(exp: i64, rt: &str) -> serde_json::Value {
     let t = tokens(exp, rt);
     json!({"id_token": t.id_token, "access_token": t.access_token, "refresh_token": rt})
@@ -69,15 +79,7 @@ fn fields_the_answer_omits_are_kept() {
 fn a_peer_that_rotated_already_saves_the_request() {
     let s = stored(NOW + 60);
     s.status().unwrap(); // loads the due tokens into the session
-    let peer = auth_file::write(
-        None,
-        &auth_file::StoredAuth {
-            credential: Some(Credential::ChatGpt(tokens(NOW + 3600, "rt-peer"))),
-            last_refresh: Some(NOW),
-            login_required: None,
-        },
-    );
-    s.platform().file.replace(Some(peer.unwrap()));
+    s.platform().file.replace(Some(peer_file()));
     // Under the lock the store shows fresh tokens: nothing is sent (an
     // unscripted request would panic).
     assert_eq!(s.access_token().unwrap(), tokens(NOW + 3600, "rt-peer").access_token);
@@ -138,16 +140,7 @@ fn unauthorized_prefers_the_store_then_refreshes_then_gives_up() {
     let s = stored(NOW + 3600);
     let first = s.access_token().unwrap();
     // 1. A peer wrote new tokens: they are returned without a request.
-    let peer = auth_file::write(
-        None,
-        &auth_file::StoredAuth {
-            credential: Some(Credential::ChatGpt(tokens(NOW + 3600, "rt-peer"))),
-            last_refresh: Some(NOW),
-            login_required: None,
-        },
-    )
-    .unwrap();
-    s.platform().file.replace(Some(peer));
+    s.platform().file.replace(Some(peer_file()));
     let second = s.unauthorized(&first).unwrap();
     assert_eq!(second, tokens(NOW + 3600, "rt-peer").access_token);
     assert!(s.platform().requests.borrow().is_empty());
@@ -167,15 +160,7 @@ fn a_permanent_failure_after_a_peer_rotated_uses_the_peer_tokens() {
     let s = stored(NOW - 1);
     // The request races a peer without our lock (say the Codex CLI): the
     // issuer calls our token reused, but the store already holds new tokens.
-    let peer = auth_file::write(
-        None,
-        &auth_file::StoredAuth {
-            credential: Some(Credential::ChatGpt(tokens(NOW + 3600, "rt-peer"))),
-            last_refresh: Some(NOW),
-            login_required: None,
-        },
-    );
-    s.platform().peer_write_on_send.replace(Some(peer.unwrap()));
+    s.platform().peer_write_on_send.replace(Some(peer_file()));
     s.platform()
         .responses
         .borrow_mut()
