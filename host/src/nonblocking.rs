@@ -68,16 +68,3 @@ impl AsyncAuth {
         self.run(move |a| a.login(&options)).await
     }
 }
-
-impl Drop for AsyncAuth {
-    fn drop(&mut self) {
-        // The last handle may drop inside the runtime; the HTTP client must
-        // not be torn down on a worker thread, so hand it to the blocking pool.
-        if Arc::strong_count(&self.inner) == 1
-            && let Ok(handle) = tokio::runtime::Handle::try_current()
-        {
-            let inner = self.inner.clone();
-            drop(handle.spawn_blocking(move || drop(inner)));
-        }
-    }
-}

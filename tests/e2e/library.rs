@@ -138,8 +138,8 @@ fn the_async_handle_refreshes_inside_a_tokio_runtime() {
         let (token, headers) = (a.unwrap(), b.unwrap());
         assert_eq!(headers.get("authorization").unwrap(), format!("Bearer {}", token.expose()));
         assert_eq!(auth.status().await.unwrap().kind, Kind::Subscription);
-        // Dropped on a worker thread: must not panic.
-        drop(auth);
+        // Dropped on a worker thread, HTTP client and all: must not panic.
+        tokio::spawn(async move { drop(auth) }).await.unwrap();
     });
     assert_eq!(mock.state().refresh_requests, 1);
 }
