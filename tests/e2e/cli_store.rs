@@ -225,7 +225,7 @@ fn every_command_has_help_with_an_example() {
     let o = run(dir.cli().arg("--help"));
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("Exit codes"));
-    for command in ["status", "token", "headers", "logout", "import"] {
+    for command in ["login", "refresh", "status", "token", "headers", "logout", "import"] {
         let o = run(dir.cli().args([command, "--help"]));
         assert_eq!(code(&o), 0, "{command}");
         assert!(stdout(&o).contains("Example"), "{command} --help has no example");

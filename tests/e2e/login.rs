@@ -230,3 +230,32 @@ fn the_browser_named_in_browser_is_opened_with_the_url() {
     assert_eq!(browse(&url).0, 200);
     assert_signed_in(&dir, cli.finish());
 }
+
+#[test]
+fn a_terminal_gets_a_spinner_with_the_time_left() {
+    // `script` runs the CLI on a pseudo-terminal, as a person would.
+    let ports = free_ports();
+    let mock = MockIssuer::start(&ports);
+    let dir = Dir::new();
+    let cli = dir.cli().get_program().to_owned();
+    let line = format!(
+        "{} --home {} --issuer {} login --no-browser --timeout 2 --port {}",
+        cli.display(),
+        dir.home().display(),
+        mock.url,
+        ports[0]
+    );
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qefc", &line, "/dev/null"]).env("DISPLAY", ":0");
+    for (k, v) in dir.cli().get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let o = run(&mut cmd);
+    let screen = stdout(&o);
+    assert!(screen.contains("\r\x1b[K"), "{screen:?}");
+    assert!(screen.contains("Waiting for the sign-in to complete (0:0"), "{screen:?}");
+    assert!(['⠙', '⠹'].iter().any(|c| screen.contains(*c)), "no spinner frame: {screen:?}");
+    assert!(screen.contains("no answer from the browser within 2 s"), "{screen:?}");
+}
