@@ -89,7 +89,6 @@ pub enum Revocation {
 
 /// The credential in use, with what was derived from it at load time so the
 /// hot path (headers, tokens) parses nothing.
-#[derive(Clone)]
 enum Active {
     Subscription { tokens: ChatGptTokens, identity: Claims, access_expires_at: Option<i64> },
     StoredKey(String),
@@ -98,7 +97,6 @@ enum Active {
 }
 
 /// The store as last read.
-#[derive(Clone)]
 pub(crate) struct Loaded {
     stored: StoredAuth,
     active: Active,
@@ -122,7 +120,7 @@ impl<P: Platform> Session<P> {
 
     /// What is signed in and from where.
     pub fn status(&self) -> Result<Status, AuthError> {
-        let loaded = self.loaded()?;
+        let loaded = self.loaded_ref()?;
         let location = || Source::Store(self.platform.store_location());
         let mut status = Status {
             kind: Kind::None,
@@ -217,21 +215,22 @@ impl<P: Platform> Session<P> {
 
     /// The token in the session's state, without any refresh.
     fn current_bearer(&self) -> Result<(String, Option<String>), AuthError> {
-        let loaded = self.loaded()?;
-        if let Some(dead) = loaded.stored.login_required {
-            return Err(AuthError::LoginRequired(dead));
+        let loaded = self.loaded_ref()?;
+        if let Some(dead) = &loaded.stored.login_required {
+            return Err(AuthError::LoginRequired(dead.clone()));
         }
-        match loaded.active {
-            Active::Subscription { tokens, .. } => Ok((tokens.access_token, tokens.account_id)),
-            Active::StoredKey(key) | Active::EnvironmentKey(key) => Ok((key, None)),
+        match &loaded.active {
+            Active::Subscription { tokens, .. } => {
+                Ok((tokens.access_token.clone(), tokens.account_id.clone()))
+            }
+            Active::StoredKey(key) | Active::EnvironmentKey(key) => Ok((key.clone(), None)),
             Active::None => Err(AuthError::NotLoggedIn),
         }
     }
 
     /// Refreshes now if due (or always, with `force`) and returns the status.
     pub fn refresh(&self, force: bool) -> Result<Status, AuthError> {
-        let loaded = self.loaded()?;
-        if !matches!(loaded.active, Active::Subscription { .. }) {
+        if !self.is_subscription()? {
             return Err(AuthError::InvalidInput("only a ChatGPT sign-in can be refreshed".into()));
         }
         self.refresh_under_lock(if force { &Need::Always } else { &Need::IfDue })?;
@@ -246,8 +245,7 @@ impl<P: Platform> Session<P> {
         if current != previous {
             return Ok(current);
         }
-        let loaded = self.loaded()?;
-        if !matches!(loaded.active, Active::Subscription { .. }) {
+        if !self.is_subscription()? {
             return Err(AuthError::LoginRequired(OAuthError {
                 code: "invalid_api_key".into(),
                 description: Some("the API rejected the API key".into()),
@@ -321,7 +319,7 @@ impl<P: Platform> Session<P> {
     /// Forgets what was read; the next call reads the store again.
     pub fn reload(&self) -> Result<(), AuthError> {
         self.loaded.replace(None);
-        self.loaded().map(drop)
+        self.loaded_ref().map(drop)
     }
 
     /// Writes `stored` over `previous` and makes it the session's state.
@@ -332,12 +330,12 @@ impl<P: Platform> Session<P> {
         Ok(())
     }
 
-    /// The store as last read, reading it on first use.
-    pub(crate) fn loaded(&self) -> Result<Loaded, AuthError> {
-        Ok(self.loaded_ref()?.clone())
+    fn is_subscription(&self) -> Result<bool, AuthError> {
+        Ok(matches!(self.loaded_ref()?.active, Active::Subscription { .. }))
     }
 
-    /// A borrow of the store as last read; drop it before changing the state.
+    /// A borrow of the store as last read (read on first use); drop it
+    /// before changing the state.
     fn loaded_ref(&self) -> Result<Ref<'_, Loaded>, AuthError> {
         if self.loaded.borrow().is_none() {
             let loaded = self.activate(self.read_store()?)?;
