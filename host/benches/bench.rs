@@ -272,68 +272,57 @@ fn process_runs(runs: usize, make: impl Fn() -> Command, before: impl Fn()) -> (
     (rss[rss.len() / 2], stats(walls))
 }
 
+/// A mock issuer and a store whose token is expired (or fresh).
+fn storm_setup(expired: bool) -> (MockIssuer, Dir) {
+    let mock = MockIssuer::start(&[]);
+    let dir = Dir::new();
+    let exp = if expired { now() - 10 } else { now() + 3600 };
+    dir.write_store(&serde_json::to_vec(&mock.codex_file(exp)).unwrap());
+    (mock, dir)
+}
+
+/// Five storms on a fresh token (the baseline), then five on an expired one;
+/// `storm` returns how many refresh requests the issuer saw.
+fn storm_pair(report: &mut Report, name: &str, storm: impl Fn(&MockIssuer, &Dir)) {
+    let mut requests = Vec::new();
+    let mut run = |expired: bool| {
+        per_run(5, || {
+            let (mock, dir) = storm_setup(expired);
+            storm(&mock, &dir);
+            requests.push(mock.state().refresh_requests);
+        })
+    };
+    let fresh = run(false);
+    let expired = run(true);
+    report.row(&format!("{name}, fresh token (baseline)"), &fresh, None, "");
+    let note = format!("refresh requests per storm: {:?}", &requests[5..]);
+    report.row(&format!("{name}, expired token"), &expired, Some(&fresh), &note);
+}
+
 /// Refresh storms: 1000 callers in one process, 16 processes, each on an
 /// expired token, against the same on a fresh token (the baseline).
 fn storms(report: &mut Report) {
-    let mut requests = Vec::new();
-    let thread_storm = |expired: bool, requests: &mut Vec<u32>| {
-        per_run(5, || {
-            let mock = MockIssuer::start(&[]);
-            let dir = Dir::new();
-            let exp = if expired { now() - 10 } else { now() + 3600 };
-            dir.write_store(&serde_json::to_vec(&mock.codex_file(exp)).unwrap());
-            let mut o = Options::new(dir.home());
-            o.cache_dir = Some(cache_dir());
-            o.issuer = mock.url.clone();
-            let auth = Auth::open(o).unwrap();
-            std::thread::scope(|s| {
-                let handles: Vec<_> = (0..1000).map(|_| s.spawn(|| auth.access_token().unwrap())).collect();
-                for h in handles {
-                    black_box(h.join().unwrap());
-                }
-            });
-            requests.push(mock.state().refresh_requests);
-        })
-    };
-    let fresh = thread_storm(false, &mut requests);
-    let expired = thread_storm(true, &mut requests);
-    report.row("1000 threads, fresh token (baseline)", &fresh, None, "");
-    report.row(
-        "1000 threads, expired token",
-        &expired,
-        Some(&fresh),
-        &format!("refresh requests per storm: {:?}", &requests[5..]),
-    );
-
-    let mut requests = Vec::new();
-    let process_storm = |expired: bool, requests: &mut Vec<u32>| {
-        per_run(5, || {
-            let mock = MockIssuer::start(&[]);
-            let dir = Dir::new();
-            let exp = if expired { now() - 10 } else { now() + 3600 };
-            dir.write_store(&serde_json::to_vec(&mock.codex_file(exp)).unwrap());
-            let children: Vec<_> = (0..16)
-                .map(|_| {
-                    dir.cli()
-                        .args(["--issuer", &mock.url, "token"])
-                        .stdout(Stdio::piped())
-                        .stderr(Stdio::null())
-                        .spawn()
-                        .unwrap()
-                })
-                .collect();
-            let outs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap().stdout).collect();
-            assert!(outs.iter().all(|o| *o == outs[0] && !o.is_empty()));
-            requests.push(mock.state().refresh_requests);
-        })
-    };
-    let fresh = process_storm(false, &mut requests);
-    let expired = process_storm(true, &mut requests);
-    report.row("16 processes, fresh token (baseline)", &fresh, None, "");
-    report.row(
-        "16 processes, expired token",
-        &expired,
-        Some(&fresh),
-        &format!("refresh requests per storm: {:?}", &requests[5..]),
-    );
+    storm_pair(report, "1000 threads", |mock, dir| {
+        let mut o = Options::new(dir.home());
+        o.cache_dir = Some(cache_dir());
+        o.issuer = mock.url.clone();
+        let auth = Auth::open(o).unwrap();
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..1000).map(|_| s.spawn(|| auth.access_token().unwrap())).collect();
+            for h in handles {
+                black_box(h.join().unwrap());
+            }
+        });
+    });
+    storm_pair(report, "16 processes", |mock, dir| {
+        let children: Vec<_> = (0..16)
+            .map(|_| {
+                let mut cmd = dir.cli();
+                cmd.args(["--issuer", &mock.url, "token"]).stdout(Stdio::piped()).stderr(Stdio::null());
+                cmd.spawn().unwrap()
+            })
+            .collect();
+        let outs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap().stdout).collect();
+        assert!(outs.iter().all(|o| *o == outs[0] && !o.is_empty()));
+    });
 }
