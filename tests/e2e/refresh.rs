@@ -215,3 +215,30 @@ fn a_store_rotated_by_another_writer_is_used_without_a_request() {
     assert_eq!(token.expose(), peer["tokens"]["access_token"].as_str().unwrap());
     assert_eq!(mock.state().refresh_requests, 0);
 }
+
+#[test]
+fn a_held_auth_lock_bounds_the_wait_with_a_clear_error() {
+    let mock = MockIssuer::start(&[]);
+    let dir = Dir::new();
+    store_with(&dir, &mock, now() - 10);
+    // Another process (say the Codex CLI writing) holds flock on auth.lock.
+    let holder = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.home().join(codex_auth::LOCK_FILE))
+        .unwrap();
+    holder.lock().unwrap();
+    let mut o = Options::new(dir.home());
+    o.cache_dir = Some(cache_dir());
+    o.issuer = mock.url.clone();
+    o.lock_timeout = std::time::Duration::from_millis(200);
+    let auth = Auth::open(o).unwrap();
+    let err = auth.access_token().unwrap_err();
+    assert_eq!(err, Error::LockTimeout(200));
+    assert!(err.to_string().contains("lock"), "{err}");
+    assert_eq!(mock.state().refresh_requests, 0, "nothing is sent without the lock");
+    holder.unlock().unwrap();
+    assert!(auth.access_token().is_ok());
+    assert_eq!(mock.state().refresh_requests, 1);
+}
