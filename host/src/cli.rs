@@ -75,13 +75,20 @@ pub enum Command {
         json: bool,
     },
     /// Revoke the refresh token (best effort) and forget the stored credential.
-    #[command(after_help = "Example:\n  codex-auth logout")]
-    Logout,
+    #[command(after_help = "Examples:\n  codex-auth logout\n  codex-auth logout --json")]
+    Logout {
+        /// Print what was done as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Copy a Codex CLI login into the store (the source is only read).
     #[command(after_help = "Examples:\n  codex-auth import\n  codex-auth import ~/.codex/auth.json")]
     Import {
         /// The auth.json to copy [default: $CODEX_HOME/auth.json, else ~/.codex/auth.json].
         path: Option<PathBuf>,
+        /// Print the new status as JSON on stdout.
+        #[arg(long)]
+        json: bool,
     },
 }
 

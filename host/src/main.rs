@@ -57,8 +57,17 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
             output::headers(&headers, json);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Logout => {
+        Command::Logout { json } => {
             let report = auth.logout()?;
+            if json {
+                let revocation = match &report.revocation {
+                    Revocation::NotNeeded => serde_json::json!({"result": "not_needed"}),
+                    Revocation::Revoked => serde_json::json!({"result": "revoked"}),
+                    Revocation::Failed(why) => serde_json::json!({"result": "failed", "error": why}),
+                };
+                let value = serde_json::json!({"removed": report.removed, "revocation": revocation});
+                output::stdout_line(&value.to_string());
+            }
             match &report.revocation {
                 Revocation::Revoked => eprintln!("Revoked the refresh token"),
                 Revocation::Failed(why) => {
@@ -104,9 +113,12 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { path } => {
+        Command::Import { path, json } => {
             let source = path.unwrap_or_else(codex_auth_file);
             let status = auth.import(&source)?;
+            if json {
+                output::status_json(&status);
+            }
             eprintln!(
                 "Imported {} from {} into {}",
                 output::describe(&status),

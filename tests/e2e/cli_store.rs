@@ -100,8 +100,10 @@ fn import_of_an_api_key_login() {
     let dir = Dir::new();
     let source = dir.root.path().join("auth.json");
     std::fs::write(&source, br#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-proj-stored-key-WXYZ"}"#).unwrap();
-    let o = run(dir.cli().arg("import").arg(&source));
+    let o = run(dir.cli().args(["import", "--json"]).arg(&source));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let status: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!((status["kind"].clone(), status["api_key_hint"].clone()), (json!("api_key"), json!("WXYZ")));
     let stored: Value = serde_json::from_slice(&std::fs::read(dir.auth_file()).unwrap()).unwrap();
     assert_eq!(stored["auth_mode"], json!("apikey"));
     assert_eq!(stored["OPENAI_API_KEY"], json!("sk-proj-stored-key-WXYZ"));

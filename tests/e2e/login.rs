@@ -189,10 +189,14 @@ fn logout_revokes_then_removes_even_when_revocation_fails() {
 
     dir.write_store(&serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
     mock.state().revoke_status = 500;
-    let o = run(dir.cli().args(["--issuer", &mock.url, "logout"]));
+    let o = run(dir.cli().args(["--issuer", &mock.url, "logout", "--json"]));
     assert_eq!(code(&o), 0);
     assert!(stderr(&o).contains("Could not revoke the refresh token"), "{}", stderr(&o));
     assert!(!dir.auth_file().exists());
+    let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["removed"], true);
+    assert_eq!(report["revocation"]["result"], "failed");
+    assert!(report["revocation"]["error"].as_str().unwrap().contains("500"), "{report}");
 }
 
 #[test]
