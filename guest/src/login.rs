@@ -391,6 +391,17 @@ impl<P: Platform> Session<P> {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<crate::platform::HttpResponse, AuthError> {
+        self.post_within(url, content_type, body, self.config.http_timeout_ms)
+    }
+
+    /// [`Self::post`] with its own bound on the wait.
+    pub(crate) fn post_within(
+        &self,
+        url: String,
+        content_type: &str,
+        body: Vec<u8>,
+        timeout_ms: u32,
+    ) -> Result<crate::platform::HttpResponse, AuthError> {
         let request = HttpRequest {
             method: Method::Post,
             url,
@@ -399,7 +410,7 @@ impl<P: Platform> Session<P> {
                 ("Accept".into(), "application/json".into()),
             ],
             body,
-            timeout_ms: self.config.http_timeout_ms,
+            timeout_ms,
         };
         self.platform.send(&request).map_err(|e| AuthError::Transport(e.to_string()))
     }

@@ -14,7 +14,7 @@ use crate::oauth_error::OAuthError;
 use crate::platform::Platform;
 use crate::policy::{self, RefreshDecision};
 use crate::responses::{self, RefreshFailure, TokenGrant};
-use crate::session::Session;
+use crate::session::{PROACTIVE_TIMEOUT_MS, Session};
 
 /// When a refresh request is needed, judged on the store read under the lock.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,7 +63,12 @@ impl<P: Platform> Session<P> {
         let mut backoff = FIRST_BACKOFF_MS;
         let mut attempt = 1;
         loop {
-            match self.send_refresh(&tokens.refresh_token)? {
+            // A still-valid token is worth little waiting; an expired one is.
+            let timeout_ms = match decision {
+                RefreshDecision::Expired => self.config.http_timeout_ms,
+                _ => self.config.http_timeout_ms.min(PROACTIVE_TIMEOUT_MS),
+            };
+            match self.send_refresh(&tokens.refresh_token, timeout_ms)? {
                 Ok(grant) => {
                     let fresh = StoredAuth {
                         credential: Some(Credential::ChatGpt(merge(tokens, grant))),
@@ -95,14 +100,23 @@ impl<P: Platform> Session<P> {
     }
 
     /// One refresh request. Transport failures count as transient.
-    fn send_refresh(&self, refresh_token: &str) -> Result<Result<TokenGrant, RefreshFailure>, AuthError> {
+    fn send_refresh(
+        &self,
+        refresh_token: &str,
+        timeout_ms: u32,
+    ) -> Result<Result<TokenGrant, RefreshFailure>, AuthError> {
         let endpoints = Endpoints::new(&self.config.issuer)?;
         let body = serde_json::json!({
             "client_id": self.config.client_id,
             "grant_type": "refresh_token",
             "refresh_token": refresh_token,
         });
-        let answer = match self.post(endpoints.token(), "application/json", body.to_string().into_bytes()) {
+        let answer = match self.post_within(
+            endpoints.token(),
+            "application/json",
+            body.to_string().into_bytes(),
+            timeout_ms,
+        ) {
             Ok(answer) => answer,
             Err(AuthError::Transport(why)) => return Ok(Err(RefreshFailure::Transient(why))),
             Err(e) => return Err(e),

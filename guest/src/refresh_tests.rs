@@ -105,6 +105,8 @@ fn an_expired_token_is_retried_with_backoff_then_explained() {
     let err = s.access_token().unwrap_err();
     assert!(matches!(&err, AuthError::Transport(why) if why.contains("expired")), "{err:?}");
     assert_eq!(*s.platform().slept_ms.borrow(), vec![500, 1000]);
+    // An expired token has nothing to fall back on: the full timeout applies.
+    assert!(s.platform().requests.borrow().iter().all(|r| r.timeout_ms == 30_000));
     assert!(s.platform().file.borrow().is_some(), "credential kept");
 }
 
@@ -167,4 +169,24 @@ fn a_permanent_failure_after_a_peer_rotated_uses_the_peer_tokens() {
         .push_back(answer(401, r#"{"error":{"code":"refresh_token_reused"}}"#));
     assert_eq!(s.access_token().unwrap(), tokens(NOW + 3600, "rt-peer").access_token);
     assert!(!s.status().unwrap().login_required);
+}
+
+#[test]
+fn a_failed_proactive_refresh_pauses_before_trying_again() {
+    let s = stored(NOW + 200);
+    s.platform().requests.borrow_mut().clear();
+    s.platform().responses.borrow_mut().push_back(Err(TransportError::Timeout));
+    let old = tokens(NOW + 200, "rt-0").access_token;
+    assert_eq!(s.access_token().unwrap(), old);
+    // The token still works: the issuer is given 10 s, not the full 30 s.
+    assert_eq!(s.platform().requests.borrow()[0].timeout_ms, crate::session::PROACTIVE_TIMEOUT_MS);
+    // Calls right after do not wait on the issuer again (nothing is scripted).
+    assert_eq!(s.access_token().unwrap(), old);
+    assert_eq!(s.request_headers().unwrap()[0].1, format!("Bearer {old}"));
+    assert_eq!(s.platform().requests.borrow().len(), 1);
+    // After the pause it is tried again, and a success ends the pause.
+    s.platform().now_ms.set(s.platform().now_ms.get() + crate::session::PROACTIVE_RETRY_PAUSE_MS + 1);
+    s.platform().responses.borrow_mut().push_back(ok(rotated(NOW + 3600, "rt-1")));
+    assert_eq!(s.access_token().unwrap(), tokens(NOW + 3600, "rt-1").access_token);
+    assert_eq!(s.platform().requests.borrow().len(), 2);
 }

@@ -12,7 +12,13 @@ use crate::oauth_error::{IssuerError, OAuthError};
 use crate::platform::Platform;
 use crate::policy::{self, Choice, RefreshDecision, StoredKind};
 use crate::refresh::Need;
-use std::cell::{Ref, RefCell};
+use std::cell::{Cell, Ref, RefCell};
+
+/// After a failed proactive refresh, how long the still-valid token is
+/// served before the issuer is tried again.
+pub const PROACTIVE_RETRY_PAUSE_MS: i64 = 60_000;
+/// A proactive refresh (the token still works) waits at most this long.
+pub const PROACTIVE_TIMEOUT_MS: u32 = 10_000;
 
 /// The environment variable consulted when nothing is stored.
 pub const API_KEY_VAR: &str = "OPENAI_API_KEY";
@@ -107,11 +113,14 @@ pub struct Session<P> {
     pub(crate) platform: P,
     pub(crate) config: Config,
     loaded: RefCell<Option<Loaded>>,
+    /// After a proactive refresh failed, the still-valid token is served
+    /// without asking the issuer again until this instant (Unix ms).
+    proactive_pause_until_ms: Cell<i64>,
 }
 
 impl<P: Platform> Session<P> {
     pub fn new(platform: P, config: Config) -> Self {
-        Self { platform, config, loaded: RefCell::new(None) }
+        Self { platform, config, loaded: RefCell::new(None), proactive_pause_until_ms: Cell::new(i64::MIN) }
     }
 
     pub fn platform(&self) -> &P {
@@ -194,19 +203,25 @@ impl<P: Platform> Session<P> {
                 self.now_seconds(),
                 self.config.refresh_skew_seconds,
             );
-            if decision == RefreshDecision::Fresh {
+            let paused = decision == RefreshDecision::Due
+                && self.platform.now_ms() < self.proactive_pause_until_ms.get();
+            if decision == RefreshDecision::Fresh || paused {
                 return Ok(f(&tokens.access_token, tokens.account_id.as_deref()));
             }
             (decision, tokens.access_token.clone(), tokens.account_id.clone())
         };
         match self.refresh_under_lock(&Need::IfDue) {
             Ok(()) => {
+                self.proactive_pause_until_ms.set(i64::MIN);
                 let (token, account) = self.current_bearer()?;
                 Ok(f(&token, account.as_deref()))
             }
             // A proactive refresh that could not reach the issuer: the old
-            // token still works until it expires.
+            // token still works until it expires; do not make every call
+            // wait on the issuer meanwhile.
             Err(AuthError::Transport(_)) if decision == RefreshDecision::Due => {
+                self.proactive_pause_until_ms
+                    .set(self.platform.now_ms().saturating_add(PROACTIVE_RETRY_PAUSE_MS));
                 Ok(f(&access_token, account_id.as_deref()))
             }
             Err(e) => Err(e),
