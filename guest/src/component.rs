@@ -8,7 +8,9 @@ wit_bindgen::generate!({
 });
 
 use crate::platform::{self, Platform};
-use crate::{auth_file, authorize, error, jwt, login, oauth_error, pkce, policy, responses, session};
+use crate::{
+    auth_file, authorize, defaults, error, jwt, login, oauth_error, pkce, policy, responses, session, vault,
+};
 use codex::auth::{clock, http, loopback, notify, storage, types as t};
 use exports::codex::auth as x;
 
@@ -33,23 +35,41 @@ impl Platform for Imports {
         // wasi:random cannot fail short of a broken host; a trap is right then.
         getrandom::fill(buf).expect("wasi:random failed");
     }
-    fn store_location(&self) -> String {
-        storage::location()
+    fn accounts(&self) -> Result<Vec<String>, platform::StorageError> {
+        storage::accounts().map_err(from_storage_error)
     }
-    fn load(&self) -> Result<Option<Vec<u8>>, platform::StorageError> {
-        storage::load().map_err(from_storage_error)
+    fn store_location(&self, account: &str) -> String {
+        storage::location(account)
     }
-    fn save(&self, contents: &[u8]) -> Result<(), platform::StorageError> {
-        storage::save(contents).map_err(from_storage_error)
+    fn linked_to(&self, account: &str) -> Option<String> {
+        storage::linked_to(account)
     }
-    fn remove(&self) -> Result<bool, platform::StorageError> {
-        storage::remove().map_err(from_storage_error)
+    fn load(&self, account: &str) -> Result<Option<Vec<u8>>, platform::StorageError> {
+        storage::load(account).map_err(from_storage_error)
     }
-    fn lock(&self, timeout_ms: u32) -> Result<(), platform::StorageError> {
-        storage::lock(timeout_ms).map_err(from_storage_error)
+    fn save(&self, account: &str, contents: &[u8]) -> Result<(), platform::StorageError> {
+        storage::save(account, contents).map_err(from_storage_error)
     }
-    fn unlock(&self) {
-        storage::unlock();
+    fn remove(&self, account: &str) -> Result<bool, platform::StorageError> {
+        storage::remove(account).map_err(from_storage_error)
+    }
+    fn lock(&self, account: &str, timeout_ms: u32) -> Result<(), platform::StorageError> {
+        storage::lock(account, timeout_ms).map_err(from_storage_error)
+    }
+    fn unlock(&self, account: &str) {
+        storage::unlock(account);
+    }
+    fn link(&self, account: &str, directory: &str) -> Result<(), platform::StorageError> {
+        storage::link(account, directory).map_err(from_storage_error)
+    }
+    fn forget(&self, account: &str) -> Result<(), platform::StorageError> {
+        storage::forget(account).map_err(from_storage_error)
+    }
+    fn load_settings(&self) -> Result<Option<Vec<u8>>, platform::StorageError> {
+        storage::load_settings().map_err(from_storage_error)
+    }
+    fn save_settings(&self, contents: &[u8]) -> Result<(), platform::StorageError> {
+        storage::save_settings(contents).map_err(from_storage_error)
     }
     fn send(&self, r: &platform::HttpRequest) -> Result<platform::HttpResponse, platform::TransportError> {
         let request = http::Request {
@@ -331,19 +351,23 @@ impl x::session::Guest for Component {
     type Session = SessionResource;
 }
 
+/// A session's configuration: the host's settings over the guest's defaults.
+fn resolve(account: String, c: x::session::Config) -> session::Config {
+    let d = session::Config::default();
+    session::Config {
+        account,
+        issuer: c.issuer.unwrap_or(d.issuer),
+        client_id: c.client_id.unwrap_or(d.client_id),
+        originator: c.originator.unwrap_or(d.originator),
+        refresh_skew_seconds: c.refresh_skew_seconds.unwrap_or(d.refresh_skew_seconds),
+        lock_timeout_ms: c.lock_timeout_ms.unwrap_or(d.lock_timeout_ms),
+        http_timeout_ms: c.http_timeout_ms.unwrap_or(d.http_timeout_ms),
+    }
+}
+
 impl x::session::GuestSession for SessionResource {
-    fn new(c: x::session::Config) -> Self {
-        Self(session::Session::new(
-            Imports,
-            session::Config {
-                issuer: c.issuer,
-                client_id: c.client_id,
-                originator: c.originator,
-                refresh_skew_seconds: c.refresh_skew_seconds,
-                lock_timeout_ms: c.lock_timeout_ms,
-                http_timeout_ms: c.http_timeout_ms,
-            },
-        ))
+    fn new(account: String, c: x::session::Config) -> Self {
+        Self(session::Session::new(Imports, resolve(account, c)))
     }
     fn status(&self) -> Result<t::Status, t::AuthError> {
         self.0.status().map(to_status).map_err(to_auth_error)
@@ -362,16 +386,10 @@ impl x::session::GuestSession for SessionResource {
     }
     fn logout(&self) -> Result<x::session::LogoutReport, t::AuthError> {
         let report = self.0.logout().map_err(to_auth_error)?;
-        Ok(x::session::LogoutReport {
-            removed: report.removed,
-            revocation: match report.revocation {
-                session::Revocation::NotNeeded => x::session::Revocation::NotNeeded,
-                session::Revocation::Revoked => x::session::Revocation::Revoked,
-                session::Revocation::Failed(why) => x::session::Revocation::Failed(why),
-            },
-        })
+        Ok(x::session::LogoutReport { removed: report.removed, revocation: to_revocation(report.revocation) })
     }
     fn login(&self, o: x::session::LoginOptions) -> Result<t::Status, t::AuthError> {
+        let [port, fallback] = defaults::LOGIN_PORTS;
         let options = login::LoginOptions {
             method: match o.method {
                 x::session::LoginMethod::Auto => login::LoginMethod::Auto,
@@ -380,8 +398,8 @@ impl x::session::GuestSession for SessionResource {
                 x::session::LoginMethod::Paste => login::LoginMethod::Paste,
             },
             open_browser: o.open_browser,
-            ports: o.ports,
-            timeout_seconds: o.timeout_seconds,
+            ports: vec![o.port.unwrap_or(port), o.fallback_port.unwrap_or(fallback)],
+            timeout_seconds: o.timeout_seconds.unwrap_or(defaults::LOGIN_TIMEOUT_SECONDS),
             os: o.os,
         };
         self.0.login(&options).map(to_status).map_err(to_auth_error)
@@ -397,13 +415,18 @@ impl x::session::GuestSession for SessionResource {
     }
 }
 
+fn to_kind(kind: session::Kind) -> t::CredentialKind {
+    match kind {
+        session::Kind::Subscription => t::CredentialKind::Subscription,
+        session::Kind::ApiKey => t::CredentialKind::ApiKey,
+        session::Kind::None => t::CredentialKind::None,
+    }
+}
+
 fn to_status(s: session::Status) -> t::Status {
     t::Status {
-        kind: match s.kind {
-            session::Kind::Subscription => t::CredentialKind::Subscription,
-            session::Kind::ApiKey => t::CredentialKind::ApiKey,
-            session::Kind::None => t::CredentialKind::None,
-        },
+        account: s.account,
+        kind: to_kind(s.kind),
         source: match s.source {
             session::Source::Store(path) => t::CredentialSource::Store(path),
             session::Source::Environment(name) => t::CredentialSource::Environment(name),
@@ -460,6 +483,7 @@ fn to_auth_error(e: error::AuthError) -> t::AuthError {
     use error::AuthError as E;
     match e {
         E::NotLoggedIn => t::AuthError::NotLoggedIn,
+        E::UnknownAccount(name) => t::AuthError::UnknownAccount(name),
         E::CorruptStore { path, reason } => t::AuthError::CorruptStore(t::CorruptStore { path, reason }),
         E::Storage(why) => t::AuthError::Storage(why),
         E::LockTimeout(ms) => t::AuthError::LockTimeout(ms),
@@ -469,5 +493,100 @@ fn to_auth_error(e: error::AuthError) -> t::AuthError {
         E::InvalidInput(why) => t::AuthError::InvalidInput(why),
         E::LoginFailed(why) => t::AuthError::LoginFailed(why),
         E::Internal(why) => t::AuthError::Internal(why),
+    }
+}
+
+fn to_revocation(r: session::Revocation) -> x::session::Revocation {
+    match r {
+        session::Revocation::NotNeeded => x::session::Revocation::NotNeeded,
+        session::Revocation::Revoked => x::session::Revocation::Revoked,
+        session::Revocation::Failed(why) => x::session::Revocation::Failed(why),
+    }
+}
+
+// ---- the vault ------------------------------------------------------------
+
+/// The exported `vault` resource.
+struct VaultResource(vault::Vault<Imports>);
+
+impl x::vault::Guest for Component {
+    type Vault = VaultResource;
+
+    fn defaults() -> x::vault::DefaultValues {
+        let d = defaults::defaults();
+        x::vault::DefaultValues {
+            issuer: d.issuer.into(),
+            client_id: d.client_id.into(),
+            originator: d.originator.into(),
+            refresh_skew_seconds: d.refresh_skew_seconds,
+            lock_timeout_ms: d.lock_timeout_ms,
+            http_timeout_ms: d.http_timeout_ms,
+            login_ports: d.login_ports.to_vec(),
+            login_timeout_seconds: d.login_timeout_seconds,
+            default_account: d.default_account.into(),
+            api_key_var: d.api_key_var.into(),
+            account_var: d.account_var.into(),
+            home_var: d.home_var.into(),
+            issuer_var: d.issuer_var.into(),
+            guest_vars: d.guest_vars.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    fn check_name(name: String) -> Result<(), String> {
+        vault::check_name(&name)
+    }
+}
+
+impl x::vault::GuestVault for VaultResource {
+    fn new(c: x::session::Config) -> Self {
+        Self(vault::Vault::new(Imports, resolve(defaults::DEFAULT_ACCOUNT.into(), c)))
+    }
+    fn accounts(&self) -> Result<Vec<x::vault::AccountInfo>, t::AuthError> {
+        Ok(self.0.accounts().map_err(to_auth_error)?.into_iter().map(to_account_info).collect())
+    }
+    fn select(&self, explicit: Option<String>) -> Result<String, t::AuthError> {
+        self.0.select(explicit.as_deref()).map_err(to_auth_error)
+    }
+    fn target(&self, explicit: Option<String>) -> Result<String, t::AuthError> {
+        self.0.target(explicit.as_deref()).map_err(to_auth_error)
+    }
+    fn status(&self, account: String) -> Result<t::Status, t::AuthError> {
+        self.0.status(&account).map(to_status).map_err(to_auth_error)
+    }
+    fn pin(&self, account: String) -> Result<x::vault::AccountInfo, t::AuthError> {
+        self.0.pin(&account).map(to_account_info).map_err(to_auth_error)
+    }
+    fn remove(&self, account: String) -> Result<x::vault::Removal, t::AuthError> {
+        let r = self.0.remove(&account).map_err(to_auth_error)?;
+        Ok(x::vault::Removal {
+            revocation: to_revocation(r.revocation),
+            unlinked: r.unlinked,
+            was_pinned: r.was_pinned,
+            now_using: r.now_using,
+        })
+    }
+    fn link(&self, name: String, directory: String) -> Result<x::vault::AccountInfo, t::AuthError> {
+        self.0.link(&name, &directory).map(to_account_info).map_err(to_auth_error)
+    }
+}
+
+fn to_account_info(a: vault::AccountInfo) -> x::vault::AccountInfo {
+    x::vault::AccountInfo {
+        name: a.name,
+        location: a.location,
+        linked: a.linked,
+        pinned: a.pinned,
+        kind: to_kind(a.kind),
+        email: a.email,
+        account_id: a.account_id,
+        plan: a.plan,
+        expires_at: a.expires_at,
+        state: match a.state {
+            vault::AccountState::Ok => x::vault::AccountState::Ok,
+            vault::AccountState::LoginRequired => x::vault::AccountState::LoginRequired,
+            vault::AccountState::LoggedOut => x::vault::AccountState::LoggedOut,
+            vault::AccountState::Unreadable => x::vault::AccountState::Unreadable,
+        },
+        problem: a.problem,
     }
 }

@@ -8,7 +8,12 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuthError {
     NotLoggedIn,
-    CorruptStore { path: String, reason: String },
+    /// No account of this name is stored.
+    UnknownAccount(String),
+    CorruptStore {
+        path: String,
+        reason: String,
+    },
     Storage(String),
     LockTimeout(u32),
     LoginRequired(OAuthError),
@@ -23,6 +28,9 @@ impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NotLoggedIn => f.write_str("not logged in: run `codex-auth login`, or set OPENAI_API_KEY"),
+            Self::UnknownAccount(name) => {
+                write!(f, "no account named `{name}`: `codex-auth accounts` lists them")
+            }
             Self::CorruptStore { path, reason } => {
                 write!(f, "{path} cannot be read: {reason} (the file was left untouched)")
             }

@@ -3,17 +3,27 @@
 
 use crate::platform::*;
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 #[derive(Default)]
 pub struct Fake {
     pub now_ms: Cell<i64>,
     pub env: RefCell<HashMap<String, String>>,
+    /// The home's own account's store.
     pub file: RefCell<Option<Vec<u8>>>,
+    /// Every other account's store, by name (`None`: a directory with no file).
+    pub named: RefCell<BTreeMap<String, Option<Vec<u8>>>>,
+    /// Linked accounts and the directory each links to.
+    pub links: RefCell<BTreeMap<String, String>>,
+    pub settings: RefCell<Option<Vec<u8>>>,
     pub saves: Cell<u32>,
+    /// Whether the home's own account's lock is held.
     pub locked: Cell<bool>,
+    pub named_locks: RefCell<BTreeSet<String>>,
     pub lock_error: RefCell<Option<StorageError>>,
     pub requests: RefCell<Vec<HttpRequest>>,
+    /// For each request sent: whether a store lock was held then.
+    pub sent_under_lock: RefCell<Vec<bool>>,
     pub responses: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
     pub incoming: RefCell<VecDeque<Option<Incoming>>>,
     pub replies: RefCell<Vec<(u64, u16)>>,
@@ -39,6 +49,8 @@ impl Platform for Fake {
         self.now_ms.get()
     }
     fn sleep_ms(&self, ms: u64) {
+        // Nobody may wait on a lock this session holds while it pauses.
+        assert!(!self.locked.get() && self.named_locks.borrow().is_empty(), "slept holding a store lock");
         self.slept_ms.borrow_mut().push(ms);
         self.now_ms.set(self.now_ms.get() + ms as i64);
     }
@@ -50,33 +62,87 @@ impl Platform for Fake {
             *b = i as u8;
         }
     }
-    fn store_location(&self) -> String {
-        "/fake/auth.json".into()
+    fn accounts(&self) -> Result<Vec<String>, StorageError> {
+        let mut names: Vec<String> = self.named.borrow().keys().cloned().collect();
+        if self.file.borrow().is_some() {
+            names.push("default".into());
+        }
+        Ok(names)
     }
-    fn load(&self) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.file.borrow().clone())
+    fn store_location(&self, account: &str) -> String {
+        match account {
+            "default" => "/fake/auth.json".into(),
+            name => format!("/fake/accounts/{name}/auth.json"),
+        }
     }
-    fn save(&self, contents: &[u8]) -> Result<(), StorageError> {
-        assert!(self.locked.get(), "saved without the store lock");
+    fn linked_to(&self, account: &str) -> Option<String> {
+        self.links.borrow().get(account).cloned()
+    }
+    fn load(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        match account {
+            "default" => Ok(self.file.borrow().clone()),
+            name => Ok(self.named.borrow().get(name).cloned().flatten()),
+        }
+    }
+    fn save(&self, account: &str, contents: &[u8]) -> Result<(), StorageError> {
         self.saves.set(self.saves.get() + 1);
-        self.file.replace(Some(contents.to_vec()));
+        match account {
+            "default" => {
+                assert!(self.locked.get(), "saved without the store lock");
+                self.file.replace(Some(contents.to_vec()));
+            }
+            name => {
+                assert!(self.named_locks.borrow().contains(name), "saved without the store lock");
+                self.named.borrow_mut().insert(name.to_owned(), Some(contents.to_vec()));
+            }
+        }
         Ok(())
     }
-    fn remove(&self) -> Result<bool, StorageError> {
-        Ok(self.file.replace(None).is_some())
+    fn remove(&self, account: &str) -> Result<bool, StorageError> {
+        match account {
+            "default" => Ok(self.file.replace(None).is_some()),
+            name => Ok(self.named.borrow_mut().get_mut(name).and_then(Option::take).is_some()),
+        }
     }
-    fn lock(&self, _timeout_ms: u32) -> Result<(), StorageError> {
+    fn lock(&self, account: &str, _timeout_ms: u32) -> Result<(), StorageError> {
         if let Some(e) = self.lock_error.borrow().clone() {
             return Err(e);
         }
-        assert!(!self.locked.replace(true), "lock taken twice");
+        let fresh = match account {
+            "default" => !self.locked.replace(true),
+            name => self.named_locks.borrow_mut().insert(name.to_owned()),
+        };
+        assert!(fresh, "lock taken twice");
         Ok(())
     }
-    fn unlock(&self) {
-        self.locked.set(false);
+    fn unlock(&self, account: &str) {
+        match account {
+            "default" => self.locked.set(false),
+            name => {
+                self.named_locks.borrow_mut().remove(name);
+            }
+        }
+    }
+    fn link(&self, account: &str, directory: &str) -> Result<(), StorageError> {
+        self.links.borrow_mut().insert(account.to_owned(), directory.to_owned());
+        self.named.borrow_mut().entry(account.to_owned()).or_default();
+        Ok(())
+    }
+    fn forget(&self, account: &str) -> Result<(), StorageError> {
+        self.links.borrow_mut().remove(account);
+        self.named.borrow_mut().remove(account);
+        Ok(())
+    }
+    fn load_settings(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.settings.borrow().clone())
+    }
+    fn save_settings(&self, contents: &[u8]) -> Result<(), StorageError> {
+        self.settings.replace(Some(contents.to_vec()));
+        Ok(())
     }
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         self.requests.borrow_mut().push(request.clone());
+        self.sent_under_lock.borrow_mut().push(self.locked.get() || !self.named_locks.borrow().is_empty());
         if let Some(bytes) = self.peer_write_on_send.borrow_mut().take() {
             self.file.replace(Some(bytes));
         }

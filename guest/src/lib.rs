@@ -12,6 +12,7 @@
 
 pub mod auth_file;
 pub mod authorize;
+pub mod defaults;
 pub mod endpoints;
 pub mod error;
 pub mod jwt;
@@ -26,6 +27,7 @@ pub mod refresh;
 pub mod responses;
 pub mod rfc3339;
 pub mod session;
+pub mod vault;
 
 #[cfg(test)]
 mod fake;
@@ -35,6 +37,8 @@ mod login_tests;
 mod refresh_tests;
 #[cfg(test)]
 mod session_tests;
+#[cfg(test)]
+mod vault_tests;
 
 #[cfg(target_family = "wasm")]
 #[allow(unsafe_code, reason = "wit-bindgen's generated glue; the code in the module itself is safe")]

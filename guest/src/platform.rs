@@ -96,6 +96,9 @@ pub enum Notice {
 }
 
 /// Everything the guest may ask of its host.
+///
+/// The store is keyed by account: each account is one Codex home (an
+/// `auth.json` with its `auth.lock`), and each has a lock of its own.
 pub trait Platform {
     /// Wall-clock time, Unix milliseconds.
     fn now_ms(&self) -> i64;
@@ -105,12 +108,25 @@ pub trait Platform {
     /// Fills `buf` from a cryptographically secure source.
     fn fill_random(&self, buf: &mut [u8]);
 
-    fn store_location(&self) -> String;
-    fn load(&self) -> Result<Option<Vec<u8>>, StorageError>;
-    fn save(&self, contents: &[u8]) -> Result<(), StorageError>;
-    fn remove(&self) -> Result<bool, StorageError>;
-    fn lock(&self, timeout_ms: u32) -> Result<(), StorageError>;
-    fn unlock(&self);
+    /// The names of the accounts that have a store, in no particular order.
+    fn accounts(&self) -> Result<Vec<String>, StorageError>;
+    /// The path of an account's store file, for messages.
+    fn store_location(&self, account: &str) -> String;
+    /// The Codex home an account links to, when it is a link.
+    fn linked_to(&self, account: &str) -> Option<String>;
+    fn load(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError>;
+    fn save(&self, account: &str, contents: &[u8]) -> Result<(), StorageError>;
+    fn remove(&self, account: &str) -> Result<bool, StorageError>;
+    fn lock(&self, account: &str, timeout_ms: u32) -> Result<(), StorageError>;
+    fn unlock(&self, account: &str);
+    /// Makes `account` a link to the Codex home `directory`.
+    fn link(&self, account: &str, directory: &str) -> Result<(), StorageError>;
+    /// Drops an account's entry: a link (its target untouched), or an empty
+    /// store directory of the vault's own.
+    fn forget(&self, account: &str) -> Result<(), StorageError>;
+    /// The vault's settings file.
+    fn load_settings(&self) -> Result<Option<Vec<u8>>, StorageError>;
+    fn save_settings(&self, contents: &[u8]) -> Result<(), StorageError>;
 
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
 
@@ -123,4 +139,81 @@ pub trait Platform {
     fn open_browser(&self, url: &str) -> Result<(), String>;
     /// One line typed by the person.
     fn ask(&self, prompt: &str) -> Result<String, String>;
+}
+
+/// A borrowed platform is a platform: the vault lends its own to the
+/// per-account sessions it runs.
+impl<P: Platform + ?Sized> Platform for &P {
+    fn now_ms(&self) -> i64 {
+        (**self).now_ms()
+    }
+    fn sleep_ms(&self, ms: u64) {
+        (**self).sleep_ms(ms)
+    }
+    fn env_var(&self, name: &str) -> Option<String> {
+        (**self).env_var(name)
+    }
+    fn fill_random(&self, buf: &mut [u8]) {
+        (**self).fill_random(buf)
+    }
+    fn accounts(&self) -> Result<Vec<String>, StorageError> {
+        (**self).accounts()
+    }
+    fn store_location(&self, account: &str) -> String {
+        (**self).store_location(account)
+    }
+    fn linked_to(&self, account: &str) -> Option<String> {
+        (**self).linked_to(account)
+    }
+    fn load(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        (**self).load(account)
+    }
+    fn save(&self, account: &str, contents: &[u8]) -> Result<(), StorageError> {
+        (**self).save(account, contents)
+    }
+    fn remove(&self, account: &str) -> Result<bool, StorageError> {
+        (**self).remove(account)
+    }
+    fn lock(&self, account: &str, timeout_ms: u32) -> Result<(), StorageError> {
+        (**self).lock(account, timeout_ms)
+    }
+    fn unlock(&self, account: &str) {
+        (**self).unlock(account)
+    }
+    fn link(&self, account: &str, directory: &str) -> Result<(), StorageError> {
+        (**self).link(account, directory)
+    }
+    fn forget(&self, account: &str) -> Result<(), StorageError> {
+        (**self).forget(account)
+    }
+    fn load_settings(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        (**self).load_settings()
+    }
+    fn save_settings(&self, contents: &[u8]) -> Result<(), StorageError> {
+        (**self).save_settings(contents)
+    }
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).send(request)
+    }
+    fn bind(&self, port: u16) -> Result<(), BindError> {
+        (**self).bind(port)
+    }
+    fn accept(&self, timeout_ms: u32) -> Result<Option<Incoming>, String> {
+        (**self).accept(timeout_ms)
+    }
+    fn respond(&self, id: u64, status: u16, content_type: &str, body: &[u8]) {
+        (**self).respond(id, status, content_type, body)
+    }
+    fn close_listener(&self) {
+        (**self).close_listener()
+    }
+    fn notify(&self, notice: Notice) {
+        (**self).notify(notice)
+    }
+    fn open_browser(&self, url: &str) -> Result<(), String> {
+        (**self).open_browser(url)
+    }
+    fn ask(&self, prompt: &str) -> Result<String, String> {
+        (**self).ask(prompt)
+    }
 }

@@ -4,7 +4,7 @@
 /// Without `exp`, tokens older than this are refreshed (the Codex CLI's rule).
 pub const MAX_TOKEN_AGE_SECONDS: i64 = 8 * 24 * 60 * 60;
 /// Refresh this long before `exp` unless configured otherwise.
-pub const DEFAULT_SKEW_SECONDS: u32 = 5 * 60;
+pub const DEFAULT_SKEW_SECONDS: u32 = crate::defaults::REFRESH_SKEW_SECONDS;
 
 /// Whether the access token must be refreshed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -28,6 +28,13 @@ pub enum Need {
     Replace(String),
 }
 
+/// What one attempt came to.
+enum Attempt {
+    Done,
+    /// A transient failure with attempts left: pause, lock, re-read, retry.
+    Retry,
+}
+
 /// Attempts at a refresh whose access token has already expired.
 const EXPIRED_ATTEMPTS: u32 = 3;
 /// The first pause between attempts; it doubles.
@@ -36,14 +43,37 @@ const FIRST_BACKOFF_MS: u64 = 500;
 impl<P: Platform> Session<P> {
     /// Refreshes under the store lock when `need` says so. Returns whether
     /// the stored tokens are usable afterwards.
+    ///
+    /// Each attempt takes the lock, re-reads the store, decides, sends at
+    /// most one request, writes and releases. A pause before another attempt
+    /// is taken with the lock released, and the next attempt re-reads: a
+    /// peer may have refreshed meanwhile, and then nothing is sent.
     pub(crate) fn refresh_under_lock(&self, need: &Need) -> Result<(), AuthError> {
+        let mut backoff = FIRST_BACKOFF_MS;
+        let mut attempt = 1;
+        loop {
+            match self.refresh_attempt(need, attempt)? {
+                Attempt::Done => return Ok(()),
+                Attempt::Retry => {
+                    // The guard is gone: nobody waits on this pause.
+                    self.platform.sleep_ms(backoff);
+                    backoff *= 2;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// One attempt, wholly under the store lock.
+    fn refresh_attempt(&self, need: &Need, attempt: u32) -> Result<Attempt, AuthError> {
         let _lock = self.lock()?;
-        let previous = self.platform.load()?;
+        let account = &self.config.account;
+        let previous = self.platform.load(account)?;
         let stored = self.parse(previous.as_deref())?;
         let Some(Credential::ChatGpt(tokens)) = stored.credential.clone() else {
             // Nothing to refresh (logged out, or an API key meanwhile).
             self.adopt(stored);
-            return Ok(());
+            return Ok(Attempt::Done);
         };
         if let Some(dead) = stored.login_required.clone() {
             self.adopt(stored);
@@ -57,44 +87,40 @@ impl<P: Platform> Session<P> {
         };
         if !needed {
             self.adopt(stored);
-            return Ok(());
+            return Ok(Attempt::Done);
         }
-        let attempts = if decision == RefreshDecision::Expired { EXPIRED_ATTEMPTS } else { 1 };
-        let mut backoff = FIRST_BACKOFF_MS;
-        let mut attempt = 1;
-        loop {
-            // A still-valid token is worth little waiting; an expired one is.
-            let timeout_ms = match decision {
-                RefreshDecision::Expired => self.config.http_timeout_ms,
-                _ => self.config.http_timeout_ms.min(PROACTIVE_TIMEOUT_MS),
-            };
-            match self.send_refresh(&tokens.refresh_token, timeout_ms)? {
-                Ok(grant) => {
-                    let fresh = StoredAuth {
-                        credential: Some(Credential::ChatGpt(merge(tokens, grant))),
-                        last_refresh: Some(self.now_seconds()),
-                        login_required: None,
-                    };
-                    // Persisted before anyone is handed the new token.
-                    return self.write(previous.as_deref(), fresh);
+        // A still-valid token is worth little waiting; an expired one is.
+        // Either way the request ends well before a waiter's lock timeout.
+        let timeout_ms = match decision {
+            RefreshDecision::Expired => self.request_bound_ms(),
+            _ => self.request_bound_ms().min(PROACTIVE_TIMEOUT_MS),
+        };
+        match self.send_refresh(&tokens.refresh_token, timeout_ms)? {
+            Ok(grant) => {
+                let fresh = StoredAuth {
+                    credential: Some(Credential::ChatGpt(merge(tokens, grant))),
+                    last_refresh: Some(self.now_seconds()),
+                    login_required: None,
+                };
+                // Persisted before anyone is handed the new token.
+                self.write(previous.as_deref(), fresh)?;
+                Ok(Attempt::Done)
+            }
+            Err(RefreshFailure::Permanent(error)) => {
+                self.mark_login_required(previous.as_deref(), stored, &tokens, error).map(|()| Attempt::Done)
+            }
+            Err(RefreshFailure::Transient(why)) => {
+                self.adopt(stored);
+                let attempts = if decision == RefreshDecision::Expired { EXPIRED_ATTEMPTS } else { 1 };
+                if attempt < attempts {
+                    return Ok(Attempt::Retry);
                 }
-                Err(RefreshFailure::Permanent(error)) => {
-                    return self.mark_login_required(previous.as_deref(), stored, &tokens, error);
-                }
-                Err(RefreshFailure::Transient(_)) if attempt < attempts => {
-                    self.platform.sleep_ms(backoff);
-                    backoff *= 2;
-                    attempt += 1;
-                }
-                Err(RefreshFailure::Transient(why)) => {
-                    self.adopt(stored);
-                    return Err(AuthError::Transport(match decision {
-                        RefreshDecision::Expired => format!(
-                            "{why}; the access token has expired, so there is none to use until a refresh succeeds"
-                        ),
-                        _ => why,
-                    }));
-                }
+                Err(AuthError::Transport(match decision {
+                    RefreshDecision::Expired => format!(
+                        "{why}; the access token has expired, so there is none to use until a refresh succeeds"
+                    ),
+                    _ => why,
+                }))
             }
         }
     }
@@ -138,7 +164,7 @@ impl<P: Platform> Session<P> {
         sent: &ChatGptTokens,
         error: OAuthError,
     ) -> Result<(), AuthError> {
-        let now = self.parse(self.platform.load()?.as_deref())?;
+        let now = self.parse(self.platform.load(&self.config.account)?.as_deref())?;
         if let Some(Credential::ChatGpt(current)) = &now.credential
             && current.refresh_token != sent.refresh_token
         {

@@ -5,6 +5,7 @@
 //! runs in the component and natively against a fake in tests.
 
 use crate::auth_file::{self, ChatGptTokens, Credential, StoredAuth};
+use crate::defaults;
 use crate::endpoints::Endpoints;
 use crate::error::AuthError;
 use crate::jwt::{self, Claims};
@@ -20,12 +21,13 @@ pub const PROACTIVE_RETRY_PAUSE_MS: i64 = 60_000;
 /// A proactive refresh (the token still works) waits at most this long.
 pub const PROACTIVE_TIMEOUT_MS: u32 = 10_000;
 
-/// The environment variable consulted when nothing is stored.
-pub const API_KEY_VAR: &str = "OPENAI_API_KEY";
+pub use crate::defaults::API_KEY_VAR;
 
 /// How a session behaves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
+    /// The account whose store this session uses.
+    pub account: String,
     pub issuer: String,
     pub client_id: String,
     pub originator: String,
@@ -37,12 +39,13 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            issuer: "https://auth.openai.com".into(),
-            client_id: "app_EMoamEEZ73f0CkXaXp7hrann".into(),
-            originator: "codex_cli_rs".into(),
-            refresh_skew_seconds: policy::DEFAULT_SKEW_SECONDS,
-            lock_timeout_ms: 30_000,
-            http_timeout_ms: 30_000,
+            account: defaults::DEFAULT_ACCOUNT.into(),
+            issuer: defaults::ISSUER.into(),
+            client_id: defaults::CLIENT_ID.into(),
+            originator: defaults::ORIGINATOR.into(),
+            refresh_skew_seconds: defaults::REFRESH_SKEW_SECONDS,
+            lock_timeout_ms: defaults::LOCK_TIMEOUT_MS,
+            http_timeout_ms: defaults::HTTP_TIMEOUT_MS,
         }
     }
 }
@@ -66,6 +69,9 @@ pub enum Source {
 /// What `status` reports; never a token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
+    /// The account whose store is in use; `None` when the credential came
+    /// from the environment or there is none.
+    pub account: Option<String>,
     pub kind: Kind,
     pub source: Source,
     pub account_id: Option<String>,
@@ -130,8 +136,9 @@ impl<P: Platform> Session<P> {
     /// What is signed in and from where.
     pub fn status(&self) -> Result<Status, AuthError> {
         let loaded = self.loaded_ref()?;
-        let location = || Source::Store(self.platform.store_location());
+        let location = || Source::Store(self.platform.store_location(&self.config.account));
         let mut status = Status {
+            account: None,
             kind: Kind::None,
             source: Source::None,
             account_id: None,
@@ -145,6 +152,7 @@ impl<P: Platform> Session<P> {
         };
         match &loaded.active {
             Active::Subscription { identity, access_expires_at, tokens } => {
+                status.account = Some(self.config.account.clone());
                 status.kind = Kind::Subscription;
                 status.source = location();
                 status.account_id = tokens.account_id.clone().or_else(|| identity.account_id.clone());
@@ -154,6 +162,7 @@ impl<P: Platform> Session<P> {
                 status.expires_at = *access_expires_at;
             }
             Active::StoredKey(key) => {
+                status.account = Some(self.config.account.clone());
                 status.kind = Kind::ApiKey;
                 status.source = location();
                 status.api_key_hint = key_hint(key);
@@ -285,28 +294,31 @@ impl<P: Platform> Session<P> {
         let credential = complete(credential)?;
         let now = self.now_seconds();
         let _lock = self.lock()?;
-        let previous = self.platform.load()?;
+        let previous = self.platform.load(&self.config.account)?;
         let stored =
             StoredAuth { credential: Some(credential), last_refresh: Some(now), login_required: None };
         self.write(previous.as_deref(), stored)
     }
 
     /// Revokes the refresh token (best effort), then removes the stored
-    /// credential, even a corrupt file.
+    /// credential, even a corrupt file. The lock is held from before the
+    /// revocation to the removal: a peer's refresh cannot rotate the token
+    /// in between and leave a live one unrevoked.
     pub fn logout(&self) -> Result<LogoutReport, AuthError> {
         self.loaded.replace(None);
+        let account = &self.config.account;
         // Nothing to remove: do not create a store directory just to lock it.
-        let Some(bytes) = self.platform.load()? else {
+        if self.platform.load(account)?.is_none() {
             return Ok(LogoutReport { removed: false, revocation: Revocation::NotNeeded });
-        };
-        let revocation = match auth_file::read(&bytes) {
-            Ok(StoredAuth { credential: Some(Credential::ChatGpt(tokens)), .. }) => {
+        }
+        let _lock = self.lock()?;
+        let revocation = match self.platform.load(account)?.map(|bytes| auth_file::read(&bytes)) {
+            Some(Ok(StoredAuth { credential: Some(Credential::ChatGpt(tokens)), .. })) => {
                 self.revoke(&tokens.refresh_token)
             }
             _ => Revocation::NotNeeded,
         };
-        let _lock = self.lock()?;
-        let removed = self.platform.remove()?;
+        let removed = self.platform.remove(account)?;
         self.loaded.replace(None);
         Ok(LogoutReport { removed, revocation })
     }
@@ -321,7 +333,12 @@ impl<P: Platform> Session<P> {
             "token_type_hint": "refresh_token",
             "client_id": self.config.client_id,
         });
-        match self.post(url, "application/json", body.to_string().into_bytes()) {
+        match self.post_within(
+            url,
+            "application/json",
+            body.to_string().into_bytes(),
+            self.request_bound_ms(),
+        ) {
             Ok(answer) if (200..300).contains(&answer.status) => Revocation::Revoked,
             Ok(answer) => Revocation::Failed(
                 IssuerError { status: answer.status, error: crate::oauth_error::parse(&answer.body) }
@@ -340,7 +357,7 @@ impl<P: Platform> Session<P> {
     /// Writes `stored` over `previous` and makes it the session's state.
     pub(crate) fn write(&self, previous: Option<&[u8]>, stored: StoredAuth) -> Result<(), AuthError> {
         let bytes = auth_file::write(previous, &stored).map_err(|reason| self.corrupt(reason))?;
-        self.platform.save(&bytes)?;
+        self.platform.save(&self.config.account, &bytes)?;
         self.adopt(stored);
         Ok(())
     }
@@ -361,7 +378,7 @@ impl<P: Platform> Session<P> {
 
     /// Reads and parses the store file, bypassing the cache.
     pub(crate) fn read_store(&self) -> Result<StoredAuth, AuthError> {
-        match self.platform.load()? {
+        match self.platform.load(&self.config.account)? {
             None => Ok(StoredAuth::default()),
             Some(bytes) => auth_file::read(&bytes).map_err(|reason| self.corrupt(reason)),
         }
@@ -406,7 +423,7 @@ impl<P: Platform> Session<P> {
     }
 
     pub(crate) fn corrupt(&self, reason: String) -> AuthError {
-        AuthError::CorruptStore { path: self.platform.store_location(), reason }
+        AuthError::CorruptStore { path: self.platform.store_location(&self.config.account), reason }
     }
 
     pub(crate) fn now_seconds(&self) -> i64 {
@@ -415,19 +432,26 @@ impl<P: Platform> Session<P> {
 
     /// Takes the store lock until the guard drops.
     pub(crate) fn lock(&self) -> Result<LockGuard<'_, P>, AuthError> {
-        self.platform.lock(self.config.lock_timeout_ms)?;
-        Ok(LockGuard { platform: &self.platform })
+        self.platform.lock(&self.config.account, self.config.lock_timeout_ms)?;
+        Ok(LockGuard { platform: &self.platform, account: &self.config.account })
+    }
+
+    /// The bound on a request sent under the store lock: well inside what a
+    /// waiter waits for the lock.
+    pub(crate) fn request_bound_ms(&self) -> u32 {
+        self.config.http_timeout_ms.min(defaults::held_at_most_ms(self.config.lock_timeout_ms))
     }
 }
 
 /// Releases the store lock when dropped, on every path out.
 pub(crate) struct LockGuard<'a, P: Platform> {
     platform: &'a P,
+    account: &'a str,
 }
 
 impl<P: Platform> Drop for LockGuard<'_, P> {
     fn drop(&mut self) {
-        self.platform.unlock();
+        self.platform.unlock(self.account);
     }
 }
 

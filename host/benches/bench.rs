@@ -305,7 +305,7 @@ fn storms(report: &mut Report) {
     storm_pair(report, "1000 threads", |mock, dir| {
         let mut o = Options::new(dir.home());
         o.cache_dir = Some(cache_dir());
-        o.issuer = mock.url.clone();
+        o.issuer = Some(mock.url.clone());
         let auth = Auth::open(o).unwrap();
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..1000).map(|_| s.spawn(|| auth.access_token().unwrap())).collect();

@@ -22,22 +22,40 @@ impl Platform for Memory {
     fn fill_random(&self, buf: &mut [u8]) {
         buf.fill(7);
     }
-    fn store_location(&self) -> String {
+    fn accounts(&self) -> Result<Vec<String>, StorageError> {
+        Ok(vec!["default".into()])
+    }
+    fn store_location(&self, _account: &str) -> String {
         "memory".into()
     }
-    fn load(&self) -> Result<Option<Vec<u8>>, StorageError> {
+    fn linked_to(&self, _account: &str) -> Option<String> {
+        None
+    }
+    fn load(&self, _account: &str) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(Some(self.file.clone()))
     }
-    fn save(&self, _contents: &[u8]) -> Result<(), StorageError> {
+    fn save(&self, _account: &str, _contents: &[u8]) -> Result<(), StorageError> {
         Err(StorageError::Io("read-only".into()))
     }
-    fn remove(&self) -> Result<bool, StorageError> {
+    fn remove(&self, _account: &str) -> Result<bool, StorageError> {
         Ok(false)
     }
-    fn lock(&self, _timeout_ms: u32) -> Result<(), StorageError> {
+    fn lock(&self, _account: &str, _timeout_ms: u32) -> Result<(), StorageError> {
         Ok(())
     }
-    fn unlock(&self) {}
+    fn unlock(&self, _account: &str) {}
+    fn link(&self, _account: &str, _directory: &str) -> Result<(), StorageError> {
+        Err(StorageError::Io("read-only".into()))
+    }
+    fn forget(&self, _account: &str) -> Result<(), StorageError> {
+        Err(StorageError::Io("read-only".into()))
+    }
+    fn load_settings(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(None)
+    }
+    fn save_settings(&self, _contents: &[u8]) -> Result<(), StorageError> {
+        Err(StorageError::Io("read-only".into()))
+    }
     fn send(&self, _request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         Err(TransportError::Other("offline".into()))
     }

@@ -1,31 +1,56 @@
-//! [`Auth`]: one store's credential manager, driving one guest instance.
+//! [`Auth`]: the credential manager of one vault home, driving the guest.
+//!
+//! Every account has a guest instance of its own behind a lock of its own,
+//! so a refresh of one account never delays a call for another; listing
+//! and status go through a separate vault instance that reads without any
+//! lock, so they never wait behind a refresh.
 
-use crate::bindings::{self, session::Config};
-use crate::file_store::FileStore;
+use crate::bindings::{self, session::Config, types::AuthError};
+use crate::file_store::{FileStore, StoreError};
+use crate::layout::Layout;
 use crate::state::{HostState, Shared};
 use crate::{
-    AUTH_FILE, AuthorizeRequest, Claims, ComponentOrigin, Credential, Error, LoginMethod, LoginOptions,
-    LogoutReport, Options, RequestHeaders, Revocation, Secret, Status, runtime,
+    Account, AuthorizeRequest, Claims, ComponentOrigin, Credential, Defaults, Error, LoginMethod,
+    LoginOptions, LogoutReport, Options, Removal, RequestHeaders, Secret, Status, runtime,
 };
+use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
-/// The credential manager of one store.
+/// The credential manager of one vault home: its accounts, and the one
+/// calls use ([`Options::account`], else the pinned one, else the first usable).
 pub struct Auth {
     options: Options,
     shared: Arc<Shared>,
     runtime: &'static runtime::Runtime,
-    slot: Mutex<Option<Instance>>,
+    config: Config,
+    /// The vault resource: listing, choosing, status; never held across a refresh.
+    vault: Slot,
+    /// One session instance per account, made on first use.
+    sessions: Mutex<HashMap<String, Arc<Slot>>>,
+    /// The account calls use, as the guest chose it; chosen again after
+    /// anything that may change the choice.
+    selected: Mutex<Option<String>>,
 }
 
-/// A live guest instance and its session.
+/// One guest instance behind a lock, made on first use.
+#[derive(Default)]
+struct Slot(Mutex<Option<Instance>>);
+
+/// A live guest instance and its resource (a session or the vault).
 struct Instance {
     store: Store<HostState>,
     guest: bindings::Guest,
-    session: ResourceAny,
+    resource: ResourceAny,
+}
+
+/// Which resource an instance carries.
+enum Resource<'a> {
+    Vault,
+    Session(&'a str),
 }
 
 impl fmt::Debug for Auth {
@@ -34,35 +59,56 @@ impl fmt::Debug for Auth {
     }
 }
 
+/// The guest's defaults (made on first use with the default compiled-code cache).
+pub fn defaults() -> Result<Defaults, Error> {
+    let runtime = runtime::get(crate::default_cache_dir().as_deref()).map_err(Error::Engine)?;
+    Ok(runtime.defaults.clone())
+}
+
 impl Auth {
-    /// Sets up the engine (once per process) and a session for `options.home`.
-    /// Nothing is read from the store until first use.
+    /// Sets up the engine (once per process) and the vault at `options.home`.
+    /// Nothing is read from the stores until first use.
     ///
     /// ```no_run
     /// use codex_auth::{Auth, Options};
-    /// // A store of its own, an issuer of its own (e.g. for tests):
+    /// // A home of its own, an issuer of its own (e.g. for tests):
     /// let mut options = Options::new("/tmp/my-app-auth");
-    /// options.issuer = "http://127.0.0.1:8080".into();
+    /// options.issuer = Some("http://127.0.0.1:8080".into());
     /// let auth = Auth::open(options)?;
     /// # Ok::<(), codex_auth::Error>(())
     /// ```
     pub fn open(options: Options) -> Result<Self, Error> {
         let runtime = runtime::get(options.cache_dir.as_deref()).map_err(Error::Engine)?;
+        let mut environment = options.environment.clone();
+        if let Some(key) = &options.api_key {
+            environment.push((runtime.defaults.api_key_var.clone(), key.clone()));
+        }
         let shared = Arc::new(Shared {
             clock: options.clock.clone(),
             notifier: options.notifier.clone(),
             http: OnceLock::new(),
-            api_key: options.api_key.clone(),
-            environment: options.environment.clone(),
+            environment,
         });
-        let auth = Self { options, shared, runtime, slot: Mutex::new(None) };
-        auth.with_instance(|_| Ok(()))?;
+        let ms = |d: Option<std::time::Duration>| d.map(|d| saturate(d.as_millis()));
+        let config = Config {
+            issuer: options.issuer.clone(),
+            client_id: options.client_id.clone(),
+            originator: options.originator.clone(),
+            refresh_skew_seconds: options.refresh_skew.map(|d| saturate(d.as_secs())),
+            lock_timeout_ms: ms(options.lock_timeout),
+            http_timeout_ms: ms(options.http_timeout),
+        };
+        let auth = Self {
+            options,
+            shared,
+            runtime,
+            config,
+            vault: Slot::default(),
+            sessions: Mutex::default(),
+            selected: Mutex::default(),
+        };
+        auth.with(&auth.vault, Resource::Vault, |_| Ok(()))?;
         Ok(auth)
-    }
-
-    /// The store file's path.
-    pub fn store_path(&self) -> PathBuf {
-        self.options.home.join(AUTH_FILE)
     }
 
     /// How the compiled guest was obtained by this process.
@@ -75,26 +121,47 @@ impl Auth {
         &self.options
     }
 
-    /// What is signed in and from where.
+    /// The guest's defaults: what every `None` in [`Options`] stands for.
+    pub fn defaults(&self) -> &Defaults {
+        &self.runtime.defaults
+    }
+
+    // ---- the account in use ----------------------------------------------
+
+    /// The account calls use: [`Options::account`] (which must exist, unless
+    /// it is the home's own), else the pinned one, else the first usable one.
+    pub fn current_account(&self) -> Result<String, Error> {
+        let mut selected = lock(&self.selected);
+        if let Some(name) = selected.as_ref() {
+            return Ok(name.clone());
+        }
+        let explicit = self.options.account.clone();
+        let name =
+            self.vault_call(|i| vault(&i.guest).call_select(&mut i.store, i.resource, explicit.as_deref()))?;
+        Ok(selected.insert(name).clone())
+    }
+
+    /// What is signed in and from where. Read without any lock: it never
+    /// waits behind a refresh.
     pub fn status(&self) -> Result<Status, Error> {
-        self.call(|i| {
-            let r = i.guest.codex_auth_session().session().call_status(&mut i.store, i.session)?;
-            Ok(r.map(Status::from))
+        let account = self.current_account()?;
+        self.vault_call(|i| {
+            Ok(vault(&i.guest).call_status(&mut i.store, i.resource, &account)?.map(Status::from))
         })
     }
 
     /// Whether a credential is available.
     pub fn authenticated(&self) -> Result<bool, Error> {
-        self.with_instance(|i| {
-            i.guest.codex_auth_session().session().call_authenticated(&mut i.store, i.session)
+        let account = self.current_account()?;
+        self.with(&self.slot(&account), Resource::Session(&account), |i| {
+            session(&i.guest).call_authenticated(&mut i.store, i.resource)
         })
     }
 
     /// The bearer token to send (access token or API key).
     pub fn access_token(&self) -> Result<Secret, Error> {
-        self.call(|i| {
-            let r = i.guest.codex_auth_session().session().call_access_token(&mut i.store, i.session)?;
-            Ok(r.map(Secret::new))
+        self.session_call(|i| {
+            Ok(session(&i.guest).call_access_token(&mut i.store, i.resource)?.map(Secret::new))
         })
     }
 
@@ -107,93 +174,15 @@ impl Auth {
     /// # Ok::<(), codex_auth::Error>(())
     /// ```
     pub fn request_headers(&self) -> Result<RequestHeaders, Error> {
-        self.call(|i| {
-            let r = i.guest.codex_auth_session().session().call_request_headers(&mut i.store, i.session)?;
-            Ok(r.map(RequestHeaders::new))
+        self.session_call(|i| {
+            Ok(session(&i.guest).call_request_headers(&mut i.store, i.resource)?.map(RequestHeaders::new))
         })
-    }
-
-    /// Stores a credential, replacing the stored one atomically.
-    pub fn set_credential(&self, credential: Credential) -> Result<(), Error> {
-        let credential = credential.into_wit();
-        self.call(|i| {
-            i.guest.codex_auth_session().session().call_set_credential(&mut i.store, i.session, &credential)
-        })
-    }
-
-    /// Copies the credential of a Codex CLI `auth.json` into this store. The
-    /// source is only read.
-    pub fn import(&self, path: &Path) -> Result<Status, Error> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::Storage(format!("cannot read {}: {e}", path.display())))?;
-        let parsed =
-            self.with_instance(|i| i.guest.codex_auth_auth_file().call_read(&mut i.store, &bytes))?;
-        let stored = parsed.map_err(|reason| Error::CorruptStore { path: path.to_owned(), reason })?;
-        let credential = stored.credential.ok_or_else(|| {
-            Error::InvalidInput(format!("{} holds no credential to import", path.display()))
-        })?;
-        self.call(|i| {
-            i.guest.codex_auth_session().session().call_set_credential(&mut i.store, i.session, &credential)
-        })?;
-        self.status()
-    }
-
-    /// Revokes the refresh token (best effort), then forgets the stored
-    /// credential. A failed revocation is reported, not an error.
-    pub fn logout(&self) -> Result<LogoutReport, Error> {
-        let report =
-            self.call(|i| i.guest.codex_auth_session().session().call_logout(&mut i.store, i.session))?;
-        Ok(LogoutReport {
-            removed: report.removed,
-            revocation: match report.revocation {
-                bindings::session::Revocation::NotNeeded => Revocation::NotNeeded,
-                bindings::session::Revocation::Revoked => Revocation::Revoked,
-                bindings::session::Revocation::Failed(why) => Revocation::Failed(why),
-            },
-        })
-    }
-
-    /// Signs in and stores the credential, replacing the old one atomically.
-    ///
-    /// The sign-in runs on a guest instance of its own: other threads keep
-    /// getting tokens and headers from this `Auth` while it waits.
-    ///
-    /// ```no_run
-    /// use codex_auth::{Auth, LoginMethod, LoginOptions, Options};
-    /// let auth = Auth::open(Options::from_env())?;
-    /// let status = auth.login(&LoginOptions { method: LoginMethod::Device, ..LoginOptions::default() })?;
-    /// println!("signed in to {:?}", status.account_id);
-    /// # Ok::<(), codex_auth::Error>(())
-    /// ```
-    pub fn login(&self, login: &LoginOptions) -> Result<Status, Error> {
-        let options = bindings::session::LoginOptions {
-            method: match login.method {
-                LoginMethod::Auto => bindings::session::LoginMethod::Auto,
-                LoginMethod::Browser => bindings::session::LoginMethod::Browser,
-                LoginMethod::Device => bindings::session::LoginMethod::Device,
-                LoginMethod::Paste => bindings::session::LoginMethod::Paste,
-            },
-            open_browser: login.open_browser,
-            ports: login.ports.clone(),
-            timeout_seconds: saturate(login.timeout.as_secs()),
-            os: std::env::consts::OS.to_owned(),
-        };
-        let mut instance = self.instantiate()?;
-        let result = instance.guest.codex_auth_session().session().call_login(
-            &mut instance.store,
-            instance.session,
-            &options,
-        );
-        let status = result.map_err(|trap| Error::GuestTrap(trap.root_cause().to_string()))??;
-        self.reload()?;
-        Ok(Status::from(status))
     }
 
     /// Refreshes the tokens if they are due (always, with `force`).
     pub fn refresh(&self, force: bool) -> Result<Status, Error> {
-        self.call(|i| {
-            let r = i.guest.codex_auth_session().session().call_refresh(&mut i.store, i.session, force)?;
-            Ok(r.map(Status::from))
+        self.session_call(|i| {
+            Ok(session(&i.guest).call_refresh(&mut i.store, i.resource, force)?.map(Status::from))
         })
     }
 
@@ -212,16 +201,209 @@ impl Auth {
     /// # Ok::<(), codex_auth::Error>(())
     /// ```
     pub fn unauthorized(&self, previous: &Secret) -> Result<Secret, Error> {
-        self.call(|i| {
-            let session = i.guest.codex_auth_session().session();
-            let r = session.call_unauthorized(&mut i.store, i.session, previous.expose())?;
+        self.session_call(|i| {
+            let r = session(&i.guest).call_unauthorized(&mut i.store, i.resource, previous.expose())?;
             Ok(r.map(Secret::new))
         })
     }
 
+    /// Revokes the refresh token of the account in use (best effort), then
+    /// forgets its credential. A failed revocation is reported, not an error.
+    pub fn logout(&self) -> Result<LogoutReport, Error> {
+        let report = self.session_call(|i| session(&i.guest).call_logout(&mut i.store, i.resource))?;
+        self.forget_selection();
+        Ok(LogoutReport { removed: report.removed, revocation: report.revocation.into() })
+    }
+
+    /// Reads the stores again (after another writer changed them), choosing
+    /// the account anew.
+    pub fn reload(&self) -> Result<(), Error> {
+        self.forget_selection();
+        self.session_call(|i| session(&i.guest).call_reload(&mut i.store, i.resource))
+    }
+
+    // ---- adding and signing in -------------------------------------------
+
+    /// Stores a credential in [`Options::account`] (else the pinned account,
+    /// else the home's own), replacing that account's atomically. No other
+    /// account is touched.
+    pub fn set_credential(&self, credential: Credential) -> Result<Status, Error> {
+        self.store_credential(None, credential)
+    }
+
+    /// Stores a credential in account `name` (created when new), replacing
+    /// only that account's. An API key can be an account too.
+    ///
+    /// ```no_run
+    /// use codex_auth::{Auth, Credential, Options};
+    /// let auth = Auth::open(Options::from_env())?;
+    /// auth.store_credential(Some("ci-key"), Credential::ApiKey("sk-...".into()))?;
+    /// # Ok::<(), codex_auth::Error>(())
+    /// ```
+    pub fn store_credential(&self, name: Option<&str>, credential: Credential) -> Result<Status, Error> {
+        let account = self.target(name)?;
+        let credential = credential.into_wit();
+        self.with(&self.slot(&account), Resource::Session(&account), |i| {
+            session(&i.guest).call_set_credential(&mut i.store, i.resource, &credential)
+        })??;
+        self.forget_selection();
+        self.account_status(&account)
+    }
+
+    /// Signs in to [`LoginOptions::account`] (else [`Options::account`], else
+    /// the pinned account, else the home's own) and stores the credential
+    /// there, replacing only that account's; every other account is left
+    /// as it is, and nothing is revoked.
+    ///
+    /// The sign-in runs on a guest instance of its own: other threads keep
+    /// getting tokens and headers from this `Auth` while it waits.
+    ///
+    /// ```no_run
+    /// use codex_auth::{Auth, LoginMethod, LoginOptions, Options};
+    /// let auth = Auth::open(Options::from_env())?;
+    /// let login = LoginOptions { account: Some("work".into()), method: LoginMethod::Device, ..LoginOptions::default() };
+    /// let status = auth.login(&login)?;
+    /// println!("signed in to {:?}", status.account);
+    /// # Ok::<(), codex_auth::Error>(())
+    /// ```
+    pub fn login(&self, login: &LoginOptions) -> Result<Status, Error> {
+        let account = self.target(login.account.as_deref())?;
+        let options = bindings::session::LoginOptions {
+            method: match login.method {
+                LoginMethod::Auto => bindings::session::LoginMethod::Auto,
+                LoginMethod::Browser => bindings::session::LoginMethod::Browser,
+                LoginMethod::Device => bindings::session::LoginMethod::Device,
+                LoginMethod::Paste => bindings::session::LoginMethod::Paste,
+            },
+            open_browser: login.open_browser,
+            port: login.port,
+            fallback_port: login.fallback_port,
+            timeout_seconds: login.timeout.map(|t| saturate(t.as_secs())),
+            os: std::env::consts::OS.to_owned(),
+        };
+        let mut instance = self.instantiate(Resource::Session(&account))?;
+        let result = session(&instance.guest).call_login(&mut instance.store, instance.resource, &options);
+        let status = result.map_err(|trap| Error::GuestTrap(trap.root_cause().to_string()))??;
+        self.forget_selection();
+        // The account's long-lived session must not serve what it read before.
+        self.with(&self.slot(&account), Resource::Session(&account), |i| {
+            session(&i.guest).call_reload(&mut i.store, i.resource)
+        })?
+        .map_err(Error::from)?;
+        Ok(Status::from(status))
+    }
+
+    // ---- the vault ---------------------------------------------------------
+
+    /// Every account: the home's own first, then by name. Reads without any
+    /// lock, so it never waits behind a refresh; an unreadable store marks
+    /// only its own account.
+    ///
+    /// ```no_run
+    /// use codex_auth::{Auth, Options};
+    /// let auth = Auth::open(Options::from_env())?;
+    /// for account in auth.accounts()? {
+    ///     println!("{} {:?} {:?}", account.name, account.email, account.state);
+    /// }
+    /// auth.use_account("work")?; // pin: calls use "work" from now on
+    /// # Ok::<(), codex_auth::Error>(())
+    /// ```
+    pub fn accounts(&self) -> Result<Vec<Account>, Error> {
+        self.vault_call(|i| {
+            Ok(vault(&i.guest)
+                .call_accounts(&mut i.store, i.resource)?
+                .map(|v| v.into_iter().map(Account::from).collect()))
+        })
+    }
+
+    /// Pins account `name`: calls use it when no account is asked for.
+    pub fn use_account(&self, name: &str) -> Result<Account, Error> {
+        let account = self.vault_call(|i| {
+            Ok(vault(&i.guest).call_pin(&mut i.store, i.resource, name)?.map(Account::from))
+        })?;
+        self.forget_selection();
+        Ok(account)
+    }
+
+    /// Forgets account `name`. A store of the vault's own is logged out
+    /// under its lock (revoke, then delete); a linked Codex home is only
+    /// unlinked and keeps its login.
+    pub fn remove_account(&self, name: &str) -> Result<Removal, Error> {
+        let removal = self.vault_call(|i| {
+            Ok(vault(&i.guest).call_remove(&mut i.store, i.resource, name)?.map(Removal::from))
+        })?;
+        lock(&self.sessions).remove(name);
+        self.forget_selection();
+        Ok(removal)
+    }
+
+    /// Adds the Codex home `directory` as account `name`, in place: it is
+    /// read and refreshed there, under its own `auth.lock`, so the Codex CLI
+    /// and codex-auth share one login with one holder. Nothing is copied.
+    pub fn link_codex_home(&self, name: &str, directory: &Path) -> Result<Account, Error> {
+        let directory = directory.to_string_lossy();
+        let account = self.vault_call(|i| {
+            Ok(vault(&i.guest).call_link(&mut i.store, i.resource, name, &directory)?.map(Account::from))
+        })?;
+        self.forget_selection();
+        Ok(account)
+    }
+
+    /// Takes the login of the Codex home `directory` over as a new account
+    /// `name` of the vault's own: under that home's `auth.lock` its
+    /// `auth.json` is written into the vault and then deleted there, so the
+    /// source is logged out (not revoked) and one store holds the token.
+    pub fn move_codex_home(&self, name: &str, directory: &Path) -> Result<Status, Error> {
+        let checked =
+            self.vault_call(|i| Ok(Ok(i.guest.codex_auth_vault().call_check_name(&mut i.store, name)?)))?;
+        checked.map_err(Error::InvalidInput)?;
+        if self.accounts()?.iter().any(|a| a.name == name) {
+            return Err(Error::InvalidInput(format!(
+                "an account named `{name}` exists already; choose another name"
+            )));
+        }
+        let wait = self.options.lock_timeout.unwrap_or(self.runtime.defaults.lock_timeout);
+        let mut source = FileStore::new(directory);
+        source.lock(wait).map_err(from_store)?;
+        let bytes = source.load().map_err(from_store)?.ok_or_else(|| {
+            Error::InvalidInput(format!("{} holds no credential to import", source.file().display()))
+        })?;
+        let parsed =
+            self.vault_call(|i| Ok(Ok(i.guest.codex_auth_auth_file().call_read(&mut i.store, &bytes)?)))?;
+        match parsed {
+            Err(reason) => return Err(Error::CorruptStore { path: source.file().to_owned(), reason }),
+            Ok(stored) if stored.credential.is_none() => {
+                return Err(Error::InvalidInput(format!(
+                    "{} holds no credential to import",
+                    source.file().display()
+                )));
+            }
+            Ok(_) => {}
+        }
+        let mut target = self.layout().store(name).map_err(from_store)?;
+        target.lock(wait).map_err(from_store)?;
+        // The file moves as it is: the Codex CLI's format, every field kept.
+        target.save(&bytes).map_err(from_store)?;
+        source.remove().map_err(from_store)?;
+        drop((target, source));
+        self.forget_selection();
+        self.account_status(name)
+    }
+
+    /// The status of account `name`, read without its lock.
+    pub fn account_status(&self, name: &str) -> Result<Status, Error> {
+        self.vault_call(|i| {
+            Ok(vault(&i.guest).call_status(&mut i.store, i.resource, name)?.map(Status::from))
+        })
+    }
+
+    // ---- pure helpers --------------------------------------------------------
+
     /// The claims of a JWT (id or access token), read without verification.
     pub fn claims(&self, jwt: &str) -> Result<Claims, Error> {
-        let parsed = self.with_instance(|i| i.guest.codex_auth_claims().call_parse(&mut i.store, jwt))?;
+        let parsed = self.with(&self.vault, Resource::Vault, |i| {
+            i.guest.codex_auth_claims().call_parse(&mut i.store, jwt)
+        })?;
         let c = parsed.map_err(|e| Error::InvalidInput(format!("not a readable JWT: {e:?}")))?;
         Ok(Claims {
             account_id: c.account_id,
@@ -244,69 +426,112 @@ impl Auth {
             originator: request.originator.clone(),
             allowed_workspace_id: request.allowed_workspace_id.clone(),
         };
-        let url =
-            self.with_instance(|i| i.guest.codex_auth_authorize().call_authorize_url(&mut i.store, &r))?;
+        let url = self.with(&self.vault, Resource::Vault, |i| {
+            i.guest.codex_auth_authorize().call_authorize_url(&mut i.store, &r)
+        })?;
         url.map_err(Error::InvalidInput)
     }
 
     /// A PKCE pair (RFC 7636, S256) whose verifier is base64url of
     /// `entropy` (32 to 96 bytes). Returns (verifier, challenge).
     pub fn pkce(&self, entropy: &[u8]) -> Result<(Secret, String), Error> {
-        let pair =
-            self.with_instance(|i| i.guest.codex_auth_pkce().call_from_entropy(&mut i.store, entropy))?;
+        let pair = self.with(&self.vault, Resource::Vault, |i| {
+            i.guest.codex_auth_pkce().call_from_entropy(&mut i.store, entropy)
+        })?;
         let pair = pair.map_err(|e| Error::InvalidInput(format!("no PKCE pair from this entropy: {e:?}")))?;
         Ok((Secret::new(pair.verifier), pair.challenge))
     }
 
-    /// Reads the store again (after another writer changed it).
-    pub fn reload(&self) -> Result<(), Error> {
-        self.call(|i| i.guest.codex_auth_session().session().call_reload(&mut i.store, i.session))
+    // ---- plumbing ----------------------------------------------------------
+
+    fn layout(&self) -> Layout {
+        Layout::new(&self.options.home, &self.runtime.defaults.default_account)
     }
 
-    /// Runs a session call whose result is the guest's `result<_, auth-error>`.
-    fn call<R>(
+    fn target(&self, name: Option<&str>) -> Result<String, Error> {
+        let explicit = name.map(str::to_owned).or_else(|| self.options.account.clone());
+        self.vault_call(|i| vault(&i.guest).call_target(&mut i.store, i.resource, explicit.as_deref()))
+    }
+
+    fn forget_selection(&self) {
+        lock(&self.selected).take();
+    }
+
+    /// The slot of `account`'s session instance.
+    fn slot(&self, account: &str) -> Arc<Slot> {
+        lock(&self.sessions).entry(account.to_owned()).or_default().clone()
+    }
+
+    /// A session call on the account in use.
+    fn session_call<R>(
         &self,
-        f: impl FnOnce(&mut Instance) -> wasmtime::Result<Result<R, bindings::types::AuthError>>,
+        f: impl FnOnce(&mut Instance) -> wasmtime::Result<Result<R, AuthError>>,
     ) -> Result<R, Error> {
-        self.with_instance(f)?.map_err(Error::from)
+        let account = self.current_account()?;
+        self.with(&self.slot(&account), Resource::Session(&account), f)?.map_err(Error::from)
     }
 
-    /// Runs `f` on the instance, making one first. A trap discards the
-    /// instance (it cannot be entered again) and its store lock with it.
-    fn with_instance<R>(&self, f: impl FnOnce(&mut Instance) -> wasmtime::Result<R>) -> Result<R, Error> {
-        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
-        let instance = match slot.take() {
-            Some(instance) => slot.insert(instance),
-            None => slot.insert(self.instantiate()?),
+    /// A call on the vault instance.
+    fn vault_call<R>(
+        &self,
+        f: impl FnOnce(&mut Instance) -> wasmtime::Result<Result<R, AuthError>>,
+    ) -> Result<R, Error> {
+        self.with(&self.vault, Resource::Vault, f)?.map_err(Error::from)
+    }
+
+    /// Runs `f` on the slot's instance, making one first. A trap discards
+    /// the instance (it cannot be entered again) and its store locks with it.
+    fn with<R>(
+        &self,
+        slot: &Slot,
+        resource: Resource<'_>,
+        f: impl FnOnce(&mut Instance) -> wasmtime::Result<R>,
+    ) -> Result<R, Error> {
+        let mut guard = lock(&slot.0);
+        let instance = match guard.take() {
+            Some(instance) => guard.insert(instance),
+            None => guard.insert(self.instantiate(resource)?),
         };
         match f(instance) {
             Ok(r) => Ok(r),
             Err(trap) => {
-                *slot = None;
+                *guard = None;
                 Err(Error::GuestTrap(trap.root_cause().to_string()))
             }
         }
     }
 
-    fn instantiate(&self) -> Result<Instance, Error> {
-        let o = &self.options;
-        let state = HostState::new(FileStore::new(&o.home), self.shared.clone(), o.max_guest_memory);
+    fn instantiate(&self, resource: Resource<'_>) -> Result<Instance, Error> {
+        let state = HostState::new(self.layout(), self.shared.clone(), self.options.max_guest_memory);
         let (mut store, guest) =
             runtime::instantiate(self.runtime, state).map_err(|e| Error::Engine(e.to_string()))?;
-        let config = Config {
-            issuer: o.issuer.clone(),
-            client_id: o.client_id.clone(),
-            originator: o.originator.clone(),
-            refresh_skew_seconds: saturate(o.refresh_skew.as_secs()),
-            lock_timeout_ms: saturate(o.lock_timeout.as_millis()),
-            http_timeout_ms: saturate(o.http_timeout.as_millis()),
+        let made = match resource {
+            Resource::Vault => guest.codex_auth_vault().vault().call_constructor(&mut store, &self.config),
+            Resource::Session(account) => {
+                guest.codex_auth_session().session().call_constructor(&mut store, account, &self.config)
+            }
         };
-        let session = guest
-            .codex_auth_session()
-            .session()
-            .call_constructor(&mut store, &config)
-            .map_err(|e| Error::GuestTrap(e.root_cause().to_string()))?;
-        Ok(Instance { store, guest, session })
+        let resource = made.map_err(|e| Error::GuestTrap(e.root_cause().to_string()))?;
+        Ok(Instance { store, guest, resource })
+    }
+}
+
+fn session(guest: &bindings::Guest) -> bindings::session::GuestSession<'_> {
+    guest.codex_auth_session().session()
+}
+
+fn vault(guest: &bindings::Guest) -> bindings::vault::GuestVault<'_> {
+    guest.codex_auth_vault().vault()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn from_store(e: StoreError) -> Error {
+    match e {
+        StoreError::Io(why) => Error::Storage(why),
+        StoreError::LockTimeout(ms) => Error::LockTimeout(ms),
     }
 }
 

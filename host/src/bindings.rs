@@ -9,4 +9,4 @@ wasmtime::component::bindgen!({
 
 pub use codex::auth::types;
 pub use codex::auth::{clock, http, loopback, notify, storage};
-pub use exports::codex::auth::{authorize, session};
+pub use exports::codex::auth::{authorize, session, vault};

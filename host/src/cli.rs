@@ -25,14 +25,21 @@ pub struct Cli {
 /// Flags every command takes.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The store directory holding auth.json [default: ~/.codex-auth].
-    /// Use `--home ~/.codex` to share the Codex CLI's login.
-    #[arg(long, global = true, env = "CODEX_AUTH_HOME", value_name = "DIR")]
+    /// The vault's home: its own account's auth.json, and accounts/ for the
+    /// others [env: CODEX_AUTH_HOME; default: ~/.codex-auth]. Use
+    /// `--home ~/.codex` to share the Codex CLI's login.
+    #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
 
-    /// The OAuth issuer; every endpoint derives from it.
-    #[arg(long, global = true, env = "CODEX_AUTH_ISSUER", value_name = "URL", default_value = codex_auth::DEFAULT_ISSUER)]
-    pub issuer: String,
+    /// The account to use [env: CODEX_AUTH_ACCOUNT; default: the pinned
+    /// account (`codex-auth use`), else the first usable one].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub account: Option<String>,
+
+    /// The OAuth issuer; every endpoint derives from it [env:
+    /// CODEX_AUTH_ISSUER; default: OpenAI's].
+    #[arg(long, global = true, value_name = "URL")]
+    pub issuer: Option<String>,
 
     /// Say on stderr how the component was loaded (from the compiled-code cache or compiled).
     #[arg(long, short, global = true)]
@@ -44,7 +51,7 @@ pub enum Command {
     /// Sign in with ChatGPT: browser on the loopback, or a device code when
     /// no browser can be used (SSH, no display) or no port can be bound.
     #[command(
-        after_help = "Examples:\n  codex-auth login\n  codex-auth login --device      # over SSH or in a container\n  codex-auth login --paste       # browser on another machine"
+        after_help = "Examples:\n  codex-auth login\n  codex-auth login --name work   # add a second account; the others stay\n  codex-auth login --device      # over SSH or in a container\n  codex-auth login --paste       # browser on another machine\n  printenv KEY | codex-auth login --name ci --with-api-key"
     )]
     Login(LoginArgs),
     /// Refresh the tokens now if they are due (always, with --force).
@@ -74,19 +81,62 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Revoke the refresh token (best effort) and forget the stored credential.
-    #[command(after_help = "Examples:\n  codex-auth logout\n  codex-auth logout --json")]
+    /// Revoke the refresh token of the account in use (best effort) and
+    /// forget its credential. Other accounts are not touched.
+    #[command(after_help = "Examples:\n  codex-auth logout\n  codex-auth --account work logout --json")]
     Logout {
         /// Print what was done as JSON on stdout.
         #[arg(long)]
         json: bool,
     },
-    /// Copy a Codex CLI login into the store (the source is only read).
-    #[command(after_help = "Examples:\n  codex-auth import\n  codex-auth import ~/.codex/auth.json")]
+    /// Add a Codex CLI login as an account. By default the Codex home is
+    /// linked in place: it stays the one holder of its refresh token and is
+    /// refreshed there under its own auth.lock, so `codex` keeps working.
+    /// With --move the login moves into the vault and the Codex home is left
+    /// logged out (nothing is revoked). Nothing is ever copied.
+    #[command(
+        after_help = "Examples:\n  codex-auth import                      # links $CODEX_HOME, else ~/.codex, as `codex`\n  codex-auth import ~/other-codex --name other\n  codex-auth import --move --name work"
+    )]
     Import {
-        /// The auth.json to copy [default: $CODEX_HOME/auth.json, else ~/.codex/auth.json].
+        /// The Codex home, or its auth.json [default: $CODEX_HOME, else ~/.codex].
         path: Option<PathBuf>,
-        /// Print the new status as JSON on stdout.
+        /// The new account's name.
+        #[arg(long, value_name = "NAME", default_value = "codex")]
+        name: String,
+        /// Take the login over and leave the Codex home logged out.
+        #[arg(long = "move")]
+        take_over: bool,
+        /// Print the new account's status as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the accounts: name, email, account id, plan, token expiry, state.
+    /// `*` marks the account calls use.
+    #[command(
+        after_help = "Examples:\n  codex-auth accounts\n  codex-auth accounts --json | jq -r '.[].name'"
+    )]
+    Accounts {
+        /// Print a JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pin an account: calls use it when no --account is given.
+    #[command(after_help = "Example:\n  codex-auth use work")]
+    Use {
+        /// The account to pin.
+        name: String,
+        /// Print the account as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget an account. An account of the vault's own is logged out first
+    /// (its refresh token revoked); a linked Codex home is only unlinked and
+    /// keeps its login.
+    #[command(after_help = "Example:\n  codex-auth remove old-work")]
+    Remove {
+        /// The account to remove.
+        name: String,
+        /// Print what was done as JSON on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -95,6 +145,14 @@ pub enum Command {
 /// `login`'s flags.
 #[derive(Debug, Args)]
 pub struct LoginArgs {
+    /// The account to add or sign in again; no other account is replaced
+    /// or revoked [default: --account, else the pinned account, else `default`].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Store an API key read from standard input as the account (never from
+    /// the command line, where other users could see it).
+    #[arg(long, conflicts_with_all = ["device", "paste"])]
+    pub with_api_key: bool,
     /// Use the device-code flow.
     #[arg(long, conflicts_with = "paste")]
     pub device: bool,
@@ -104,15 +162,16 @@ pub struct LoginArgs {
     /// Do not open a browser; only print the URL.
     #[arg(long)]
     pub no_browser: bool,
-    /// The loopback port for the browser's redirect.
-    #[arg(long, value_name = "N", default_value_t = 1455)]
-    pub port: u16,
-    /// The port to try when --port is busy.
-    #[arg(long, value_name = "N", default_value_t = 1457)]
-    pub fallback_port: u16,
-    /// Give up after this many seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
-    pub timeout: u64,
+    /// The loopback port for the browser's redirect [default: 1455, the one
+    /// the issuer accepts].
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+    /// The port to try when --port is busy [default: 1457].
+    #[arg(long, value_name = "N")]
+    pub fallback_port: Option<u16>,
+    /// Give up after this many seconds [default: 600].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
     /// Print the new status as JSON on stdout.
     #[arg(long)]
     pub json: bool,

@@ -11,6 +11,9 @@ pub enum Error {
     /// No credential is stored and `OPENAI_API_KEY` is not set.
     #[error("not logged in: run `codex-auth login`, or set OPENAI_API_KEY")]
     NotLoggedIn,
+    /// No account of this name is stored.
+    #[error("no account named `{0}`: `codex-auth accounts` lists them")]
+    UnknownAccount(String),
     /// The store file (or a file to import) cannot be used; it is left untouched.
     #[error("{} cannot be read: {reason} (the file was left untouched)", path.display())]
     CorruptStore {
@@ -75,6 +78,7 @@ impl From<wit::AuthError> for Error {
         use wit::AuthError as E;
         match e {
             E::NotLoggedIn => Self::NotLoggedIn,
+            E::UnknownAccount(name) => Self::UnknownAccount(name),
             E::CorruptStore(c) => Self::CorruptStore { path: c.path.into(), reason: c.reason },
             E::Storage(why) => Self::Storage(why),
             E::LockTimeout(ms) => Self::LockTimeout(ms),

@@ -36,9 +36,15 @@ pub struct FileStore {
 }
 
 impl FileStore {
+    /// The `auth.json` store of a Codex home.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self::named(dir, AUTH_FILE)
+    }
+
+    /// Another file of the same kind (atomic, 0600) in `dir`.
+    pub fn named(dir: impl Into<PathBuf>, name: &str) -> Self {
         let dir = dir.into();
-        let file = dir.join(AUTH_FILE);
+        let file = dir.join(name);
         Self { dir, file, held: None }
     }
 
@@ -101,9 +107,10 @@ impl FileStore {
         }
     }
 
-    /// Takes the exclusive lock, waiting at most `timeout`. Another process
-    /// (or another `FileStore` in this one) holding it makes this wait; the
-    /// kernel releases it if the holder dies.
+    /// Takes the exclusive lock, waiting at most `timeout`, until this
+    /// `FileStore` is dropped. Another process (or another `FileStore` in
+    /// this one) holding it makes this wait; the kernel releases it if the
+    /// holder dies.
     pub fn lock(&mut self, timeout: Duration) -> Result<(), StoreError> {
         if self.held.is_some() {
             return Err(StoreError::Io("the store lock is already held by this session".into()));
@@ -137,11 +144,6 @@ impl FileStore {
         }
         self.held = Some(file);
         Ok(())
-    }
-
-    /// Releases the lock (closing the file releases the `flock`).
-    pub fn unlock(&mut self) {
-        self.held = None;
     }
 
     /// Creates the directory 0700 when it is missing. An existing directory
@@ -224,7 +226,7 @@ mod tests {
         first.lock(Duration::from_secs(1)).unwrap();
         assert_eq!(second.lock(Duration::from_millis(30)), Err(StoreError::LockTimeout(30)));
         assert!(first.lock(Duration::ZERO).is_err(), "not re-entrant");
-        first.unlock();
+        drop(first); // closing the lock file releases the flock
         second.lock(Duration::from_millis(30)).unwrap();
     }
 }

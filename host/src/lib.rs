@@ -21,6 +21,7 @@ instance, so concurrent callers never race on the store.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod accounts;
 mod auth;
 mod bindings;
 mod clock;
@@ -28,6 +29,7 @@ mod credential;
 mod error;
 mod file_store;
 mod imports;
+mod layout;
 mod logic;
 mod login;
 mod nonblocking;
@@ -38,7 +40,8 @@ mod secret;
 mod state;
 mod status;
 
-pub use auth::Auth;
+pub use accounts::{Account, AccountState, Removal};
+pub use auth::{Auth, defaults};
 pub use clock::{Clock, SystemClock};
 pub use credential::Credential;
 pub use error::Error;
@@ -47,10 +50,7 @@ pub use logic::{AuthorizeRequest, Claims};
 pub use login::{LoginMethod, LoginOptions, LogoutReport, Revocation};
 pub use nonblocking::AsyncAuth;
 pub use notifier::{LoginEvent, Notifier, Silent};
-pub use options::{
-    API_KEY_VAR, DEFAULT_CLIENT_ID, DEFAULT_ISSUER, DEFAULT_ORIGINATOR, HOME_VAR, ISSUER_VAR, LOGIN_ENV_VARS,
-    Options, default_home,
-};
+pub use options::{Defaults, Options, default_home};
 pub use runtime::{ComponentOrigin, GUEST_WASM, default_cache_dir};
 pub use secret::{RequestHeaders, Secret};
 pub use status::{Kind, Source, Status};

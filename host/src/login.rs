@@ -16,26 +16,34 @@ pub enum LoginMethod {
     Paste,
 }
 
-/// How a sign-in runs.
+/// How a sign-in runs. `None` takes the guest's default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginOptions {
+    /// The account to sign in (added, or signed in again); `None`: the
+    /// [`Options::account`](crate::Options::account), else the pinned
+    /// account, else the home's own.
+    pub account: Option<String>,
     /// Which flow to use.
     pub method: LoginMethod,
     /// Open the browser (the URL is shown either way).
     pub open_browser: bool,
-    /// Loopback ports to try in order; the issuer accepts 1455 and 1457.
-    pub ports: Vec<u16>,
+    /// The loopback port to listen on; the issuer accepts 1455 and 1457.
+    pub port: Option<u16>,
+    /// The port to try when `port` is busy.
+    pub fallback_port: Option<u16>,
     /// Give up after this long.
-    pub timeout: Duration,
+    pub timeout: Option<Duration>,
 }
 
 impl Default for LoginOptions {
     fn default() -> Self {
         Self {
+            account: None,
             method: LoginMethod::Auto,
             open_browser: true,
-            ports: vec![1455, 1457],
-            timeout: Duration::from_secs(600),
+            port: None,
+            fallback_port: None,
+            timeout: None,
         }
     }
 }

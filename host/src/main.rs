@@ -6,9 +6,10 @@ mod output;
 mod terminal;
 
 use clap::Parser as _;
-use cli::{Cli, Command};
-use codex_auth::{Auth, ComponentOrigin, LoginMethod, LoginOptions, Options, Revocation};
-use std::path::PathBuf;
+use cli::{Cli, Command, LoginArgs};
+use codex_auth::{Auth, ComponentOrigin, Credential, LoginMethod, LoginOptions, Options, Revocation, Source};
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +30,12 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
     if let Some(home) = cli.global.home {
         options.home = home;
     }
-    options.issuer = cli.global.issuer;
+    if let Some(account) = cli.global.account {
+        options.account = Some(account);
+    }
+    if let Some(issuer) = cli.global.issuer {
+        options.issuer = Some(issuer);
+    }
     options.notifier = Arc::new(terminal::Terminal::new());
     let auth = Auth::open(options)?;
     if cli.global.verbose {
@@ -57,54 +63,8 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
             output::headers(&headers, json);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Logout { json } => {
-            let report = auth.logout()?;
-            if json {
-                let revocation = match &report.revocation {
-                    Revocation::NotNeeded => serde_json::json!({"result": "not_needed"}),
-                    Revocation::Revoked => serde_json::json!({"result": "revoked"}),
-                    Revocation::Failed(why) => serde_json::json!({"result": "failed", "error": why}),
-                };
-                let value = serde_json::json!({"removed": report.removed, "revocation": revocation});
-                output::stdout_line(&value.to_string());
-            }
-            match &report.revocation {
-                Revocation::Revoked => eprintln!("Revoked the refresh token"),
-                Revocation::Failed(why) => {
-                    eprintln!("Could not revoke the refresh token ({why}); removing it anyway")
-                }
-                Revocation::NotNeeded => {}
-            }
-            if report.removed {
-                eprintln!("Logged out: removed {}", auth.store_path().display());
-            } else {
-                eprintln!("Not logged in: {} does not exist", auth.store_path().display());
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Login(args) => {
-            let method = match (args.device, args.paste) {
-                (true, _) => LoginMethod::Device,
-                (_, true) => LoginMethod::Paste,
-                _ => LoginMethod::Auto,
-            };
-            let login = LoginOptions {
-                method,
-                open_browser: !args.no_browser,
-                ports: vec![args.port, args.fallback_port],
-                timeout: Duration::from_secs(args.timeout),
-            };
-            let status = auth.login(&login)?;
-            eprintln!(
-                "Signed in with {}; stored in {}",
-                output::describe(&status),
-                auth.store_path().display()
-            );
-            if args.json {
-                output::status_json(&status);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Logout { json } => logout(&auth, json),
+        Command::Login(args) => login(&auth, args),
         Command::Refresh { force, json } => {
             let status = auth.refresh(force)?;
             eprintln!("Refreshed: {}", output::describe(&status));
@@ -113,28 +73,181 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { path, json } => {
-            let source = path.unwrap_or_else(codex_auth_file);
-            let status = auth.import(&source)?;
+        Command::Import { path, name, take_over, json } => {
+            let home = codex_home(path)?;
+            let status = if take_over {
+                let status = auth.move_codex_home(&name, &home)?;
+                eprintln!(
+                    "Moved {} from {} into account `{name}`; {} is logged out now (nothing was revoked)",
+                    output::describe(&status),
+                    home.display(),
+                    home.display()
+                );
+                status
+            } else {
+                auth.link_codex_home(&name, &home)?;
+                let status = auth.account_status(&name)?;
+                eprintln!(
+                    "Linked {} as account `{name}`: {} stays where it is and is refreshed there, so `codex` keeps working",
+                    home.display(),
+                    output::describe(&status)
+                );
+                status
+            };
             if json {
                 output::status_json(&status);
             }
-            eprintln!(
-                "Imported {} from {} into {}",
-                output::describe(&status),
-                source.display(),
-                auth.store_path().display()
-            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Accounts { json } => {
+            let accounts = auth.accounts()?;
+            // Which one calls use; an explicit --account that does not exist is
+            // not an error for a listing.
+            let current = auth.current_account().ok();
+            output::accounts(&accounts, current.as_deref(), json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Use { name, json } => {
+            let account = auth.use_account(&name)?;
+            eprintln!("Pinned `{}`: calls use it when no --account is given", account.name);
+            if json {
+                output::accounts(std::slice::from_ref(&account), Some(&account.name), true);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Remove { name, json } => {
+            let removal = auth.remove_account(&name)?;
+            report_revocation(&removal.revocation);
+            match &removal.unlinked {
+                Some(home) => eprintln!("Unlinked `{name}`; {} keeps its login", home.display()),
+                None => eprintln!("Removed account `{name}`"),
+            }
+            if removal.was_pinned {
+                match &removal.now_using {
+                    Some(next) => eprintln!("`{name}` was pinned; calls now use `{next}`"),
+                    None => eprintln!("`{name}` was pinned; no account is left"),
+                }
+            }
+            if json {
+                let value = serde_json::json!({
+                    "removed": name,
+                    "revocation": revocation_json(&removal.revocation),
+                    "unlinked": removal.unlinked,
+                    "was_pinned": removal.was_pinned,
+                    "now_using": removal.now_using,
+                });
+                output::stdout_line(&value.to_string());
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-/// The Codex CLI's `auth.json`: `$CODEX_HOME/auth.json`, else `~/.codex/auth.json`.
-fn codex_auth_file() -> PathBuf {
-    std::env::var_os("CODEX_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::home_dir().unwrap_or_default().join(".codex"))
-        .join("auth.json")
+fn login(auth: &Auth, args: LoginArgs) -> Result<ExitCode, codex_auth::Error> {
+    let status = if args.with_api_key {
+        let mut key = String::new();
+        std::io::stdin().read_to_string(&mut key).map_err(|e| {
+            codex_auth::Error::InvalidInput(format!("cannot read the API key from stdin: {e}"))
+        })?;
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(codex_auth::Error::InvalidInput(
+                "no API key on standard input: pipe it in, e.g. `printenv OPENAI_API_KEY | codex-auth login --with-api-key`".into(),
+            ));
+        }
+        auth.store_credential(args.name.as_deref(), Credential::ApiKey(key.to_owned()))?
+    } else {
+        let method = match (args.device, args.paste) {
+            (true, _) => LoginMethod::Device,
+            (_, true) => LoginMethod::Paste,
+            _ => LoginMethod::Auto,
+        };
+        let login = LoginOptions {
+            account: args.name.clone(),
+            method,
+            open_browser: !args.no_browser,
+            port: args.port,
+            fallback_port: args.fallback_port,
+            timeout: args.timeout.map(Duration::from_secs),
+        };
+        auth.login(&login)?
+    };
+    eprintln!(
+        "Signed in with {}; stored as account `{}` in {}",
+        output::describe(&status),
+        status.account.as_deref().unwrap_or_default(),
+        store_path(&status.source)
+    );
+    if args.json {
+        output::status_json(&status);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn logout(auth: &Auth, json: bool) -> Result<ExitCode, codex_auth::Error> {
+    let account = auth.current_account()?;
+    let report = auth.logout()?;
+    if json {
+        let value = serde_json::json!({
+            "account": account,
+            "removed": report.removed,
+            "revocation": revocation_json(&report.revocation),
+        });
+        output::stdout_line(&value.to_string());
+    }
+    report_revocation(&report.revocation);
+    if report.removed {
+        eprintln!("Logged out of account `{account}`");
+    } else {
+        eprintln!("Not logged in: account `{account}` holds no credential");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report_revocation(revocation: &Revocation) {
+    match revocation {
+        Revocation::Revoked => eprintln!("Revoked the refresh token"),
+        Revocation::Failed(why) => {
+            eprintln!("Could not revoke the refresh token ({why}); removing it anyway")
+        }
+        Revocation::NotNeeded => {}
+    }
+}
+
+fn revocation_json(revocation: &Revocation) -> serde_json::Value {
+    match revocation {
+        Revocation::NotNeeded => serde_json::json!({"result": "not_needed"}),
+        Revocation::Revoked => serde_json::json!({"result": "revoked"}),
+        Revocation::Failed(why) => serde_json::json!({"result": "failed", "error": why}),
+    }
+}
+
+fn store_path(source: &Source) -> String {
+    match source {
+        Source::Store(path) => path.display().to_string(),
+        _ => "no store".to_owned(),
+    }
+}
+
+/// The Codex home to import: the one given (or the directory of the
+/// auth.json given), else `$CODEX_HOME`, else `~/.codex`.
+fn codex_home(path: Option<PathBuf>) -> Result<PathBuf, codex_auth::Error> {
+    let path = path.unwrap_or_else(|| {
+        std::env::var_os("CODEX_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::home_dir().unwrap_or_default().join(".codex"))
+    });
+    if path.is_dir() {
+        return Ok(path);
+    }
+    if path.file_name() == Some(codex_auth::AUTH_FILE.as_ref()) {
+        return Ok(path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf));
+    }
+    Err(codex_auth::Error::InvalidInput(format!(
+        "{} is neither a Codex home nor its {}: import takes the directory (or its {})",
+        path.display(),
+        codex_auth::AUTH_FILE,
+        codex_auth::AUTH_FILE
+    )))
 }

@@ -1,5 +1,6 @@
 //! How an [`Auth`](crate::Auth) is set up: every path, URL and capability
-//! is injectable, and [`Options::from_env`] reads the usual variables.
+//! is injectable, and [`Options::from_env`] reads the variables the guest
+//! names. Settings left `None` take the guest's defaults ([`Defaults`]).
 
 use crate::clock::{Clock, SystemClock};
 use crate::notifier::{Notifier, Silent};
@@ -9,42 +10,65 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The environment variable holding an API key, used when nothing is stored.
-pub const API_KEY_VAR: &str = "OPENAI_API_KEY";
-/// Variables that tell whether a browser can be used for signing in.
-pub const LOGIN_ENV_VARS: [&str; 4] = ["DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY"];
-/// The environment variable naming the store directory.
-pub const HOME_VAR: &str = "CODEX_AUTH_HOME";
-/// The environment variable overriding the issuer.
-pub const ISSUER_VAR: &str = "CODEX_AUTH_ISSUER";
-/// OpenAI's issuer.
-pub const DEFAULT_ISSUER: &str = "https://auth.openai.com";
-/// The Codex CLI's public OAuth client.
-pub const DEFAULT_CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
-/// The `originator` the Codex CLI sends.
-pub const DEFAULT_ORIGINATOR: &str = "codex_cli_rs";
-
-/// How an [`Auth`] is set up. Every path and URL is injectable.
-#[derive(Clone)]
-pub struct Options {
-    /// The store directory (holds `auth.json` and `auth.lock`).
-    pub home: PathBuf,
-    /// Base URL of the issuer.
+/// The guest's defaults and the environment variables it consults, defined
+/// once in the guest and asked for by [`crate::defaults`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Defaults {
+    /// OpenAI's issuer.
     pub issuer: String,
-    /// The OAuth client id (the Codex CLI's public client by default).
+    /// The Codex CLI's public OAuth client.
     pub client_id: String,
-    /// The `originator` sent when signing in.
+    /// The `originator` the Codex CLI sends.
     pub originator: String,
     /// Refresh when the access token expires within this.
     pub refresh_skew: Duration,
-    /// Bound on waiting for the store lock.
+    /// Bound on waiting for a store lock (a holder keeps it at most two thirds of this).
     pub lock_timeout: Duration,
     /// Bound on each HTTP request.
     pub http_timeout: Duration,
+    /// The loopback ports a browser sign-in tries, in order.
+    pub login_ports: Vec<u16>,
+    /// How long a sign-in waits.
+    pub login_timeout: Duration,
+    /// The account of the home's own `auth.json`.
+    pub default_account: String,
+    /// The API key used when no account is stored.
+    pub api_key_var: String,
+    /// The account to use, like `--account`.
+    pub account_var: String,
+    /// The vault's home directory.
+    pub home_var: String,
+    /// The issuer.
+    pub issuer_var: String,
+    /// Every variable the guest reads from its environment.
+    pub guest_vars: Vec<String>,
+}
+
+/// How an [`Auth`](crate::Auth) is set up. Every path and URL is injectable;
+/// `None` takes the guest's default.
+#[derive(Clone)]
+pub struct Options {
+    /// The vault's home directory (its own account's `auth.json` and
+    /// `auth.lock`, and `accounts/` for the others).
+    pub home: PathBuf,
+    /// The account calls use; `None`: the pinned one, else the first usable.
+    pub account: Option<String>,
+    /// Base URL of the issuer.
+    pub issuer: Option<String>,
+    /// The OAuth client id (the Codex CLI's public client by default).
+    pub client_id: Option<String>,
+    /// The `originator` sent when signing in.
+    pub originator: Option<String>,
+    /// Refresh when the access token expires within this.
+    pub refresh_skew: Option<Duration>,
+    /// Bound on waiting for a store lock.
+    pub lock_timeout: Option<Duration>,
+    /// Bound on each HTTP request.
+    pub http_timeout: Option<Duration>,
     /// The API key to fall back on (never written to disk).
     pub api_key: Option<String>,
     /// Variables the guest reads to judge whether a browser can be used
-    /// ([`LOGIN_ENV_VARS`]).
+    /// (named in [`Defaults::guest_vars`]).
     pub environment: Vec<(String, String)>,
     /// Where compiled code is cached; `None` compiles every start.
     pub cache_dir: Option<PathBuf>,
@@ -57,17 +81,18 @@ pub struct Options {
 }
 
 impl Options {
-    /// Options for a store directory, with defaults for everything else and
-    /// nothing read from the environment.
+    /// Options for a vault home, with the guest's defaults for everything
+    /// else and nothing read from the environment.
     pub fn new(home: impl Into<PathBuf>) -> Self {
         Self {
             home: home.into(),
-            issuer: DEFAULT_ISSUER.into(),
-            client_id: DEFAULT_CLIENT_ID.into(),
-            originator: DEFAULT_ORIGINATOR.into(),
-            refresh_skew: Duration::from_secs(5 * 60),
-            lock_timeout: Duration::from_secs(30),
-            http_timeout: Duration::from_secs(30),
+            account: None,
+            issuer: None,
+            client_id: None,
+            originator: None,
+            refresh_skew: None,
+            lock_timeout: None,
+            http_timeout: None,
             api_key: None,
             environment: Vec::new(),
             cache_dir: None,
@@ -77,20 +102,31 @@ impl Options {
         }
     }
 
-    /// Options from the environment: `CODEX_AUTH_HOME` (default
-    /// `~/.codex-auth`), `CODEX_AUTH_ISSUER`, `OPENAI_API_KEY`, and the
-    /// compiled-code cache of [`default_cache_dir`].
+    /// Options from the environment, reading the variables the guest names
+    /// ([`Defaults`]): the home (default `~/.codex-auth`), the account, the
+    /// issuer, the API key, and those that tell whether a browser can be
+    /// used; plus the compiled-code cache of [`default_cache_dir`].
     pub fn from_env() -> Self {
-        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
-        let home = var(HOME_VAR).map(PathBuf::from).unwrap_or_else(default_home);
-        let mut options = Self::new(home);
-        if let Some(issuer) = var(ISSUER_VAR) {
-            options.issuer = issuer;
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let cache_dir = default_cache_dir();
+        let mut options = Self::new(default_home());
+        options.cache_dir = cache_dir.clone();
+        // Without a runtime nothing can run; `Auth::open` reports why.
+        let Ok(defaults) = crate::runtime::get(cache_dir.as_deref()).map(|r| &r.defaults) else {
+            return options;
+        };
+        if let Some(home) = var(&defaults.home_var) {
+            options.home = home.into();
         }
-        options.api_key = var(API_KEY_VAR);
-        options.environment =
-            LOGIN_ENV_VARS.iter().filter_map(|&name| Some((name.to_owned(), var(name)?))).collect();
-        options.cache_dir = default_cache_dir();
+        options.account = var(&defaults.account_var);
+        options.issuer = var(&defaults.issuer_var);
+        options.api_key = var(&defaults.api_key_var);
+        options.environment = defaults
+            .guest_vars
+            .iter()
+            .filter(|&name| *name != defaults.api_key_var)
+            .filter_map(|name| Some((name.clone(), var(name)?)))
+            .collect();
         options
     }
 }
@@ -99,6 +135,7 @@ impl fmt::Debug for Options {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Options")
             .field("home", &self.home)
+            .field("account", &self.account)
             .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))

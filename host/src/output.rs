@@ -111,3 +111,67 @@ pub fn stdout_line(text: &str) {
         std::process::exit(0);
     }
 }
+
+/// `accounts`: a table on stdout (the listing is the data asked for), or
+/// a JSON array. `current` is the account calls use.
+pub fn accounts(accounts: &[codex_auth::Account], current: Option<&str>, json: bool) {
+    use codex_auth::AccountState;
+    if json {
+        let list: Vec<serde_json::Value> = accounts
+            .iter()
+            .map(|a| {
+                let mut value = serde_json::to_value(a).unwrap_or_default();
+                value["in_use"] = (current == Some(a.name.as_str())).into();
+                value
+            })
+            .collect();
+        stdout_line(&serde_json::to_string_pretty(&list).unwrap_or_default());
+        return;
+    }
+    if accounts.is_empty() {
+        eprintln!("No accounts: sign in with `codex-auth login --name NAME`");
+        return;
+    }
+    let rows: Vec<[String; 6]> = accounts
+        .iter()
+        .map(|a| {
+            let state = match a.state {
+                AccountState::Ok => "ok".to_owned(),
+                AccountState::LoginRequired => "login required".to_owned(),
+                AccountState::LoggedOut => "logged out".to_owned(),
+                AccountState::Unreadable => {
+                    format!("unreadable: {}", a.problem.as_deref().unwrap_or("unknown"))
+                }
+            };
+            let state = if a.pinned { format!("{state}, pinned") } else { state };
+            let state = match &a.linked {
+                Some(home) => format!("{state}, linked to {}", home.display()),
+                None => state,
+            };
+            let dash = || "-".to_owned();
+            let kind = match a.kind {
+                Kind::ApiKey => "API key".to_owned(),
+                _ => a.plan.clone().unwrap_or_else(dash),
+            };
+            [
+                format!("{} {}", if current == Some(a.name.as_str()) { "*" } else { " " }, a.name),
+                a.email.clone().unwrap_or_else(dash),
+                a.account_id.clone().unwrap_or_else(dash),
+                kind,
+                a.expires_at.map(when).unwrap_or_else(dash),
+                state,
+            ]
+        })
+        .collect();
+    let header = ["  NAME", "EMAIL", "ACCOUNT ID", "PLAN", "EXPIRES", "STATE"].map(str::to_owned);
+    let widths: Vec<usize> = (0..6)
+        .map(|c| rows.iter().chain([&header]).map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let line = |r: &[String; 6]| {
+        let cells: Vec<String> = (0..6).map(|c| format!("{:w$}", r[c], w = widths[c])).collect();
+        cells.join("  ").trim_end().to_owned()
+    };
+    let mut text = vec![line(&header)];
+    text.extend(rows.iter().map(line));
+    stdout_line(&text.join("\n"));
+}

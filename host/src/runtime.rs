@@ -7,24 +7,28 @@ hash (wasmtime version and configuration). A cache that cannot be read or
 written only costs a compile.
 */
 
+use crate::Defaults;
 use crate::bindings::GuestPre;
-use crate::state::HostState;
+use crate::layout::Layout;
+use crate::state::{HostState, Shared};
 use sha2::{Digest as _, Sha256};
 use std::hash::{Hash as _, Hasher as _};
 use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
 
 /// The guest component, built by `build.rs`.
 pub const GUEST_WASM: &[u8] = include_bytes!(env!("CODEX_AUTH_GUEST_WASM"));
 
-/// The engine and the pre-linked guest.
+/// The engine, the pre-linked guest, and the guest's defaults.
 pub(crate) struct Runtime {
     pub engine: Engine,
     pub pre: GuestPre<HostState>,
     pub origin: ComponentOrigin,
+    pub defaults: Defaults,
 }
 
 /// How this process got its compiled guest.
@@ -57,7 +61,38 @@ fn build(cache_dir: Option<&Path>) -> Result<Runtime, String> {
         .instantiate_pre(&component)
         .and_then(GuestPre::new)
         .map_err(|e| format!("cannot prepare the guest: {e}"))?;
-    Ok(Runtime { engine, pre, origin })
+    let defaults =
+        ask_defaults(&engine, &pre).map_err(|e| format!("cannot ask the guest for its defaults: {e}"))?;
+    Ok(Runtime { engine, pre, origin, defaults })
+}
+
+/// The guest's defaults, from an instance that can touch nothing.
+fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<Defaults> {
+    let shared = Arc::new(Shared {
+        clock: Arc::new(crate::SystemClock),
+        notifier: Arc::new(crate::Silent),
+        http: OnceLock::new(),
+        environment: Vec::new(),
+    });
+    let mut store = Store::new(engine, HostState::new(Layout::new(PathBuf::new(), ""), shared, 16 << 20));
+    let d = pre.instantiate(&mut store)?.codex_auth_vault().call_defaults(&mut store)?;
+    let ms = |ms: u32| Duration::from_millis(u64::from(ms));
+    Ok(Defaults {
+        issuer: d.issuer,
+        client_id: d.client_id,
+        originator: d.originator,
+        refresh_skew: Duration::from_secs(u64::from(d.refresh_skew_seconds)),
+        lock_timeout: ms(d.lock_timeout_ms),
+        http_timeout: ms(d.http_timeout_ms),
+        login_ports: d.login_ports,
+        login_timeout: Duration::from_secs(u64::from(d.login_timeout_seconds)),
+        default_account: d.default_account,
+        api_key_var: d.api_key_var,
+        account_var: d.account_var,
+        home_var: d.home_var,
+        issuer_var: d.issuer_var,
+        guest_vars: d.guest_vars,
+    })
 }
 
 /// A new store and instance for `state`.

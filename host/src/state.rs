@@ -4,7 +4,9 @@
 use crate::clock::Clock;
 use crate::file_store::FileStore;
 use crate::imports::loopback::Listener;
+use crate::layout::Layout;
 use crate::notifier::Notifier;
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
@@ -16,7 +18,8 @@ pub(crate) struct Shared {
     pub notifier: Arc<dyn Notifier>,
     /// Built on first use: most CLI runs never send a request.
     pub http: OnceLock<Result<reqwest::blocking::Client, String>>,
-    pub api_key: Option<String>,
+    /// Exactly the variables the guest reads (it names them), with the
+    /// API key among them when there is one.
     pub environment: Vec<(String, String)>,
 }
 
@@ -24,26 +27,34 @@ pub(crate) struct Shared {
 pub(crate) struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
-    pub store: FileStore,
+    pub layout: Layout,
+    /// The account stores whose lock this instance holds.
+    pub held: HashMap<String, FileStore>,
     pub shared: Arc<Shared>,
     pub listener: Option<Listener>,
     pub limits: StoreLimits,
 }
 
 impl HostState {
-    pub fn new(store: FileStore, shared: Arc<Shared>, max_memory: usize) -> Self {
-        // The guest gets randomness, OPENAI_API_KEY and the few variables that
-        // tell whether a browser can be used: no arguments, no files, no sockets.
+    pub fn new(layout: Layout, shared: Arc<Shared>, max_memory: usize) -> Self {
+        // The guest gets randomness and the variables it names (the API key,
+        // and those that tell whether a browser can be used): no arguments,
+        // no files, no sockets.
         let mut wasi = WasiCtx::builder();
-        if let Some(key) = &shared.api_key {
-            wasi.env(crate::API_KEY_VAR, key);
-        }
         for (name, value) in &shared.environment {
             wasi.env(name, value);
         }
         // A hostile input makes the guest trap on allocation, not the host swap.
         let limits = StoreLimitsBuilder::new().memory_size(max_memory).instances(4).build();
-        Self { wasi: wasi.build(), table: ResourceTable::new(), store, shared, listener: None, limits }
+        Self {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            layout,
+            held: HashMap::new(),
+            shared,
+            listener: None,
+            limits,
+        }
     }
 }
 

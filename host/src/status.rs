@@ -31,6 +31,9 @@ pub enum Source {
 /// The signed-in state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Status {
+    /// The account whose store is in use; `None` for a key from the
+    /// environment, or nothing.
+    pub account: Option<String>,
     /// What kind of credential is in use.
     pub kind: Kind,
     /// Where it came from.
@@ -63,11 +66,8 @@ impl Status {
 impl From<wit::Status> for Status {
     fn from(s: wit::Status) -> Self {
         Self {
-            kind: match s.kind {
-                wit::CredentialKind::Subscription => Kind::Subscription,
-                wit::CredentialKind::ApiKey => Kind::ApiKey,
-                wit::CredentialKind::None => Kind::None,
-            },
+            account: s.account,
+            kind: Kind::from(s.kind),
             source: match s.source {
                 wit::CredentialSource::Store(path) => Source::Store(path.into()),
                 wit::CredentialSource::Environment(name) => Source::Environment(name),

@@ -49,7 +49,7 @@ fn environment_key_is_used_and_never_written() {
 }
 
 #[test]
-fn import_of_a_codex_chatgpt_login_and_its_use() {
+fn import_links_a_codex_home_in_place_and_uses_it() {
     let dir = Dir::new();
     let exp = now() + 3600;
     let source = dir.root.path().join("codex-home/auth.json");
@@ -60,26 +60,27 @@ fn import_of_a_codex_chatgpt_login_and_its_use() {
     let o = run(dir.cli().env("CODEX_HOME", source.parent().unwrap()).arg("import"));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("Imported ChatGPT: plus, ada@example.com, account acct-e2e"),
+        stderr(&o).contains("as account `codex`: ChatGPT: plus, ada@example.com, account acct-e2e"),
         "{}",
         stderr(&o)
     );
-    assert_eq!(std::fs::read(&source).unwrap(), original, "the source is only read");
-
+    assert_eq!(std::fs::read(&source).unwrap(), original, "nothing is copied or rewritten");
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&dir.auth_file()), 0o600);
     assert_eq!(mode(&dir.home()), 0o700);
+    assert!(!dir.auth_file().exists(), "no second holder in the vault");
 
     let o = run(dir.cli().args(["status", "--json"]));
     assert_eq!(code(&o), 0);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["account"], json!("codex"));
     assert_eq!(v["kind"], json!("subscription"));
     assert_eq!(v["account_id"], json!("acct-e2e"));
     assert_eq!(v["plan"], json!("plus"));
     assert_eq!(v["email"], json!("ada@example.com"));
     assert_eq!(v["user_id"], json!("user-e2e"));
     assert_eq!(v["expires_at"], json!(exp));
-    assert_eq!(v["source"], json!({"type": "store", "at": dir.auth_file()}));
+    let real = std::fs::canonicalize(&source).unwrap();
+    assert_eq!(v["source"], json!({"type": "store", "at": real}), "named where the file really is");
     assert!(!stdout(&o).contains("rt-import") && !stdout(&o).contains(&access_token(exp, "rt-import")));
 
     let o = run(dir.cli().arg("status"));
@@ -93,20 +94,32 @@ fn import_of_a_codex_chatgpt_login_and_its_use() {
         v,
         json!({"Authorization": format!("Bearer {}", access_token(exp, "rt-import")), "chatgpt-account-id": "acct-e2e"})
     );
+
+    // A second import of the same home is refused: one account per home.
+    let o = run(dir.cli().args(["import", "--name", "again"]).arg(source.parent().unwrap()));
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("already the account `codex`"), "{}", stderr(&o));
 }
 
 #[test]
-fn import_of_an_api_key_login() {
+fn import_move_takes_the_login_over_and_logs_the_source_out() {
     let dir = Dir::new();
-    let source = dir.root.path().join("auth.json");
-    std::fs::write(&source, br#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-proj-stored-key-WXYZ"}"#).unwrap();
-    let o = run(dir.cli().args(["import", "--json"]).arg(&source));
+    let codex_home = dir.root.path().join("codex-home");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    let original = br#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-proj-stored-key-WXYZ","future_field":1}"#;
+    std::fs::write(codex_home.join("auth.json"), original).unwrap();
+    let o = run(dir
+        .cli()
+        .args(["import", "--move", "--name", "moved", "--json"])
+        .arg(codex_home.join("auth.json")));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("logged out now (nothing was revoked)"), "{}", stderr(&o));
     let status: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!((status["kind"].clone(), status["api_key_hint"].clone()), (json!("api_key"), json!("WXYZ")));
-    let stored: Value = serde_json::from_slice(&std::fs::read(dir.auth_file()).unwrap()).unwrap();
-    assert_eq!(stored["auth_mode"], json!("apikey"));
-    assert_eq!(stored["OPENAI_API_KEY"], json!("sk-proj-stored-key-WXYZ"));
+    assert!(!codex_home.join("auth.json").exists(), "the source is logged out");
+    let moved = dir.home().join("accounts/moved/auth.json");
+    assert_eq!(std::fs::read(&moved).unwrap(), original, "moved as it was, every field kept");
+    assert_eq!(std::fs::metadata(&moved).unwrap().permissions().mode() & 0o777, 0o600);
     let o = run(dir.cli().arg("status"));
     assert_eq!(code(&o), 0);
     assert!(stderr(&o).contains("Logged in using an API key - ***WXYZ"), "{}", stderr(&o));
@@ -120,11 +133,18 @@ fn rewriting_the_store_keeps_unknown_fields() {
     existing["tokens"]["future_token_field"] = json!("kept");
     dir.write_store(&serde_json::to_vec(&existing).unwrap());
 
-    let source = dir.root.path().join("new.json");
-    std::fs::write(&source, serde_json::to_vec(&codex_chatgpt_file(now() + 7200, "rt-new")).unwrap())
-        .unwrap();
-    let o = run(dir.cli().arg("import").arg(&source));
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let mut options = codex_auth::Options::new(dir.home());
+    options.cache_dir = Some(cache_dir());
+    let auth = codex_auth::Auth::open(options).unwrap();
+    let new = codex_chatgpt_file(now() + 7200, "rt-new");
+    let token = |name: &str| new["tokens"][name].as_str().unwrap().to_owned();
+    let credential = codex_auth::Credential::ChatGpt {
+        id_token: token("id_token"),
+        access_token: token("access_token"),
+        refresh_token: token("refresh_token"),
+        account_id: None,
+    };
+    assert_eq!(auth.set_credential(credential).unwrap().account.as_deref(), Some("default"));
 
     let stored: Value = serde_json::from_slice(&std::fs::read(dir.auth_file()).unwrap()).unwrap();
     assert_eq!(stored["future_codex_field"], json!({"keep": [1, "two"]}));
@@ -194,17 +214,29 @@ fn a_directory_in_place_of_the_store_file() {
 }
 
 #[test]
-fn a_corrupt_import_source_is_named() {
+fn a_corrupt_import_source_is_named_and_nothing_is_added() {
     let dir = Dir::new();
-    let source = dir.root.path().join("broken.json");
-    std::fs::write(&source, b"{nope").unwrap();
-    let o = run(dir.cli().arg("import").arg(&source));
-    assert_eq!(code(&o), 1);
-    assert!(stderr(&o).contains("broken.json") && stderr(&o).contains("not valid JSON"), "{}", stderr(&o));
-    assert!(!dir.auth_file().exists());
+    let home = dir.root.path().join("broken-home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join("auth.json"), b"{nope").unwrap();
+    for extra in [&[][..], &["--move"][..]] {
+        let o = run(dir.cli().arg("import").args(extra).arg(&home));
+        assert_eq!(code(&o), 1);
+        assert!(
+            stderr(&o).contains("broken-home/auth.json") && stderr(&o).contains("not valid JSON"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(std::fs::read(home.join("auth.json")).unwrap(), b"{nope", "left untouched");
+        let o = run(dir.cli().args(["accounts", "--json"]));
+        assert_eq!(stdout(&o).trim(), "[]", "{extra:?}: nothing linked or moved");
+    }
     let o = run(dir.cli().arg("import").arg(dir.root.path().join("missing.json")));
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("missing.json"), "{}", stderr(&o));
+    let o = run(dir.cli().arg("import").arg(dir.root.path().join("missing-home")));
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("missing-home"), "{}", stderr(&o));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use codex_auth::{Auth, Error, Options};
 fn auth(dir: &Dir, issuer: &str) -> Auth {
     let mut o = Options::new(dir.home());
     o.cache_dir = Some(cache_dir());
-    o.issuer = issuer.into();
+    o.issuer = Some(issuer.into());
     Auth::open(o).unwrap()
 }
 

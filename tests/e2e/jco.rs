@@ -55,4 +55,9 @@ fn the_component_runs_under_node_with_a_javascript_host() {
     assert_eq!(out["status"]["kind"], "subscription");
     assert_eq!(out["status"]["plan"], "plus");
     assert_eq!(out["lockReleased"], true);
+
+    // The vault over the same storage, keyed by account.
+    assert_eq!(out["accounts"], json!(["default", "work"]));
+    assert_eq!(out["selected"], "work", "the pinned account");
+    assert_eq!(out["defaultAccount"], native.defaults().default_account);
 }

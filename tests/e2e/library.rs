@@ -95,14 +95,16 @@ fn a_waiting_login_does_not_block_token_calls() {
     dir.write_store(br#"{"OPENAI_API_KEY":"sk-before-login-0000"}"#);
     let (tx, events) = std::sync::mpsc::channel();
     let mut o = options(&dir);
-    o.issuer = mock.url.clone();
+    o.issuer = Some(mock.url.clone());
     o.notifier = std::sync::Arc::new(Events(std::sync::Mutex::new(tx)));
     let auth = Auth::open(o).unwrap();
     let login = codex_auth::LoginOptions {
         method: codex_auth::LoginMethod::Browser,
         open_browser: false,
-        ports: ports.to_vec(),
-        timeout: std::time::Duration::from_secs(60),
+        port: Some(ports[0]),
+        fallback_port: Some(ports[1]),
+        timeout: Some(std::time::Duration::from_secs(60)),
+        ..codex_auth::LoginOptions::default()
     };
     std::thread::scope(|s| {
         let pending = s.spawn(|| auth.login(&login));
@@ -130,7 +132,7 @@ fn the_async_handle_refreshes_inside_a_tokio_runtime() {
     let dir = Dir::new();
     dir.write_store(&serde_json::to_vec(&mock.codex_file(now() - 10)).unwrap());
     let mut o = options(&dir);
-    o.issuer = mock.url.clone();
+    o.issuer = Some(mock.url.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
     runtime.block_on(async {
         let auth = codex_auth::AsyncAuth::new(Auth::open(o).unwrap());

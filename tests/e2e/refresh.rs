@@ -17,7 +17,7 @@ fn store_with(dir: &Dir, mock: &MockIssuer, exp: i64) -> Value {
 fn library(dir: &Dir, mock: &MockIssuer) -> Auth {
     let mut o = Options::new(dir.home());
     o.cache_dir = Some(cache_dir());
-    o.issuer = mock.url.clone();
+    o.issuer = Some(mock.url.clone());
     Auth::open(o).unwrap()
 }
 
@@ -231,8 +231,8 @@ fn a_held_auth_lock_bounds_the_wait_with_a_clear_error() {
     holder.lock().unwrap();
     let mut o = Options::new(dir.home());
     o.cache_dir = Some(cache_dir());
-    o.issuer = mock.url.clone();
-    o.lock_timeout = std::time::Duration::from_millis(200);
+    o.issuer = Some(mock.url.clone());
+    o.lock_timeout = Some(std::time::Duration::from_millis(200));
     let auth = Auth::open(o).unwrap();
     let err = auth.access_token().unwrap_err();
     assert_eq!(err, Error::LockTimeout(200));

@@ -25,14 +25,15 @@ out.authorizeUrl = guest.authorize.authorizeUrl({
   allowedWorkspaceId: 'ws 1&2',
 });
 
-const session = new guest.session.Session({
+const config = {
   issuer: 'https://issuer.test',
-  clientId: 'app_EMoamEEZ73f0CkXaXp7hrann',
-  originator: 'codex_cli_rs',
-  refreshSkewSeconds: 300,
+  clientId: undefined,
+  originator: undefined,
+  refreshSkewSeconds: undefined,
   lockTimeoutMs: 1000,
   httpTimeoutMs: 1000,
-});
+};
+const session = new guest.session.Session('default', config);
 const firstAccess = jwt({ exp: now + 3600, n: 1 });
 session.setCredential({
   tag: 'chatgpt',
@@ -57,5 +58,14 @@ out.stored = JSON.parse(text(state.file));
 const status = session.status();
 out.status = { kind: status.kind, plan: status.plan, email: status.email, expiresAt: Number(status.expiresAt) };
 out.lockReleased = !state.locked;
+
+// A second account beside it: the vault lists both and pins one.
+const work = new guest.session.Session('work', config);
+work.setCredential({ tag: 'api-key', val: 'sk-js-work-account-0000' });
+const vault = new guest.vault.Vault(config);
+out.accounts = vault.accounts().map((a) => a.name);
+vault.pin('work');
+out.selected = vault.select(undefined);
+out.defaultAccount = guest.vault.defaults().defaultAccount;
 
 console.log(JSON.stringify(out));

@@ -1,7 +1,12 @@
 use crate::bindings::http::{Host, Method, Request, Response, TransportError};
 use crate::state::HostState;
 use std::error::Error as _;
+use std::io::Read as _;
 use std::time::Duration;
+
+/// The largest answer read: no issuer answer comes near it. A larger one
+/// is a transport error, and is not read further.
+pub(crate) const MAX_BODY_BYTES: u64 = 1 << 20;
 
 impl Host for HostState {
     fn send(&mut self, request: Request) -> Result<Response, TransportError> {
@@ -27,9 +32,23 @@ impl Host for HostState {
             .iter()
             .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
             .collect();
-        let body = response.bytes().map_err(transport_error)?.to_vec();
+        if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        response
+            .take(MAX_BODY_BYTES + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| TransportError::Other(e.to_string()))?;
+        if body.len() as u64 > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
         Ok(Response { status, headers, body })
     }
+}
+
+fn too_large() -> TransportError {
+    TransportError::Other(format!("the answer is larger than {MAX_BODY_BYTES} bytes; it was not read"))
 }
 
 /// One client per `Auth`: redirects are the guest's business, so none are

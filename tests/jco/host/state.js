@@ -4,6 +4,8 @@ export const state = {
   nowMs: 1795381200000n,
   file: undefined,
   locked: false,
+  accounts: {},
+  settings: undefined,
   requests: [],
   responses: [],
   events: [],

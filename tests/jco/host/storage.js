@@ -1,34 +1,62 @@
-// codex:auth/storage: auth.json in memory.
+// codex:auth/storage: the vault in memory. `state.file` is the home's own
+// account (`default`); other accounts live in `state.accounts`.
 import { state } from './state.js';
 
-export function location() {
-  return 'memory:auth.json';
+const files = (account) => (account === 'default' ? state : (state.accounts[account] ??= {}));
+
+export function accounts() {
+  const names = Object.keys(state.accounts);
+  return state.file === undefined ? names : ['default', ...names];
 }
 
-export function load() {
-  return state.file;
+export function location(account) {
+  return `memory:${account}/auth.json`;
 }
 
-export function save(contents) {
-  if (!state.locked) {
+export function linkedTo(_account) {
+  return undefined;
+}
+
+export function load(account) {
+  return files(account).file;
+}
+
+export function save(account, contents) {
+  if (!files(account).locked) {
     throw { tag: 'io', val: 'saved without the lock' };
   }
-  state.file = contents;
+  files(account).file = contents;
 }
 
-export function remove() {
-  const had = state.file !== undefined;
-  state.file = undefined;
+export function remove(account) {
+  const had = files(account).file !== undefined;
+  files(account).file = undefined;
   return had;
 }
 
-export function lock(_timeoutMs) {
-  if (state.locked) {
+export function lock(account, _timeoutMs) {
+  if (files(account).locked) {
     throw { tag: 'io', val: 'the lock is already held' };
   }
-  state.locked = true;
+  files(account).locked = true;
 }
 
-export function unlock() {
-  state.locked = false;
+export function unlock(account) {
+  files(account).locked = false;
+}
+
+export function link(_account, _directory) {
+  throw { tag: 'io', val: 'this host has no Codex homes to link' };
+}
+
+export function forget(account) {
+  if (account !== 'default') delete state.accounts[account];
+}
+
+export function loadSettings() {
+  return state.settings;
+}
+
+export function saveSettings(contents) {
+  state.settings = contents;
 }

@@ -1,0 +1,93 @@
+//! Every default and every environment variable name, defined once. Hosts
+//! ask for them (`vault.defaults` in the WIT world) instead of keeping a
+//! copy, and pass `none` where they have no setting of their own.
+
+/// OpenAI's issuer.
+pub const ISSUER: &str = "https://auth.openai.com";
+/// The Codex CLI's public OAuth client.
+pub const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
+/// The `originator` the Codex CLI sends.
+pub const ORIGINATOR: &str = "codex_cli_rs";
+/// Refresh this long before `exp`.
+pub const REFRESH_SKEW_SECONDS: u32 = 5 * 60;
+/// How long a caller waits for a store lock.
+pub const LOCK_TIMEOUT_MS: u32 = 45_000;
+/// Bound on each HTTP request.
+pub const HTTP_TIMEOUT_MS: u32 = 30_000;
+/// The loopback ports the issuer accepts redirect URIs on, in order.
+pub const LOGIN_PORTS: [u16; 2] = [1455, 1457];
+/// How long a sign-in waits for the person.
+pub const LOGIN_TIMEOUT_SECONDS: u32 = 600;
+/// The account of the home's own `auth.json` (what the first release wrote).
+pub const DEFAULT_ACCOUNT: &str = "default";
+
+/// The API key used when no account is stored (never written to disk).
+pub const API_KEY_VAR: &str = "OPENAI_API_KEY";
+/// The account to use, as `--account` does.
+pub const ACCOUNT_VAR: &str = "CODEX_AUTH_ACCOUNT";
+/// The store directory (the vault's home).
+pub const HOME_VAR: &str = "CODEX_AUTH_HOME";
+/// The issuer, overriding [`ISSUER`].
+pub const ISSUER_VAR: &str = "CODEX_AUTH_ISSUER";
+/// Variables that tell whether a browser can be used for signing in.
+pub const LOGIN_VARS: [&str; 4] = ["DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY"];
+
+/// A lock holder never keeps a lock longer than this share of
+/// [`LOCK_TIMEOUT_MS`] (the bound on its one request under the lock), so a
+/// waiter never times out behind a healthy holder.
+pub const fn held_at_most_ms(lock_timeout_ms: u32) -> u32 {
+    lock_timeout_ms / 3 * 2
+}
+
+/// Everything a host may ask for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Defaults {
+    pub issuer: &'static str,
+    pub client_id: &'static str,
+    pub originator: &'static str,
+    pub refresh_skew_seconds: u32,
+    pub lock_timeout_ms: u32,
+    pub http_timeout_ms: u32,
+    pub login_ports: [u16; 2],
+    pub login_timeout_seconds: u32,
+    pub default_account: &'static str,
+    pub api_key_var: &'static str,
+    pub account_var: &'static str,
+    pub home_var: &'static str,
+    pub issuer_var: &'static str,
+    /// Every variable the guest itself reads from its environment: the
+    /// host passes exactly these.
+    pub guest_vars: Vec<&'static str>,
+}
+
+pub fn defaults() -> Defaults {
+    Defaults {
+        issuer: ISSUER,
+        client_id: CLIENT_ID,
+        originator: ORIGINATOR,
+        refresh_skew_seconds: REFRESH_SKEW_SECONDS,
+        lock_timeout_ms: LOCK_TIMEOUT_MS,
+        http_timeout_ms: HTTP_TIMEOUT_MS,
+        login_ports: LOGIN_PORTS,
+        login_timeout_seconds: LOGIN_TIMEOUT_SECONDS,
+        default_account: DEFAULT_ACCOUNT,
+        api_key_var: API_KEY_VAR,
+        account_var: ACCOUNT_VAR,
+        home_var: HOME_VAR,
+        issuer_var: ISSUER_VAR,
+        guest_vars: std::iter::once(API_KEY_VAR).chain(LOGIN_VARS).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_holder_lets_go_well_before_a_waiter_gives_up() {
+        for timeout in [0, 1, 3, 1000, LOCK_TIMEOUT_MS, u32::MAX] {
+            assert!(held_at_most_ms(timeout) < timeout.max(1), "{timeout}");
+        }
+        assert!(held_at_most_ms(LOCK_TIMEOUT_MS) >= HTTP_TIMEOUT_MS, "the default request bound fits");
+    }
+}

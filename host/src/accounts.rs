@@ -1,0 +1,118 @@
+//! The vault's accounts, in the host's terms. Never holds a token.
+
+use crate::bindings::{types as wit, vault};
+use crate::{Kind, Revocation};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// An account's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountState {
+    /// A usable credential is stored.
+    Ok,
+    /// The issuer rejected the refresh token for good: sign in again.
+    LoginRequired,
+    /// Its store holds no credential.
+    LoggedOut,
+    /// Its store cannot be read ([`Account::problem`] says why); only this
+    /// account is affected.
+    Unreadable,
+}
+
+/// One account of the vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// Its name (`default` for the home's own `auth.json`).
+    pub name: String,
+    /// Its `auth.json`: `CODEX_HOME` set to that directory makes the Codex
+    /// CLI use the same login.
+    pub location: PathBuf,
+    /// The Codex home it links to, when it was imported in place.
+    pub linked: Option<PathBuf>,
+    /// Calls use it when none is asked for.
+    pub pinned: bool,
+    /// What kind of credential it holds.
+    pub kind: Kind,
+    /// The ChatGPT account's email address.
+    pub email: Option<String>,
+    /// The ChatGPT account (workspace) id.
+    pub account_id: Option<String>,
+    /// The ChatGPT plan.
+    pub plan: Option<String>,
+    /// When its access token expires (Unix seconds).
+    pub expires_at: Option<i64>,
+    /// Its state.
+    pub state: AccountState,
+    /// Why its store cannot be read.
+    pub problem: Option<String>,
+}
+
+impl From<vault::AccountInfo> for Account {
+    fn from(a: vault::AccountInfo) -> Self {
+        Self {
+            name: a.name,
+            location: a.location.into(),
+            linked: a.linked.map(PathBuf::from),
+            pinned: a.pinned,
+            kind: Kind::from(a.kind),
+            email: a.email,
+            account_id: a.account_id,
+            plan: a.plan,
+            expires_at: a.expires_at,
+            state: match a.state {
+                vault::AccountState::Ok => AccountState::Ok,
+                vault::AccountState::LoginRequired => AccountState::LoginRequired,
+                vault::AccountState::LoggedOut => AccountState::LoggedOut,
+                vault::AccountState::Unreadable => AccountState::Unreadable,
+            },
+            problem: a.problem,
+        }
+    }
+}
+
+/// What removing an account did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// What became of its refresh token (never revoked for a linked Codex
+    /// home, which keeps its login).
+    pub revocation: Revocation,
+    /// The Codex home it linked to, left as it was.
+    pub unlinked: Option<PathBuf>,
+    /// It was pinned; nothing is pinned now.
+    pub was_pinned: bool,
+    /// The account calls use now, if any is left.
+    pub now_using: Option<String>,
+}
+
+impl From<vault::Removal> for Removal {
+    fn from(r: vault::Removal) -> Self {
+        Self {
+            revocation: Revocation::from(r.revocation),
+            unlinked: r.unlinked.map(PathBuf::from),
+            was_pinned: r.was_pinned,
+            now_using: r.now_using,
+        }
+    }
+}
+
+impl From<wit::CredentialKind> for Kind {
+    fn from(kind: wit::CredentialKind) -> Self {
+        match kind {
+            wit::CredentialKind::Subscription => Kind::Subscription,
+            wit::CredentialKind::ApiKey => Kind::ApiKey,
+            wit::CredentialKind::None => Kind::None,
+        }
+    }
+}
+
+impl From<crate::bindings::session::Revocation> for Revocation {
+    fn from(r: crate::bindings::session::Revocation) -> Self {
+        use crate::bindings::session::Revocation as R;
+        match r {
+            R::NotNeeded => Revocation::NotNeeded,
+            R::Revoked => Revocation::Revoked,
+            R::Failed(why) => Revocation::Failed(why),
+        }
+    }
+}
