@@ -390,6 +390,15 @@ impl Auth {
         self.account_status(name)
     }
 
+    /// Whether `name` can name an account (one safe path component: no
+    /// `/`, `..`, white space or control characters); the error says why not.
+    pub fn check_name(&self, name: &str) -> Result<(), Error> {
+        let checked = self.with(&self.vault, Resource::Vault, |i| {
+            i.guest.codex_auth_vault().call_check_name(&mut i.store, name)
+        })?;
+        checked.map_err(Error::InvalidInput)
+    }
+
     /// The status of account `name`, read without its lock.
     pub fn account_status(&self, name: &str) -> Result<Status, Error> {
         self.vault_call(|i| {

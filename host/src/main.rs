@@ -144,6 +144,10 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
 }
 
 fn login(auth: &Auth, args: LoginArgs) -> Result<ExitCode, codex_auth::Error> {
+    if let Some(name) = &args.name {
+        // Before anything is read or opened: a bad name wastes no sign-in.
+        auth.check_name(name)?;
+    }
     let status = if args.with_api_key {
         let mut key = String::new();
         std::io::stdin().read_to_string(&mut key).map_err(|e| {

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `codex-auth` binary and the real component.
 
+mod accounts;
 mod cli_store;
 mod codex_peer;
 mod hostile;

@@ -26,12 +26,16 @@ pub enum RefreshMode {
     Fail(u16, Vec<u8>),
     /// Hold the request until `release_stall` (which says how to answer).
     Stall,
+    /// Hold only the next request that way; later ones are answered normally.
+    StallFirst,
 }
 
 /// How a stalled refresh ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StallEnd {
     Pending,
+    /// Answer as if it had not been held.
+    Proceed,
     /// Answer 500 without rotating (the request never took effect).
     Abandon,
 }
@@ -333,6 +337,15 @@ fn refresh(shared: &Arc<(Mutex<State>, Condvar)>, body: &str) -> Reply {
             state.stalled += 1;
             cvar.notify_all();
             state = cvar.wait_while(state, |s| s.refresh_mode == RefreshMode::Stall).unwrap();
+            if state.stall_end == StallEnd::Abandon {
+                return json_reply(500, json!({"error": "server_error"}));
+            }
+        }
+        RefreshMode::StallFirst => {
+            state.refresh_mode = RefreshMode::Normal;
+            state.stalled += 1;
+            cvar.notify_all();
+            state = cvar.wait_while(state, |s| s.stall_end == StallEnd::Pending).unwrap();
             if state.stall_end == StallEnd::Abandon {
                 return json_reply(500, json!({"error": "server_error"}));
             }
