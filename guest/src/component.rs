@@ -9,7 +9,8 @@ wit_bindgen::generate!({
 
 use crate::platform::{self, Platform};
 use crate::{
-    auth_file, authorize, defaults, error, jwt, login, oauth_error, pkce, policy, responses, session, vault,
+    auth_file, authorize, defaults, error, jwt, login, oauth_error, pkce, policy, pool, responses, session,
+    usage, vault,
 };
 use codex::auth::{clock, http, loopback, notify, storage, types as t};
 use exports::codex::auth as x;
@@ -71,6 +72,18 @@ impl Platform for Imports {
     fn save_settings(&self, contents: &[u8]) -> Result<(), platform::StorageError> {
         storage::save_settings(contents).map_err(from_storage_error)
     }
+    fn load_pool(&self, account: &str) -> Result<Option<Vec<u8>>, platform::StorageError> {
+        storage::load_pool(account).map_err(from_storage_error)
+    }
+    fn save_pool(&self, account: &str, contents: &[u8]) -> Result<(), platform::StorageError> {
+        storage::save_pool(account, contents).map_err(from_storage_error)
+    }
+    fn lock_pool(&self, account: &str, timeout_ms: u32) -> Result<(), platform::StorageError> {
+        storage::lock_pool(account, timeout_ms).map_err(from_storage_error)
+    }
+    fn unlock_pool(&self, account: &str) {
+        storage::unlock_pool(account);
+    }
     fn send(&self, r: &platform::HttpRequest) -> Result<platform::HttpResponse, platform::TransportError> {
         let request = http::Request {
             method: match r.method {
@@ -83,7 +96,11 @@ impl Platform for Imports {
             timeout_ms: r.timeout_ms,
         };
         match http::send(&request) {
-            Ok(response) => Ok(platform::HttpResponse { status: response.status, body: response.body }),
+            Ok(response) => Ok(platform::HttpResponse {
+                status: response.status,
+                headers: response.headers,
+                body: response.body,
+            }),
             Err(http::TransportError::Timeout) => Err(platform::TransportError::Timeout),
             Err(http::TransportError::Connect(why)) => Err(platform::TransportError::Connect(why)),
             Err(http::TransportError::Other(why)) => Err(platform::TransportError::Other(why)),
@@ -119,6 +136,12 @@ impl Platform for Imports {
             N::Waiting(left) => notify::Event::Waiting(left),
             N::Rejected(why) => notify::Event::Rejected(why),
             N::Info(line) => notify::Event::Info(line),
+            N::AccountDisabled { account, reason } => {
+                notify::Event::AccountDisabled(notify::AccountDisabled { account, reason })
+            }
+            N::AccountBlocked { account, until } => {
+                notify::Event::AccountBlocked(notify::AccountBlocked { account, until })
+            }
         };
         notify::emit(&event);
     }
@@ -362,6 +385,24 @@ fn resolve(account: String, c: x::session::Config) -> session::Config {
         refresh_skew_seconds: c.refresh_skew_seconds.unwrap_or(d.refresh_skew_seconds),
         lock_timeout_ms: c.lock_timeout_ms.unwrap_or(d.lock_timeout_ms),
         http_timeout_ms: c.http_timeout_ms.unwrap_or(d.http_timeout_ms),
+        chatgpt_base_url: c.chatgpt_base_url.unwrap_or(d.chatgpt_base_url),
+        strategy: c.strategy.map_or(d.strategy, from_strategy),
+    }
+}
+
+fn from_strategy(s: x::session::Strategy) -> pool::Strategy {
+    match s {
+        x::session::Strategy::RoundRobin => pool::Strategy::RoundRobin,
+        x::session::Strategy::LeastUsed => pool::Strategy::LeastUsed,
+        x::session::Strategy::DrainFirst => pool::Strategy::DrainFirst,
+    }
+}
+
+fn to_strategy(s: pool::Strategy) -> x::session::Strategy {
+    match s {
+        pool::Strategy::RoundRobin => x::session::Strategy::RoundRobin,
+        pool::Strategy::LeastUsed => x::session::Strategy::LeastUsed,
+        pool::Strategy::DrainFirst => x::session::Strategy::DrainFirst,
     }
 }
 
@@ -484,6 +525,7 @@ fn to_auth_error(e: error::AuthError) -> t::AuthError {
     match e {
         E::NotLoggedIn => t::AuthError::NotLoggedIn,
         E::UnknownAccount(name) => t::AuthError::UnknownAccount(name),
+        E::AllBlocked { first_free } => t::AuthError::AllBlocked(first_free),
         E::CorruptStore { path, reason } => t::AuthError::CorruptStore(t::CorruptStore { path, reason }),
         E::Storage(why) => t::AuthError::Storage(why),
         E::LockTimeout(ms) => t::AuthError::LockTimeout(ms),
@@ -528,6 +570,10 @@ impl x::vault::Guest for Component {
             account_var: d.account_var.into(),
             home_var: d.home_var.into(),
             issuer_var: d.issuer_var.into(),
+            chatgpt_base_url: d.chatgpt_base_url.into(),
+            chatgpt_base_url_var: d.chatgpt_base_url_var.into(),
+            strategy: to_strategy(pool::Strategy::default()),
+            strategy_var: d.strategy_var.into(),
             guest_vars: d.guest_vars.into_iter().map(Into::into).collect(),
         }
     }
@@ -565,6 +611,46 @@ impl x::vault::GuestVault for VaultResource {
             now_using: r.now_using,
         })
     }
+    fn choose(&self, explicit: Option<String>, session: Option<String>) -> Result<String, t::AuthError> {
+        self.0.choose(explicit.as_deref(), session.as_deref()).map_err(to_auth_error)
+    }
+    fn report(
+        &self,
+        account: String,
+        upstream: x::vault::Upstream,
+    ) -> Result<x::vault::Learned, t::AuthError> {
+        let learned = match &upstream {
+            x::vault::Upstream::Answer(a) => self.0.report(
+                &account,
+                vault::Upstream::Answer { status: a.status, headers: &a.headers, body: &a.body },
+            ),
+            x::vault::Upstream::StreamEvent(event) => self.0.report(&account, vault::Upstream::Event(event)),
+        }
+        .map_err(to_auth_error)?;
+        Ok(x::vault::Learned {
+            blocked_until: learned.blocked_until,
+            unauthorized: learned.unauthorized,
+            usage_updated: learned.usage_updated,
+        })
+    }
+    fn usage(&self, account: String) -> Result<x::vault::UsageReport, t::AuthError> {
+        let r = self.0.usage(&account).map_err(to_auth_error)?;
+        Ok(x::vault::UsageReport {
+            account: r.account,
+            usage: r.usage.map(to_usage),
+            fetched_at: r.fetched_at,
+            error: r.error,
+            blocked_until: r.blocked_until,
+        })
+    }
+    fn check(&self, account: String) -> Result<x::vault::CheckOutcome, t::AuthError> {
+        Ok(match self.0.check(&account).map_err(to_auth_error)? {
+            vault::CheckOutcome::Ok(u) => x::vault::CheckOutcome::Ok(u.map(to_usage)),
+            vault::CheckOutcome::Failed(why) => x::vault::CheckOutcome::Failed(why),
+            vault::CheckOutcome::Unverifiable(why) => x::vault::CheckOutcome::Unverifiable(why),
+            vault::CheckOutcome::Skipped(why) => x::vault::CheckOutcome::Skipped(why),
+        })
+    }
     fn link(&self, name: String, directory: String) -> Result<x::vault::AccountInfo, t::AuthError> {
         self.0.link(&name, &directory).map(to_account_info).map_err(to_auth_error)
     }
@@ -583,10 +669,30 @@ fn to_account_info(a: vault::AccountInfo) -> x::vault::AccountInfo {
         expires_at: a.expires_at,
         state: match a.state {
             vault::AccountState::Ok => x::vault::AccountState::Ok,
-            vault::AccountState::LoginRequired => x::vault::AccountState::LoginRequired,
+            vault::AccountState::Disabled => x::vault::AccountState::Disabled,
+            vault::AccountState::Blocked => x::vault::AccountState::Blocked,
             vault::AccountState::LoggedOut => x::vault::AccountState::LoggedOut,
             vault::AccountState::Unreadable => x::vault::AccountState::Unreadable,
         },
         problem: a.problem,
+        blocked_until: a.blocked_until,
+        usage: a.usage.map(to_usage),
+    }
+}
+
+fn to_usage(u: usage::Usage) -> x::vault::Usage {
+    x::vault::Usage {
+        plan: u.plan,
+        windows: u
+            .windows
+            .into_iter()
+            .map(|w| x::vault::Window {
+                name: w.name,
+                used_percent: w.used_percent,
+                window_seconds: w.window_seconds,
+                resets_at: w.resets_at,
+            })
+            .collect(),
+        limit_reached: u.limit_reached,
     }
 }

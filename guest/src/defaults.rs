@@ -18,6 +18,8 @@ pub const HTTP_TIMEOUT_MS: u32 = 30_000;
 pub const LOGIN_PORTS: [u16; 2] = [1455, 1457];
 /// How long a sign-in waits for the person.
 pub const LOGIN_TIMEOUT_SECONDS: u32 = 600;
+/// The ChatGPT backend: usage, and the Codex Responses API under `/codex`.
+pub const CHATGPT_BASE_URL: &str = "https://chatgpt.com/backend-api";
 /// The account of the home's own `auth.json` (what the first release wrote).
 pub const DEFAULT_ACCOUNT: &str = "default";
 
@@ -29,6 +31,10 @@ pub const ACCOUNT_VAR: &str = "CODEX_AUTH_ACCOUNT";
 pub const HOME_VAR: &str = "CODEX_AUTH_HOME";
 /// The issuer, overriding [`ISSUER`].
 pub const ISSUER_VAR: &str = "CODEX_AUTH_ISSUER";
+/// The ChatGPT backend, overriding [`CHATGPT_BASE_URL`].
+pub const CHATGPT_BASE_URL_VAR: &str = "CODEX_AUTH_CHATGPT_BASE_URL";
+/// The pool's strategy (`round-robin`, `least-used`, `drain-first`).
+pub const STRATEGY_VAR: &str = "CODEX_AUTH_STRATEGY";
 /// Variables that tell whether a browser can be used for signing in.
 pub const LOGIN_VARS: [&str; 4] = ["DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY"];
 
@@ -55,6 +61,10 @@ pub struct Defaults {
     pub account_var: &'static str,
     pub home_var: &'static str,
     pub issuer_var: &'static str,
+    pub chatgpt_base_url: &'static str,
+    pub chatgpt_base_url_var: &'static str,
+    pub strategy: &'static str,
+    pub strategy_var: &'static str,
     /// Every variable the guest itself reads from its environment: the
     /// host passes exactly these.
     pub guest_vars: Vec<&'static str>,
@@ -75,6 +85,10 @@ pub fn defaults() -> Defaults {
         account_var: ACCOUNT_VAR,
         home_var: HOME_VAR,
         issuer_var: ISSUER_VAR,
+        chatgpt_base_url: CHATGPT_BASE_URL,
+        chatgpt_base_url_var: CHATGPT_BASE_URL_VAR,
+        strategy: crate::pool::Strategy::DrainFirst.name(),
+        strategy_var: STRATEGY_VAR,
         guest_vars: std::iter::once(API_KEY_VAR).chain(LOGIN_VARS).collect(),
     }
 }

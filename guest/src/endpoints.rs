@@ -40,3 +40,26 @@ impl Endpoints {
         format!("{}/deviceauth/callback", self.base)
     }
 }
+
+/// The usage endpoint of a ChatGPT base URL: `{base}/wham/usage` under
+/// `/backend-api`, else the Codex API's `{base}/api/codex/usage`.
+pub fn usage_url(chatgpt_base: &str) -> String {
+    let base = chatgpt_base.trim_end_matches('/');
+    if base.ends_with("/backend-api") {
+        format!("{base}/wham/usage")
+    } else {
+        format!("{base}/api/codex/usage")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn usage_url_follows_the_base() {
+        assert_eq!(
+            super::usage_url("https://chatgpt.com/backend-api/"),
+            "https://chatgpt.com/backend-api/wham/usage"
+        );
+        assert_eq!(super::usage_url("http://127.0.0.1:9/api"), "http://127.0.0.1:9/api/api/codex/usage");
+    }
+}

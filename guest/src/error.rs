@@ -10,6 +10,11 @@ pub enum AuthError {
     NotLoggedIn,
     /// No account of this name is stored.
     UnknownAccount(String),
+    /// Every usable account is blocked by a usage limit; the first frees up
+    /// then (Unix seconds).
+    AllBlocked {
+        first_free: i64,
+    },
     CorruptStore {
         path: String,
         reason: String,
@@ -31,6 +36,11 @@ impl fmt::Display for AuthError {
             Self::UnknownAccount(name) => {
                 write!(f, "no account named `{name}`: `codex-auth accounts` lists them")
             }
+            Self::AllBlocked { first_free } => write!(
+                f,
+                "every account has reached its usage limit; the first frees up at {}",
+                crate::rfc3339::format(*first_free)
+            ),
             Self::CorruptStore { path, reason } => {
                 write!(f, "{path} cannot be read: {reason} (the file was left untouched)")
             }

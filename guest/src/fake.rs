@@ -16,6 +16,10 @@ pub struct Fake {
     /// Linked accounts and the directory each links to.
     pub links: RefCell<BTreeMap<String, String>>,
     pub settings: RefCell<Option<Vec<u8>>>,
+    pub pool: RefCell<BTreeMap<String, Vec<u8>>>,
+    pub pool_locks: RefCell<BTreeSet<String>>,
+    /// Pool locks another process holds.
+    pub pool_busy: RefCell<BTreeSet<String>>,
     pub saves: Cell<u32>,
     /// Whether the home's own account's lock is held.
     pub locked: Cell<bool>,
@@ -50,7 +54,10 @@ impl Platform for Fake {
     }
     fn sleep_ms(&self, ms: u64) {
         // Nobody may wait on a lock this session holds while it pauses.
-        assert!(!self.locked.get() && self.named_locks.borrow().is_empty(), "slept holding a store lock");
+        assert!(
+            !self.locked.get() && self.named_locks.borrow().is_empty() && self.pool_locks.borrow().is_empty(),
+            "slept holding a lock"
+        );
         self.slept_ms.borrow_mut().push(ms);
         self.now_ms.set(self.now_ms.get() + ms as i64);
     }
@@ -139,6 +146,24 @@ impl Platform for Fake {
     fn save_settings(&self, contents: &[u8]) -> Result<(), StorageError> {
         self.settings.replace(Some(contents.to_vec()));
         Ok(())
+    }
+    fn load_pool(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.pool.borrow().get(account).cloned())
+    }
+    fn save_pool(&self, account: &str, contents: &[u8]) -> Result<(), StorageError> {
+        assert!(self.pool_locks.borrow().contains(account), "pool state saved without its lock");
+        self.pool.borrow_mut().insert(account.to_owned(), contents.to_vec());
+        Ok(())
+    }
+    fn lock_pool(&self, account: &str, timeout_ms: u32) -> Result<(), StorageError> {
+        if self.pool_busy.borrow().contains(account) {
+            return Err(StorageError::LockTimeout(timeout_ms));
+        }
+        assert!(self.pool_locks.borrow_mut().insert(account.to_owned()), "pool lock taken twice");
+        Ok(())
+    }
+    fn unlock_pool(&self, account: &str) {
+        self.pool_locks.borrow_mut().remove(account);
     }
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         self.requests.borrow_mut().push(request.clone());

@@ -21,12 +21,14 @@ pub mod oauth_error;
 pub mod pkce;
 pub mod platform;
 pub mod policy;
+pub mod pool;
 pub mod properties;
 pub mod query;
 pub mod refresh;
 pub mod responses;
 pub mod rfc3339;
 pub mod session;
+pub mod usage;
 pub mod vault;
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ fn options(method: LoginMethod) -> LoginOptions {
 }
 
 fn ok(body: serde_json::Value) -> Result<HttpResponse, TransportError> {
-    Ok(HttpResponse { status: 200, body: body.to_string().into_bytes() })
+    Ok(HttpResponse { status: 200, headers: Vec::new(), body: body.to_string().into_bytes() })
 }
 
 fn grant() -> Result<HttpResponse, TransportError> {
@@ -91,9 +91,13 @@ fn device_flow_honours_string_interval_and_slow_down() {
     let fake = Fake::default();
     fake.responses.borrow_mut().extend([
         ok(json!({"device_auth_id": "dev-1", "user_code": "ABCD-1234", "interval": "2"})),
-        Ok(HttpResponse { status: 403, body: br#"{"error":"authorization_pending"}"#.to_vec() }),
-        Ok(HttpResponse { status: 400, body: br#"{"error":"slow_down"}"#.to_vec() }),
-        Ok(HttpResponse { status: 404, body: Vec::new() }),
+        Ok(HttpResponse {
+            status: 403,
+            headers: Vec::new(),
+            body: br#"{"error":"authorization_pending"}"#.to_vec(),
+        }),
+        Ok(HttpResponse { status: 400, headers: Vec::new(), body: br#"{"error":"slow_down"}"#.to_vec() }),
+        Ok(HttpResponse { status: 404, headers: Vec::new(), body: Vec::new() }),
         ok(json!({"authorization_code": "dev-code", "code_challenge": "x", "code_verifier": "dev-verifier"})),
         grant(),
     ]);
@@ -118,7 +122,11 @@ fn device_flow_honours_string_interval_and_slow_down() {
 #[test]
 fn device_flow_not_enabled_and_denied() {
     let fake = Fake::default();
-    fake.responses.borrow_mut().push_back(Ok(HttpResponse { status: 404, body: Vec::new() }));
+    fake.responses.borrow_mut().push_back(Ok(HttpResponse {
+        status: 404,
+        headers: Vec::new(),
+        body: Vec::new(),
+    }));
     let s = session(fake);
     let err = s.login(&options(LoginMethod::Device)).unwrap_err();
     assert!(matches!(&err, AuthError::LoginFailed(why) if why.contains("security settings")), "{err:?}");
@@ -126,7 +134,7 @@ fn device_flow_not_enabled_and_denied() {
     let fake = Fake::default();
     fake.responses.borrow_mut().extend([
         ok(json!({"device_auth_id": "d", "user_code": "U", "interval": 1})),
-        Ok(HttpResponse { status: 400, body: br#"{"error":"access_denied"}"#.to_vec() }),
+        Ok(HttpResponse { status: 400, headers: Vec::new(), body: br#"{"error":"access_denied"}"#.to_vec() }),
     ]);
     let s = session(fake);
     assert!(
@@ -195,7 +203,11 @@ fn device_polling_stops_after_fifteen_minutes() {
         .borrow_mut()
         .push_back(ok(json!({"device_auth_id": "d", "user_code": "U", "interval": 5})));
     for _ in 0..200 {
-        fake.responses.borrow_mut().push_back(Ok(HttpResponse { status: 403, body: Vec::new() }));
+        fake.responses.borrow_mut().push_back(Ok(HttpResponse {
+            status: 403,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }));
     }
     let s = session(fake);
     let mut o = options(LoginMethod::Device);

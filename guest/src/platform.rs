@@ -35,6 +35,8 @@ impl fmt::Debug for HttpRequest {
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     pub status: u16,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
@@ -88,11 +90,25 @@ pub enum BindError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
     OpenUrl(String),
-    DeviceCode { user_code: String, verification_url: String, expires_in: u32 },
+    DeviceCode {
+        user_code: String,
+        verification_url: String,
+        expires_in: u32,
+    },
     MethodChosen(String),
     Waiting(u32),
     Rejected(String),
     Info(String),
+    /// A definitive refresh failure disabled an account (never deleted).
+    AccountDisabled {
+        account: String,
+        reason: String,
+    },
+    /// A usage limit blocks an account until this instant (Unix seconds).
+    AccountBlocked {
+        account: String,
+        until: i64,
+    },
 }
 
 /// Everything the guest may ask of its host.
@@ -127,6 +143,13 @@ pub trait Platform {
     /// The vault's settings file.
     fn load_settings(&self) -> Result<Option<Vec<u8>>, StorageError>;
     fn save_settings(&self, contents: &[u8]) -> Result<(), StorageError>;
+    /// An account's pool state (usage, blocks), never a token.
+    fn load_pool(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError>;
+    fn save_pool(&self, account: &str, contents: &[u8]) -> Result<(), StorageError>;
+    /// The pool state's own lock, apart from the store's; a zero timeout
+    /// tries once.
+    fn lock_pool(&self, account: &str, timeout_ms: u32) -> Result<(), StorageError>;
+    fn unlock_pool(&self, account: &str);
 
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
 
@@ -191,6 +214,18 @@ impl<P: Platform + ?Sized> Platform for &P {
     }
     fn save_settings(&self, contents: &[u8]) -> Result<(), StorageError> {
         (**self).save_settings(contents)
+    }
+    fn load_pool(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        (**self).load_pool(account)
+    }
+    fn save_pool(&self, account: &str, contents: &[u8]) -> Result<(), StorageError> {
+        (**self).save_pool(account, contents)
+    }
+    fn lock_pool(&self, account: &str, timeout_ms: u32) -> Result<(), StorageError> {
+        (**self).lock_pool(account, timeout_ms)
+    }
+    fn unlock_pool(&self, account: &str) {
+        (**self).unlock_pool(account)
     }
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         (**self).send(request)

@@ -173,6 +173,10 @@ impl<P: Platform> Session<P> {
         }
         stored.login_required = Some(error.clone());
         self.write(previous, stored)?;
+        self.platform.notify(crate::platform::Notice::AccountDisabled {
+            account: self.config.account.clone(),
+            reason: error.to_string(),
+        });
         Err(AuthError::LoginRequired(error))
     }
 

@@ -8,11 +8,11 @@ use crate::session_tests::{NOW, session, tokens};
 use serde_json::json;
 
 fn ok(body: serde_json::Value) -> Result<HttpResponse, TransportError> {
-    Ok(HttpResponse { status: 200, body: body.to_string().into_bytes() })
+    Ok(HttpResponse { status: 200, headers: Vec::new(), body: body.to_string().into_bytes() })
 }
 
 fn answer(status: u16, body: &str) -> Result<HttpResponse, TransportError> {
-    Ok(HttpResponse { status, body: body.as_bytes().to_vec() })
+    Ok(HttpResponse { status, headers: Vec::new(), body: body.as_bytes().to_vec() })
 }
 
 /// A session whose store holds tokens expiring at `exp` with refresh token `rt-0`.

@@ -34,6 +34,10 @@ pub struct Config {
     pub refresh_skew_seconds: u32,
     pub lock_timeout_ms: u32,
     pub http_timeout_ms: u32,
+    /// The ChatGPT backend (usage, the Codex Responses API).
+    pub chatgpt_base_url: String,
+    /// How the pool chooses among usable accounts.
+    pub strategy: crate::pool::Strategy,
 }
 
 impl Default for Config {
@@ -46,6 +50,8 @@ impl Default for Config {
             refresh_skew_seconds: defaults::REFRESH_SKEW_SECONDS,
             lock_timeout_ms: defaults::LOCK_TIMEOUT_MS,
             http_timeout_ms: defaults::HTTP_TIMEOUT_MS,
+            chatgpt_base_url: defaults::CHATGPT_BASE_URL.into(),
+            strategy: crate::pool::Strategy::default(),
         }
     }
 }

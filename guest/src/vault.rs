@@ -12,7 +12,12 @@ use crate::defaults::DEFAULT_ACCOUNT;
 use crate::error::AuthError;
 use crate::jwt;
 use crate::platform::Platform;
+use crate::platform::{HttpRequest, Method, Notice};
+use crate::pool::{self, Candidate, Pick, PoolState, Strategy};
 use crate::session::{Config, Kind, LogoutReport, Revocation, Session, Status};
+use crate::usage::{self, LimitReached, Usage};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// Longest account name accepted.
 pub const MAX_NAME_LEN: usize = 64;
@@ -50,8 +55,11 @@ pub fn check_name(name: &str) -> Result<(), String> {
 pub enum AccountState {
     /// A usable credential is stored.
     Ok,
-    /// The issuer rejected the refresh token for good.
-    LoginRequired,
+    /// A usage limit was reached; it is skipped until `blocked_until`.
+    Blocked,
+    /// A definitive refresh failure disabled it (login required): it is
+    /// kept, skipped, and enabled again by signing it in again.
+    Disabled,
     /// The account's store holds no credential.
     LoggedOut,
     /// The store cannot be read; only this account is affected.
@@ -73,13 +81,27 @@ pub struct AccountInfo {
     pub plan: Option<String>,
     pub expires_at: Option<i64>,
     pub state: AccountState,
-    /// Why the store is unreadable.
+    /// Why it is unreadable, disabled or blocked.
     pub problem: Option<String>,
+    /// Until when a usage limit blocks it.
+    pub blocked_until: Option<i64>,
+    /// Its usage as last seen.
+    pub usage: Option<Usage>,
 }
 
 impl AccountInfo {
     fn usable(&self) -> bool {
         self.state == AccountState::Ok
+    }
+
+    fn candidate(&self, pool: &PoolState) -> Candidate {
+        Candidate {
+            name: self.name.clone(),
+            usable: matches!(self.state, AccountState::Ok | AccountState::Blocked),
+            blocked_until: self.blocked_until,
+            binding_percent: pool.usage.as_ref().and_then(Usage::binding_percent),
+            last_chosen_ms: pool.last_chosen_ms,
+        }
     }
 }
 
@@ -157,15 +179,74 @@ pub struct Removal {
     pub now_using: Option<String>,
 }
 
+/// A check's requests each wait at most this long.
+pub const CHECK_TIMEOUT_MS: u32 = 10_000;
+
+/// An upstream answer the pool learns from.
+#[derive(Clone, Copy, Debug)]
+pub enum Upstream<'a> {
+    /// A whole answer's status, headers and (error) body.
+    Answer { status: u16, headers: &'a [(String, String)], body: &'a [u8] },
+    /// One stream event (its JSON, or the SSE block).
+    Event(&'a [u8]),
+}
+
+/// What the pool learned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Learned {
+    /// The account is blocked until then.
+    pub blocked_until: Option<i64>,
+    /// The answer was a 401: recover (`unauthorized`) before a retry.
+    pub unauthorized: bool,
+    /// Its rate-limit headers updated the account's usage.
+    pub usage_updated: bool,
+}
+
+/// An account's usage, as `usage` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageReport {
+    pub account: String,
+    /// The last good value.
+    pub usage: Option<Usage>,
+    pub fetched_at: Option<i64>,
+    /// Why there is no (fresh) value.
+    pub error: Option<String>,
+    pub blocked_until: Option<i64>,
+}
+
+/// What checking one account found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckOutcome {
+    /// Its token works; its usage, as the probe read it.
+    Ok(Option<Usage>),
+    /// It does not work; why.
+    Failed(String),
+    /// It could not be told (an API key, the backend unreachable); why.
+    Unverifiable(String),
+    /// Nothing to check (logged out).
+    Skipped(String),
+}
+
+/// Why a probe found no usage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Probe {
+    /// The credential was refused.
+    Refused(String),
+    /// No verdict: unreachable, a server error, an unreadable answer.
+    Unavailable(String),
+}
+
 /// The accounts of one home.
 pub struct Vault<P> {
     platform: P,
     config: Config,
+    /// Session key -> the account it was given, while that stays usable.
+    sticky: RefCell<HashMap<String, String>>,
 }
 
 impl<P: Platform> Vault<P> {
     pub fn new(platform: P, config: Config) -> Self {
-        Self { platform, config }
+        Self { platform, config, sticky: RefCell::default() }
     }
 
     pub fn platform(&self) -> &P {
@@ -192,6 +273,28 @@ impl<P: Platform> Vault<P> {
     }
 
     fn describe(&self, name: String, pinned: Option<&str>) -> AccountInfo {
+        let pool = self.pool_state(&name);
+        let mut info = self.describe_store(name, pinned);
+        info.usage = pool.usage;
+        if info.state == AccountState::Ok
+            && let Some(until) = pool.blocked_until.filter(|&t| t > self.now())
+        {
+            info.state = AccountState::Blocked;
+            info.blocked_until = Some(until);
+            info.problem = pool.blocked_reason;
+        }
+        info
+    }
+
+    fn pool_state(&self, name: &str) -> PoolState {
+        PoolState::read(self.platform.load_pool(name).ok().flatten().as_deref())
+    }
+
+    fn now(&self) -> i64 {
+        self.platform.now_ms().div_euclid(1000)
+    }
+
+    fn describe_store(&self, name: String, pinned: Option<&str>) -> AccountInfo {
         let mut info = AccountInfo {
             location: self.platform.store_location(&name),
             linked: self.platform.linked_to(&name),
@@ -204,6 +307,8 @@ impl<P: Platform> Vault<P> {
             expires_at: None,
             state: AccountState::LoggedOut,
             problem: None,
+            blocked_until: None,
+            usage: None,
         };
         let stored = match self.platform.load(&info.name) {
             Ok(None) => return info,
@@ -231,25 +336,97 @@ impl<P: Platform> Vault<P> {
             Some(Credential::ApiKey(_)) => info.kind = Kind::ApiKey,
             None => return info,
         }
-        info.state =
-            if stored.login_required.is_some() { AccountState::LoginRequired } else { AccountState::Ok };
+        match stored.login_required {
+            Some(error) => {
+                info.state = AccountState::Disabled;
+                info.problem =
+                    Some(format!("the issuer refused its refresh token ({error}); sign it in again"));
+            }
+            None => info.state = AccountState::Ok,
+        }
         info
     }
 
-    /// The account a call uses (see [`select`]).
+    /// The account a call uses without choosing anew (status, listing):
+    /// explicit, else as [`Self::choose`] would, without recording it.
     pub fn select(&self, explicit: Option<&str>) -> Result<String, AuthError> {
+        self.pick(explicit, None, false)
+    }
+
+    /// The account a call uses, choosing by the pool (see [`pool::choose`]):
+    /// explicit, else the session's while usable, else the pinned one while
+    /// usable, else by the strategy; recorded for round-robin and for the
+    /// session. When every account is blocked, the error says when the
+    /// first frees up.
+    pub fn choose(&self, explicit: Option<&str>, session: Option<&str>) -> Result<String, AuthError> {
+        self.pick(explicit, session, true)
+    }
+
+    fn pick(&self, explicit: Option<&str>, session: Option<&str>, record: bool) -> Result<String, AuthError> {
         if let Some(name) = explicit {
-            // Only existence matters: no other store is read.
-            check_name(name).map_err(AuthError::InvalidInput)?;
-            let mut names = self.platform.accounts()?;
-            order(&mut names);
-            let listed: Vec<AccountInfo> =
-                names.into_iter().filter(|n| n == name).map(|n| self.describe(n, None)).collect();
-            return select(Some(name), None, &listed);
+            return self.select_listed(name);
         }
         let accounts = self.accounts()?;
         let pinned = accounts.iter().find(|a| a.pinned).map(|a| a.name.clone());
-        select(None, pinned.as_deref(), &accounts)
+        let states: Vec<PoolState> = accounts.iter().map(|a| self.pool_state(&a.name)).collect();
+        let candidates: Vec<Candidate> = accounts.iter().zip(&states).map(|(a, p)| a.candidate(p)).collect();
+        let sticky = session.and_then(|key| self.sticky.borrow().get(key).cloned());
+        let name = match pool::choose(
+            &candidates,
+            sticky.as_deref(),
+            pinned.as_deref(),
+            self.config.strategy,
+            self.now(),
+        ) {
+            Pick::Account(name) => name,
+            Pick::AllBlocked { first_free } if record => return Err(AuthError::AllBlocked { first_free }),
+            // Nothing usable (or, for a look without use, nothing free): the
+            // first in order names what to report on.
+            Pick::AllBlocked { .. } | Pick::NoneUsable => return select(None, pinned.as_deref(), &accounts),
+        };
+        if record {
+            if let Some(key) = session {
+                let mut sticky = self.sticky.borrow_mut();
+                if sticky.len() >= pool::MAX_STICKY_SESSIONS && !sticky.contains_key(key) {
+                    sticky.clear();
+                }
+                sticky.insert(key.to_owned(), name.clone());
+            }
+            if self.config.strategy == Strategy::RoundRobin {
+                let now_ms = self.platform.now_ms();
+                // Best effort: a busy pool lock only makes the rotation less even.
+                let _ = self.update_pool(&name, 0, |state| state.last_chosen_ms = Some(now_ms));
+            }
+        }
+        Ok(name)
+    }
+
+    /// Reads, changes and writes an account's pool state under its lock.
+    fn update_pool<R>(
+        &self,
+        name: &str,
+        wait_ms: u32,
+        change: impl FnOnce(&mut PoolState) -> R,
+    ) -> Result<R, AuthError> {
+        self.platform.lock_pool(name, wait_ms)?;
+        let result = (|| {
+            let mut state = PoolState::read(self.platform.load_pool(name)?.as_deref());
+            let r = change(&mut state);
+            self.platform.save_pool(name, &state.write())?;
+            Ok(r)
+        })();
+        self.platform.unlock_pool(name);
+        result
+    }
+
+    /// An explicit account: only its existence matters, no other store is read.
+    fn select_listed(&self, name: &str) -> Result<String, AuthError> {
+        check_name(name).map_err(AuthError::InvalidInput)?;
+        let mut names = self.platform.accounts()?;
+        order(&mut names);
+        let listed: Vec<AccountInfo> =
+            names.into_iter().filter(|n| n == name).map(|n| self.describe_store(n, None)).collect();
+        select(Some(name), None, &listed)
     }
 
     /// The account a sign-in or a stored key goes to (see [`target`]).
@@ -307,6 +484,160 @@ impl<P: Platform> Vault<P> {
         })
     }
 
+    /// Learns from an upstream answer (or a stream event) of `account`:
+    /// rate-limit headers update its usage; a usage limit blocks it until
+    /// the reset, persisted for every process; a 401 says to recover.
+    pub fn report(&self, account: &str, upstream: Upstream<'_>) -> Result<Learned, AuthError> {
+        check_name(account).map_err(AuthError::InvalidInput)?;
+        let now = self.now();
+        let (limit, seen, unauthorized) = match upstream {
+            Upstream::Answer { status, headers, body } => (
+                usage::parse_limit_answer(status, body, now),
+                usage::parse_rate_limit_headers(headers),
+                status == 401,
+            ),
+            Upstream::Event(event) => (usage::parse_limit_event(event, now), None, false),
+        };
+        let mut learned = Learned { blocked_until: None, unauthorized, usage_updated: seen.is_some() };
+        if limit.is_none() && seen.is_none() {
+            return Ok(learned);
+        }
+        let until = self.update_pool(account, self.config.lock_timeout_ms, |state| {
+            if let Some(seen) = seen {
+                state.usage.get_or_insert_default().merge(seen);
+            }
+            limit.as_ref().map(|l| state.block(l, now))
+        })?;
+        if let Some(until) = until {
+            self.platform.notify(Notice::AccountBlocked { account: account.to_owned(), until });
+            learned.blocked_until = Some(until);
+        }
+        Ok(learned)
+    }
+
+    /// An account's usage: the cached value, fetched anew when the cache is
+    /// due and no other process is fetching it right now.
+    pub fn usage(&self, account: &str) -> Result<UsageReport, AuthError> {
+        let info = self.require(account)?;
+        let mut error = match (info.kind, info.state) {
+            (Kind::ApiKey, _) => Some("an API key has no ChatGPT usage".to_owned()),
+            (_, AccountState::Ok | AccountState::Blocked) => None,
+            (_, AccountState::LoggedOut) => Some("logged out".to_owned()),
+            _ => info.problem.clone(),
+        };
+        if error.is_none() && self.pool_state(account).fetch_due(self.now()) {
+            match self.platform.lock_pool(account, 0) {
+                // Another process is fetching: what it writes is shared.
+                Err(crate::platform::StorageError::LockTimeout(_)) => {}
+                Err(e) => return Err(e.into()),
+                Ok(()) => {
+                    let fetched = self.fetch_locked(account, false);
+                    self.platform.unlock_pool(account);
+                    // A failed request is recorded in the state read below.
+                    fetched?.ok();
+                }
+            }
+        }
+        let state = self.pool_state(account);
+        if error.is_none() {
+            error = state.last_error.clone();
+        }
+        Ok(UsageReport {
+            account: account.to_owned(),
+            usage: state.usage,
+            fetched_at: state.fetched_at,
+            error,
+            blocked_until: state.blocked_until.filter(|&t| t > self.now()),
+        })
+    }
+
+    /// Probes one account: a refresh when due, then a usage request, each
+    /// bounded by [`CHECK_TIMEOUT_MS`].
+    pub fn check(&self, account: &str) -> Result<CheckOutcome, AuthError> {
+        let info = self.require(account)?;
+        match (info.kind, info.state) {
+            (_, AccountState::LoggedOut) => return Ok(CheckOutcome::Skipped("logged out".into())),
+            (_, AccountState::Unreadable | AccountState::Disabled) => {
+                return Ok(CheckOutcome::Failed(info.problem.unwrap_or_default()));
+            }
+            (Kind::ApiKey, _) => {
+                return Ok(CheckOutcome::Unverifiable("an API key has no usage endpoint to probe".into()));
+            }
+            _ => {}
+        }
+        self.platform.lock_pool(account, self.config.lock_timeout_ms)?;
+        let probed = self.fetch_locked(account, true);
+        self.platform.unlock_pool(account);
+        Ok(match probed? {
+            Ok(usage) => CheckOutcome::Ok(usage),
+            Err(Probe::Refused(why)) => CheckOutcome::Failed(why),
+            Err(Probe::Unavailable(why)) => CheckOutcome::Unverifiable(why),
+        })
+    }
+
+    /// Sends a usage request for `account` (holding its pool lock) unless
+    /// the cache is fresh and `force` is off, and records the outcome.
+    fn fetch_locked(&self, account: &str, force: bool) -> Result<Result<Option<Usage>, Probe>, AuthError> {
+        let now = self.now();
+        let mut state = PoolState::read(self.platform.load_pool(account)?.as_deref());
+        if !force && !state.fetch_due(now) {
+            return Ok(Ok(state.usage));
+        }
+        let probed = self.probe(account);
+        let mut random = [0u8; 4];
+        self.platform.fill_random(&mut random);
+        state.next_fetch_at = Some(pool::next_fetch_at(now, u32::from_le_bytes(random)));
+        match &probed {
+            Ok(usage) => {
+                state.usage = Some(usage.clone());
+                state.fetched_at = Some(now);
+                state.last_error = None;
+                if usage.limit_reached {
+                    let limit = LimitReached {
+                        resets_at: None,
+                        message: Some("the usage endpoint says a limit is reached".into()),
+                    };
+                    state.usage = Some(usage.clone());
+                    let until = state.block(&limit, now);
+                    self.platform.notify(Notice::AccountBlocked { account: account.to_owned(), until });
+                }
+            }
+            Err(Probe::Refused(why) | Probe::Unavailable(why)) => state.last_error = Some(why.clone()),
+        }
+        self.platform.save_pool(account, &state.write())?;
+        Ok(probed.map(Some))
+    }
+
+    /// A refresh when due, then `GET {chatgpt base}/wham/usage`.
+    fn probe(&self, account: &str) -> Result<Usage, Probe> {
+        let bound = self.config.http_timeout_ms.min(CHECK_TIMEOUT_MS);
+        let session = Session::new(
+            &self.platform,
+            Config { account: account.to_owned(), http_timeout_ms: bound, ..self.config.clone() },
+        );
+        let headers = session.request_headers().map_err(|e| match e {
+            AuthError::Transport(why) => Probe::Unavailable(why),
+            e => Probe::Refused(e.to_string()),
+        })?;
+        let mut headers = headers;
+        headers.push(("Accept".into(), "application/json".into()));
+        let request = HttpRequest {
+            method: Method::Get,
+            url: crate::endpoints::usage_url(&self.config.chatgpt_base_url),
+            headers,
+            body: Vec::new(),
+            timeout_ms: bound,
+        };
+        let answer = self.platform.send(&request).map_err(|e| Probe::Unavailable(e.to_string()))?;
+        match answer.status {
+            200..=299 => usage::parse_usage(&answer.body, self.now()).map_err(Probe::Unavailable),
+            401 | 403 => {
+                Err(Probe::Refused(format!("the ChatGPT backend refused its token (HTTP {})", answer.status)))
+            }
+            status => Err(Probe::Unavailable(format!("the usage endpoint answered HTTP {status}"))),
+        }
+    }
+
     /// Adds the Codex home `directory` as account `name`, in place: it is
     /// read and refreshed there, under its own `auth.lock`, so it keeps one
     /// holder. Nothing is copied.
@@ -320,7 +651,7 @@ impl<P: Platform> Vault<P> {
         self.platform.link(name, directory)?;
         let info = self.describe(name.to_owned(), None);
         let refusal = match info.state {
-            AccountState::Ok | AccountState::LoginRequired => None,
+            AccountState::Ok | AccountState::Blocked | AccountState::Disabled => None,
             AccountState::LoggedOut => {
                 Some(AuthError::InvalidInput(format!("{} holds no credential to import", info.location)))
             }
@@ -354,6 +685,8 @@ mod tests {
             expires_at: None,
             state,
             problem: None,
+            blocked_until: None,
+            usage: None,
         }
     }
 
@@ -386,7 +719,7 @@ mod tests {
     #[test]
     fn selection_is_explicit_then_pinned_then_first_usable() {
         let accounts = [
-            info("default", AccountState::LoginRequired),
+            info("default", AccountState::Disabled),
             info("alpha", AccountState::Unreadable),
             info("beta", AccountState::Ok),
             info("gamma", AccountState::Ok),
@@ -398,7 +731,7 @@ mod tests {
         assert_eq!(select(None, None, &accounts), Ok("beta".into()));
         assert_eq!(select(Some("nope"), None, &accounts), Err(AuthError::UnknownAccount("nope".into())));
         assert!(matches!(select(Some("../x"), None, &accounts), Err(AuthError::InvalidInput(_))));
-        let dead = [info("a", AccountState::LoginRequired), info("b", AccountState::LoggedOut)];
+        let dead = [info("a", AccountState::Disabled), info("b", AccountState::LoggedOut)];
         assert_eq!(select(None, None, &dead), Ok("a".into()), "none usable: the first, to report on");
         assert_eq!(select(None, None, &[]), Ok(DEFAULT_ACCOUNT.into()));
         assert_eq!(select(Some(DEFAULT_ACCOUNT), None, &[]), Ok(DEFAULT_ACCOUNT.into()));

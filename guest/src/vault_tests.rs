@@ -23,7 +23,7 @@ fn vault(fake: Fake) -> Vault<Fake> {
 }
 
 fn ok() -> Result<HttpResponse, crate::platform::TransportError> {
-    Ok(HttpResponse { status: 200, body: b"{}".to_vec() })
+    Ok(HttpResponse { status: 200, headers: Vec::new(), body: b"{}".to_vec() })
 }
 
 #[test]
@@ -136,4 +136,166 @@ fn every_request_under_a_lock_ends_well_before_a_waiter_gives_up() {
     assert_eq!(*s.platform().slept_ms.borrow(), [500, 1000], "paused between attempts, lock released");
     assert!(requests.iter().all(|r| r.timeout_ms <= 2000), "{requests:?}");
     assert!(s.platform().sent_under_lock.borrow().iter().all(|&held| held));
+}
+
+// ---- the pool ----------------------------------------------------------------
+
+use crate::platform::Notice;
+use crate::pool::Strategy;
+use crate::vault::{CheckOutcome, Upstream};
+use serde_json::json;
+
+fn pool_vault(names: &[&str], strategy: Strategy) -> Vault<Fake> {
+    let fake = Fake::default();
+    for name in names {
+        fake.named.borrow_mut().insert((*name).into(), Some(file(&format!("rt-{name}"), NOW + 3600)));
+    }
+    fake.now_ms.set(NOW * 1000);
+    Vault::new(fake, Config { strategy, ..Config::default() })
+}
+
+fn usage_answer(primary: u32) -> Result<HttpResponse, crate::platform::TransportError> {
+    let body = json!({"plan_type": "pro", "rate_limit": {"primary_window": {"used_percent": primary, "limit_window_seconds": 18000, "reset_at": NOW + 1800}}});
+    Ok(HttpResponse { status: 200, headers: Vec::new(), body: body.to_string().into_bytes() })
+}
+
+fn limit_429(resets_in: i64) -> Vec<u8> {
+    json!({"error": {"type": "usage_limit_reached", "message": "The usage limit has been reached", "resets_in_seconds": resets_in}})
+        .to_string()
+        .into_bytes()
+}
+
+#[test]
+fn a_usage_limit_blocks_persists_and_rotates_to_a_sibling() {
+    let v = pool_vault(&["a", "b"], Strategy::DrainFirst);
+    assert_eq!(v.choose(None, None).unwrap(), "a");
+    let learned =
+        v.report("a", Upstream::Answer { status: 429, headers: &[], body: &limit_429(600) }).unwrap();
+    assert_eq!(learned.blocked_until, Some(NOW + 600));
+    assert!(
+        v.platform()
+            .notices
+            .borrow()
+            .contains(&Notice::AccountBlocked { account: "a".into(), until: NOW + 600 })
+    );
+    assert!(v.platform().pool.borrow().contains_key("a"), "persisted for other processes");
+    assert_eq!(v.choose(None, None).unwrap(), "b");
+    let listed = v.accounts().unwrap();
+    assert_eq!((listed[0].state, listed[0].blocked_until), (AccountState::Blocked, Some(NOW + 600)));
+
+    // A stream's response.failed blocks just the same; then every account is.
+    let event = json!({"type": "response.failed", "response": {"error": {"code": "usage_limit_reached", "resets_at": NOW + 60}}});
+    v.report("b", Upstream::Event(event.to_string().as_bytes())).unwrap();
+    assert_eq!(v.choose(None, None), Err(AuthError::AllBlocked { first_free: NOW + 60 }));
+    assert!(AuthError::AllBlocked { first_free: NOW + 60 }.to_string().contains("frees up at"));
+    assert_eq!(v.select(None).unwrap(), "a", "a look without use still names one");
+    v.platform().now_ms.set((NOW + 60) * 1000);
+    assert_eq!(v.choose(None, None).unwrap(), "b", "free again at its reset");
+}
+
+#[test]
+fn rate_limit_headers_feed_least_used_and_sessions_stay_put() {
+    let v = pool_vault(&["a", "b", "c"], Strategy::LeastUsed);
+    let seen = |percent: &str| vec![("x-codex-primary-used-percent".to_owned(), percent.to_owned())];
+    v.report("a", Upstream::Answer { status: 200, headers: &seen("70"), body: b"" }).unwrap();
+    v.report("b", Upstream::Answer { status: 200, headers: &seen("20"), body: b"" }).unwrap();
+    v.report("c", Upstream::Answer { status: 200, headers: &seen("50"), body: b"" }).unwrap();
+    assert_eq!(v.choose(None, Some("conv-1")).unwrap(), "b");
+    v.report("b", Upstream::Answer { status: 200, headers: &seen("90"), body: b"" }).unwrap();
+    assert_eq!(v.choose(None, Some("conv-1")).unwrap(), "b", "the session keeps its account while usable");
+    assert_eq!(v.choose(None, Some("conv-2")).unwrap(), "c", "a new one gets the least used");
+    v.report("b", Upstream::Answer { status: 429, headers: &[], body: &limit_429(60) }).unwrap();
+    assert_eq!(v.choose(None, Some("conv-1")).unwrap(), "c", "moved on once blocked");
+    assert!(v.report("b", Upstream::Answer { status: 401, headers: &[], body: b"" }).unwrap().unauthorized);
+}
+
+#[test]
+fn round_robin_takes_turns_and_a_pin_wins_while_usable() {
+    let v = pool_vault(&["a", "b", "c"], Strategy::RoundRobin);
+    let mut turns = Vec::new();
+    for step in 0..6 {
+        v.platform().now_ms.set(NOW * 1000 + step);
+        turns.push(v.choose(None, None).unwrap());
+    }
+    assert_eq!(turns, ["a", "b", "c", "a", "b", "c"]);
+    v.pin("c").unwrap();
+    assert_eq!(v.choose(None, None).unwrap(), "c");
+    v.report("c", Upstream::Answer { status: 429, headers: &[], body: &limit_429(60) }).unwrap();
+    assert_ne!(v.choose(None, None).unwrap(), "c", "a blocked pin rotates to a sibling");
+}
+
+#[test]
+fn usage_is_fetched_at_most_once_per_interval_and_the_last_good_value_kept() {
+    let v = pool_vault(&["a"], Strategy::DrainFirst);
+    v.platform().responses.borrow_mut().push_back(usage_answer(42));
+    let report = v.usage("a").unwrap();
+    assert_eq!(report.usage.unwrap().binding_percent(), Some(42));
+    let request = v.platform().requests.borrow()[0].clone();
+    assert_eq!(request.url, "https://chatgpt.com/backend-api/wham/usage");
+    assert!(request.headers.iter().any(|(n, v)| n == "chatgpt-account-id" && v == "acct-1"));
+    assert!(request.headers.iter().any(|(n, v)| n == "Authorization" && v.starts_with("Bearer ")));
+
+    // Within the interval: served from the state, nothing sent.
+    v.platform().now_ms.set((NOW + 200) * 1000);
+    assert_eq!(v.usage("a").unwrap().fetched_at, Some(NOW));
+    assert_eq!(v.platform().requests.borrow().len(), 1);
+
+    // After it: fetched again; a failure keeps the last good value.
+    v.platform().now_ms.set((NOW + 400) * 1000);
+    v.platform().responses.borrow_mut().push_back(Ok(HttpResponse {
+        status: 502,
+        headers: Vec::new(),
+        body: Vec::new(),
+    }));
+    let report = v.usage("a").unwrap();
+    assert_eq!(report.usage.unwrap().binding_percent(), Some(42));
+    assert!(report.error.unwrap().contains("HTTP 502"));
+
+    // Another process is polling (its lock is held): nothing is sent.
+    v.platform().now_ms.set((NOW + 800) * 1000);
+    v.platform().pool_busy.borrow_mut().insert("a".into());
+    v.usage("a").unwrap();
+    assert_eq!(v.platform().requests.borrow().len(), 2);
+}
+
+#[test]
+fn check_tells_ok_failed_and_unverifiable() {
+    let v = pool_vault(&["good", "refused", "down"], Strategy::DrainFirst);
+    v.platform()
+        .named
+        .borrow_mut()
+        .insert("key".into(), Some(br#"{"OPENAI_API_KEY":"sk-check-0000000000"}"#.to_vec()));
+    v.platform().responses.borrow_mut().push_back(usage_answer(10));
+    assert!(matches!(v.check("good").unwrap(), CheckOutcome::Ok(Some(_))));
+    v.platform().responses.borrow_mut().push_back(Ok(HttpResponse {
+        status: 401,
+        headers: Vec::new(),
+        body: Vec::new(),
+    }));
+    assert!(matches!(v.check("refused").unwrap(), CheckOutcome::Failed(why) if why.contains("401")));
+    v.platform().responses.borrow_mut().push_back(Err(crate::platform::TransportError::Timeout));
+    assert!(matches!(v.check("down").unwrap(), CheckOutcome::Unverifiable(_)));
+    assert!(matches!(v.check("key").unwrap(), CheckOutcome::Unverifiable(_)));
+    assert!(v.platform().requests.borrow().iter().all(|r| r.timeout_ms <= crate::vault::CHECK_TIMEOUT_MS));
+}
+
+#[test]
+fn a_definitive_refresh_failure_disables_the_account_and_says_so() {
+    let v = pool_vault(&["a", "b"], Strategy::DrainFirst);
+    v.platform().named.borrow_mut().insert("a".into(), Some(file("rt-a", NOW - 10)));
+    v.platform().responses.borrow_mut().push_back(Ok(HttpResponse {
+        status: 401,
+        headers: Vec::new(),
+        body: br#"{"error":{"code":"refresh_token_reused","message":"used"}}"#.to_vec(),
+    }));
+    assert!(
+        matches!(v.check("a").unwrap(), CheckOutcome::Failed(why) if why.contains("refresh_token_reused"))
+    );
+    let notices = v.platform().notices.borrow().clone();
+    assert!(notices.iter().any(|n| matches!(n, Notice::AccountDisabled { account, reason } if account == "a" && reason.contains("refresh_token_reused"))));
+    let listed = v.accounts().unwrap();
+    assert_eq!(listed[0].state, AccountState::Disabled);
+    assert!(listed[0].problem.as_deref().unwrap().contains("sign it in again"));
+    assert!(v.platform().named.borrow()["a"].is_some(), "kept, never deleted");
+    assert_eq!(v.choose(None, None).unwrap(), "b");
 }

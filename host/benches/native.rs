@@ -56,6 +56,16 @@ impl Platform for Memory {
     fn save_settings(&self, _contents: &[u8]) -> Result<(), StorageError> {
         Err(StorageError::Io("read-only".into()))
     }
+    fn load_pool(&self, _account: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(None)
+    }
+    fn save_pool(&self, _account: &str, _contents: &[u8]) -> Result<(), StorageError> {
+        Err(StorageError::Io("read-only".into()))
+    }
+    fn lock_pool(&self, _account: &str, _timeout_ms: u32) -> Result<(), StorageError> {
+        Ok(())
+    }
+    fn unlock_pool(&self, _account: &str) {}
     fn send(&self, _request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         Err(TransportError::Other("offline".into()))
     }

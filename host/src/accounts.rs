@@ -11,8 +11,11 @@ use std::path::PathBuf;
 pub enum AccountState {
     /// A usable credential is stored.
     Ok,
-    /// The issuer rejected the refresh token for good: sign in again.
-    LoginRequired,
+    /// A usage limit was reached: skipped until [`Account::blocked_until`].
+    Blocked,
+    /// The issuer rejected its refresh token for good (login required): it
+    /// is kept and skipped, and signing it in again enables it.
+    Disabled,
     /// Its store holds no credential.
     LoggedOut,
     /// Its store cannot be read ([`Account::problem`] says why); only this
@@ -44,8 +47,12 @@ pub struct Account {
     pub expires_at: Option<i64>,
     /// Its state.
     pub state: AccountState,
-    /// Why its store cannot be read.
+    /// Why it is unreadable, disabled or blocked.
     pub problem: Option<String>,
+    /// Until when a usage limit blocks it (Unix seconds).
+    pub blocked_until: Option<i64>,
+    /// Its usage as last seen.
+    pub usage: Option<crate::Usage>,
 }
 
 impl From<vault::AccountInfo> for Account {
@@ -62,11 +69,14 @@ impl From<vault::AccountInfo> for Account {
             expires_at: a.expires_at,
             state: match a.state {
                 vault::AccountState::Ok => AccountState::Ok,
-                vault::AccountState::LoginRequired => AccountState::LoginRequired,
+                vault::AccountState::Blocked => AccountState::Blocked,
+                vault::AccountState::Disabled => AccountState::Disabled,
                 vault::AccountState::LoggedOut => AccountState::LoggedOut,
                 vault::AccountState::Unreadable => AccountState::Unreadable,
             },
             problem: a.problem,
+            blocked_until: a.blocked_until,
+            usage: a.usage.map(crate::Usage::from),
         }
     }
 }

@@ -10,8 +10,9 @@ use crate::file_store::{FileStore, StoreError};
 use crate::layout::Layout;
 use crate::state::{HostState, Shared};
 use crate::{
-    Account, AuthorizeRequest, Claims, ComponentOrigin, Credential, Defaults, Error, LoginMethod,
-    LoginOptions, LogoutReport, Options, Removal, RequestHeaders, Secret, Status, runtime,
+    Account, AuthorizeRequest, CheckOutcome, Claims, ComponentOrigin, Credential, Defaults, Error, Learned,
+    LoginMethod, LoginOptions, LogoutReport, Options, Removal, RequestHeaders, Secret, Status, Upstream,
+    UsageReport, runtime,
 };
 use std::collections::HashMap;
 use std::fmt;
@@ -78,6 +79,9 @@ impl Auth {
     /// # Ok::<(), codex_auth::Error>(())
     /// ```
     pub fn open(options: Options) -> Result<Self, Error> {
+        if let Some(why) = &options.unusable {
+            return Err(Error::InvalidInput(why.clone()));
+        }
         let runtime = runtime::get(options.cache_dir.as_deref()).map_err(Error::Engine)?;
         let mut environment = options.environment.clone();
         if let Some(key) = &options.api_key {
@@ -97,6 +101,8 @@ impl Auth {
             refresh_skew_seconds: options.refresh_skew.map(|d| saturate(d.as_secs())),
             lock_timeout_ms: ms(options.lock_timeout),
             http_timeout_ms: ms(options.http_timeout),
+            chatgpt_base_url: options.chatgpt_base_url.clone(),
+            strategy: options.strategy.map(crate::Strategy::into_wit),
         };
         let auth = Self {
             options,
@@ -129,16 +135,110 @@ impl Auth {
     // ---- the account in use ----------------------------------------------
 
     /// The account calls use: [`Options::account`] (which must exist, unless
-    /// it is the home's own), else the pinned one, else the first usable one.
+    /// it is the home's own), else the one this `Auth` chose, else the one
+    /// the pool would choose (the pinned one while usable, else by the
+    /// strategy). Looking does not choose: round-robin does not advance.
     pub fn current_account(&self) -> Result<String, Error> {
+        if let Some(name) = lock(&self.selected).as_ref() {
+            return Ok(name.clone());
+        }
+        let explicit = self.options.account.clone();
+        self.vault_call(|i| vault(&i.guest).call_select(&mut i.store, i.resource, explicit.as_deref()))
+    }
+
+    /// The account this `Auth`'s calls use, chosen by the pool on first use
+    /// and again after it is blocked or the vault changes.
+    fn chosen_account(&self) -> Result<String, Error> {
         let mut selected = lock(&self.selected);
         if let Some(name) = selected.as_ref() {
             return Ok(name.clone());
         }
         let explicit = self.options.account.clone();
-        let name =
-            self.vault_call(|i| vault(&i.guest).call_select(&mut i.store, i.resource, explicit.as_deref()))?;
+        let name = self.vault_call(|i| {
+            vault(&i.guest).call_choose(&mut i.store, i.resource, explicit.as_deref(), None)
+        })?;
         Ok(selected.insert(name).clone())
+    }
+
+    /// Ready headers for one conversation: the pool chooses the account
+    /// (the session's while it is usable, else the pinned one, else by the
+    /// strategy; [`Options::account`] overrides) and says which. Report what
+    /// the upstream answered with [`Auth::report`].
+    ///
+    /// ```no_run
+    /// use codex_auth::{Auth, Options, Upstream};
+    /// let auth = Auth::open(Options::from_env())?;
+    /// let (account, headers) = auth.headers_for(Some("conversation-42"))?;
+    /// // ... send the request with `headers`; it answered 429:
+    /// # let (status, answer_headers, body) = (429u16, Vec::<(String, String)>::new(), Vec::<u8>::new());
+    /// let learned = auth.report(&account, Upstream::Answer { status, headers: &answer_headers, body: &body })?;
+    /// if learned.blocked_until.is_some() {
+    ///     let (sibling, headers) = auth.headers_for(Some("conversation-42"))?; // another account
+    /// }
+    /// # Ok::<(), codex_auth::Error>(())
+    /// ```
+    pub fn headers_for(&self, session_key: Option<&str>) -> Result<(String, RequestHeaders), Error> {
+        let explicit = self.options.account.clone();
+        let account = self.vault_call(|i| {
+            vault(&i.guest).call_choose(&mut i.store, i.resource, explicit.as_deref(), session_key)
+        })?;
+        let headers = self.with(&self.slot(&account), Resource::Session(&account), |i| {
+            Ok(session(&i.guest).call_request_headers(&mut i.store, i.resource)?.map(RequestHeaders::new))
+        })??;
+        Ok((account, headers))
+    }
+
+    /// Tells the pool what the upstream answered for `account`: rate-limit
+    /// headers update its usage; a `usage_limit_reached` (a 429, or a
+    /// `response.failed` event) blocks it until its reset, for every process;
+    /// a 401 says to call [`Auth::unauthorized`].
+    pub fn report(&self, account: &str, upstream: Upstream<'_>) -> Result<Learned, Error> {
+        let upstream = match upstream {
+            Upstream::Answer { status, headers, body } => {
+                bindings::vault::Upstream::Answer(bindings::vault::UpstreamAnswer {
+                    status,
+                    headers: headers.to_vec(),
+                    body: body.to_vec(),
+                })
+            }
+            Upstream::Event(event) => bindings::vault::Upstream::StreamEvent(event.to_vec()),
+        };
+        let learned = self.vault_call(|i| {
+            Ok(vault(&i.guest).call_report(&mut i.store, i.resource, account, &upstream)?.map(Learned::from))
+        })?;
+        if learned.blocked_until.is_some() {
+            self.forget_selection();
+        }
+        Ok(learned)
+    }
+
+    /// Every account's usage: cached and shared by every process, fetched
+    /// anew at most once per account per five minutes (give or take a quarter).
+    pub fn usage(&self) -> Result<Vec<UsageReport>, Error> {
+        self.accounts()?
+            .iter()
+            .map(|a| {
+                self.vault_call(|i| {
+                    Ok(vault(&i.guest).call_usage(&mut i.store, i.resource, &a.name)?.map(UsageReport::from))
+                })
+            })
+            .collect()
+    }
+
+    /// Probes every account in turn (a refresh when due, then a usage
+    /// request, each bounded in time): ok, failed with why, unverifiable, or
+    /// skipped.
+    pub fn check(&self) -> Result<Vec<(String, CheckOutcome)>, Error> {
+        let mut outcomes = Vec::new();
+        for account in self.accounts()? {
+            let outcome = self.vault_call(|i| {
+                Ok(vault(&i.guest)
+                    .call_check(&mut i.store, i.resource, &account.name)?
+                    .map(CheckOutcome::from))
+            })?;
+            outcomes.push((account.name, outcome));
+        }
+        Ok(outcomes)
     }
 
     /// What is signed in and from where. Read without any lock: it never
@@ -476,7 +576,7 @@ impl Auth {
         &self,
         f: impl FnOnce(&mut Instance) -> wasmtime::Result<Result<R, AuthError>>,
     ) -> Result<R, Error> {
-        let account = self.current_account()?;
+        let account = self.chosen_account()?;
         self.with(&self.slot(&account), Resource::Session(&account), f)?.map_err(Error::from)
     }
 

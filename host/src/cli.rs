@@ -41,6 +41,16 @@ pub struct Global {
     #[arg(long, global = true, value_name = "URL")]
     pub issuer: Option<String>,
 
+    /// The ChatGPT backend, for usage [env: CODEX_AUTH_CHATGPT_BASE_URL;
+    /// default: https://chatgpt.com/backend-api].
+    #[arg(long, global = true, value_name = "URL")]
+    pub chatgpt_base_url: Option<String>,
+
+    /// How the pool chooses among usable accounts when none is pinned
+    /// [env: CODEX_AUTH_STRATEGY; default: drain-first].
+    #[arg(long, global = true, value_name = "STRATEGY", value_parser = strategies())]
+    pub strategy: Option<String>,
+
     /// Say on stderr how the component was loaded (from the compiled-code cache or compiled).
     #[arg(long, short, global = true)]
     pub verbose: bool,
@@ -120,6 +130,25 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show every account's usage: each window's percent used, length, and
+    /// when it resets. Cached for every process (one request per account per
+    /// five minutes at most).
+    #[command(
+        after_help = "Examples:\n  codex-auth usage\n  codex-auth usage --json | jq '.[].usage.windows'"
+    )]
+    Usage {
+        /// Print a JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Probe every account in turn (refresh when due, then a usage request,
+    /// each bounded in time). Exit 1 when any failed.
+    #[command(after_help = "Examples:\n  codex-auth check\n  codex-auth check --json")]
+    Check {
+        /// Print a JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Pin an account: calls use it when no --account is given.
     #[command(after_help = "Example:\n  codex-auth use work")]
     Use {
@@ -175,4 +204,9 @@ pub struct LoginArgs {
     /// Print the new status as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The pool's strategies, by name.
+fn strategies() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(codex_auth::Strategy::ALL.map(|(name, _)| name))
 }

@@ -14,6 +14,12 @@ pub enum Error {
     /// No account of this name is stored.
     #[error("no account named `{0}`: `codex-auth accounts` lists them")]
     UnknownAccount(String),
+    /// Every usable account has reached its usage limit.
+    #[error("every account has reached its usage limit; the first frees up at {} (Unix {first_free})", rfc3339(*first_free))]
+    AllBlocked {
+        /// When the first account frees up (Unix seconds).
+        first_free: i64,
+    },
     /// The store file (or a file to import) cannot be used; it is left untouched.
     #[error("{} cannot be read: {reason} (the file was left untouched)", path.display())]
     CorruptStore {
@@ -79,6 +85,7 @@ impl From<wit::AuthError> for Error {
         match e {
             E::NotLoggedIn => Self::NotLoggedIn,
             E::UnknownAccount(name) => Self::UnknownAccount(name),
+            E::AllBlocked(first_free) => Self::AllBlocked { first_free },
             E::CorruptStore(c) => Self::CorruptStore { path: c.path.into(), reason: c.reason },
             E::Storage(why) => Self::Storage(why),
             E::LockTimeout(ms) => Self::LockTimeout(ms),
@@ -94,4 +101,21 @@ impl From<wit::AuthError> for Error {
             E::Internal(why) => Self::Internal(why.unwrap_or_default()),
         }
     }
+}
+
+/// `2026-11-23T09:00:00Z`.
+fn rfc3339(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
 }

@@ -32,20 +32,22 @@ pub enum StoreError {
 pub struct FileStore {
     dir: PathBuf,
     file: PathBuf,
+    lock_file: PathBuf,
     held: Option<File>,
 }
 
 impl FileStore {
-    /// The `auth.json` store of a Codex home.
+    /// The `auth.json` store of a Codex home, locked by its `auth.lock`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self::named(dir, AUTH_FILE)
+        Self::named(dir, AUTH_FILE, LOCK_FILE)
     }
 
-    /// Another file of the same kind (atomic, 0600) in `dir`.
-    pub fn named(dir: impl Into<PathBuf>, name: &str) -> Self {
+    /// Another file of the same kind (atomic, 0600) in `dir`, with a lock
+    /// file of its own.
+    pub fn named(dir: impl Into<PathBuf>, name: &str, lock: &str) -> Self {
         let dir = dir.into();
-        let file = dir.join(name);
-        Self { dir, file, held: None }
+        let (file, lock_file) = (dir.join(name), dir.join(lock));
+        Self { dir, file, lock_file, held: None }
     }
 
     #[cfg(test)]
@@ -116,15 +118,15 @@ impl FileStore {
             return Err(StoreError::Io("the store lock is already held by this session".into()));
         }
         self.ensure_dir()?;
-        let path = self.dir.join(LOCK_FILE);
+        let path = &self.lock_file;
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .mode(0o600)
-            .open(&path)
-            .map_err(|e| io_error("cannot open the lock file", &path, e))?;
+            .open(path)
+            .map_err(|e| io_error("cannot open the lock file", path, e))?;
         let deadline = Instant::now() + timeout;
         let mut pause = Duration::from_millis(1);
         loop {
@@ -139,7 +141,7 @@ impl FileStore {
                         u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX),
                     ));
                 }
-                Err(fs::TryLockError::Error(e)) => return Err(io_error("cannot lock", &path, e)),
+                Err(fs::TryLockError::Error(e)) => return Err(io_error("cannot lock", path, e)),
             }
         }
         self.held = Some(file);

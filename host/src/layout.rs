@@ -24,8 +24,11 @@ use std::path::{Component, Path, PathBuf};
 
 /// The directory of the vault's own accounts.
 const ACCOUNTS_DIR: &str = "accounts";
-/// The vault's settings file.
+/// The vault's settings file, and its lock.
 const SETTINGS_FILE: &str = "vault.json";
+const SETTINGS_LOCK: &str = "vault.lock";
+/// The directory of each account's pool state (`<name>.json`, `<name>.lock`).
+const POOL_DIR: &str = "pool";
 
 /// A vault home.
 #[derive(Debug, Clone)]
@@ -62,7 +65,14 @@ impl Layout {
 
     /// The settings file, written like a store.
     pub fn settings(&self) -> FileStore {
-        FileStore::named(&self.home, SETTINGS_FILE)
+        FileStore::named(&self.home, SETTINGS_FILE, SETTINGS_LOCK)
+    }
+
+    /// An account's pool state, kept by the vault (also for a linked Codex
+    /// home, which is left as the Codex CLI knows it).
+    pub fn pool(&self, name: &str) -> Result<FileStore, StoreError> {
+        self.account_dir(name)?;
+        Ok(FileStore::named(self.home.join(POOL_DIR), &format!("{name}.json"), &format!("{name}.lock")))
     }
 
     /// The accounts that have a store: `default` when the home's own
@@ -124,6 +134,9 @@ impl Layout {
     /// directory of the vault's own is removed with its lock file, once its
     /// `auth.json` is gone.
     pub fn forget(&self, name: &str) -> Result<(), StoreError> {
+        // What the pool knew of it goes with it.
+        let pool = self.pool(name)?;
+        pool.remove()?;
         if name == self.default_account {
             return Ok(());
         }

@@ -36,6 +36,13 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
     if let Some(issuer) = cli.global.issuer {
         options.issuer = Some(issuer);
     }
+    if let Some(base) = cli.global.chatgpt_base_url {
+        options.chatgpt_base_url = Some(base);
+    }
+    if let Some(name) = cli.global.strategy {
+        // clap accepted only the known names.
+        options.strategy = codex_auth::Strategy::from_name(&name);
+    }
     options.notifier = Arc::new(terminal::Terminal::new());
     let auth = Auth::open(options)?;
     if cli.global.verbose {
@@ -106,6 +113,14 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
             let current = auth.current_account().ok();
             output::accounts(&accounts, current.as_deref(), json);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Usage { json } => {
+            output::usage(&auth.usage()?, json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { json } => {
+            let failed = output::check(&auth.check()?, json);
+            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
         Command::Use { name, json } => {
             let account = auth.use_account(&name)?;

@@ -24,6 +24,22 @@ pub enum LoginEvent {
     Rejected(String),
     /// Any other progress line.
     Info(String),
+    /// A definitive refresh failure disabled an account: it is kept and
+    /// skipped until it is signed in again.
+    AccountDisabled {
+        /// The account.
+        account: String,
+        /// The issuer's error.
+        reason: String,
+    },
+    /// A usage limit blocks an account until `until` (Unix seconds); the
+    /// pool uses its siblings meanwhile.
+    AccountBlocked {
+        /// The account.
+        account: String,
+        /// When it frees up.
+        until: i64,
+    },
 }
 
 /// Shows sign-in progress and opens browsers.

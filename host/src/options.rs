@@ -4,6 +4,7 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::notifier::{Notifier, Silent};
+use crate::pool::Strategy;
 use crate::runtime::default_cache_dir;
 use std::fmt;
 use std::path::PathBuf;
@@ -40,6 +41,14 @@ pub struct Defaults {
     pub home_var: String,
     /// The issuer.
     pub issuer_var: String,
+    /// The ChatGPT backend (usage; the Codex Responses API under `/codex`).
+    pub chatgpt_base_url: String,
+    /// The ChatGPT base URL.
+    pub chatgpt_base_url_var: String,
+    /// How the pool chooses.
+    pub strategy: Strategy,
+    /// The pool's strategy, by name.
+    pub strategy_var: String,
     /// Every variable the guest reads from its environment.
     pub guest_vars: Vec<String>,
 }
@@ -65,6 +74,10 @@ pub struct Options {
     pub lock_timeout: Option<Duration>,
     /// Bound on each HTTP request.
     pub http_timeout: Option<Duration>,
+    /// The ChatGPT backend (usage; the Codex Responses API under `/codex`).
+    pub chatgpt_base_url: Option<String>,
+    /// How the pool chooses among usable accounts.
+    pub strategy: Option<Strategy>,
     /// The API key to fall back on (never written to disk).
     pub api_key: Option<String>,
     /// Variables the guest reads to judge whether a browser can be used
@@ -76,8 +89,11 @@ pub struct Options {
     pub max_guest_memory: usize,
     /// The guest's clock.
     pub clock: Arc<dyn Clock>,
-    /// Where sign-in progress goes.
+    /// Where sign-in progress and the pool's events (an account disabled
+    /// or blocked) go.
     pub notifier: Arc<dyn Notifier>,
+    /// A setting from the environment that cannot be used; `Auth::open` says so.
+    pub(crate) unusable: Option<String>,
 }
 
 impl Options {
@@ -93,12 +109,15 @@ impl Options {
             refresh_skew: None,
             lock_timeout: None,
             http_timeout: None,
+            chatgpt_base_url: None,
+            strategy: None,
             api_key: None,
             environment: Vec::new(),
             cache_dir: None,
             max_guest_memory: 64 << 20,
             clock: Arc::new(SystemClock),
             notifier: Arc::new(Silent),
+            unusable: None,
         }
     }
 
@@ -120,6 +139,20 @@ impl Options {
         }
         options.account = var(&defaults.account_var);
         options.issuer = var(&defaults.issuer_var);
+        options.chatgpt_base_url = var(&defaults.chatgpt_base_url_var);
+        if let Some(name) = var(&defaults.strategy_var) {
+            match Strategy::from_name(&name) {
+                Some(strategy) => options.strategy = Some(strategy),
+                None => {
+                    let names: Vec<&str> = Strategy::ALL.iter().map(|(n, _)| *n).collect();
+                    options.unusable = Some(format!(
+                        "{} is `{name}`: use one of {}",
+                        defaults.strategy_var,
+                        names.join(", ")
+                    ));
+                }
+            }
+        }
         options.api_key = var(&defaults.api_key_var);
         options.environment = defaults
             .guest_vars

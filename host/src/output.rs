@@ -79,7 +79,7 @@ fn source(source: &Source) -> String {
 }
 
 /// "in 52 min", "in 3 h", "2 days ago": how far a Unix time is from now.
-fn when(unix: i64) -> String {
+pub fn when(unix: i64) -> String {
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let delta = unix - now;
@@ -137,7 +137,13 @@ pub fn accounts(accounts: &[codex_auth::Account], current: Option<&str>, json: b
         .map(|a| {
             let state = match a.state {
                 AccountState::Ok => "ok".to_owned(),
-                AccountState::LoginRequired => "login required".to_owned(),
+                AccountState::Blocked => match a.blocked_until {
+                    Some(until) => format!("blocked until {}", when(until)),
+                    None => "blocked".to_owned(),
+                },
+                AccountState::Disabled => {
+                    format!("disabled: {}", a.problem.as_deref().unwrap_or("login required"))
+                }
                 AccountState::LoggedOut => "logged out".to_owned(),
                 AccountState::Unreadable => {
                     format!("unreadable: {}", a.problem.as_deref().unwrap_or("unknown"))
@@ -174,4 +180,98 @@ pub fn accounts(accounts: &[codex_auth::Account], current: Option<&str>, json: b
     let mut text = vec![line(&header)];
     text.extend(rows.iter().map(line));
     stdout_line(&text.join("\n"));
+}
+
+/// `usage`: every account's windows, as bars on a terminal, plain lines in
+/// a pipe, or JSON.
+pub fn usage(reports: &[codex_auth::UsageReport], json: bool) {
+    use std::io::IsTerminal as _;
+    if json {
+        stdout_line(&serde_json::to_string_pretty(reports).unwrap_or_default());
+        return;
+    }
+    let tty = std::io::stdout().is_terminal();
+    let mut lines = Vec::new();
+    for report in reports {
+        let mut head = report.account.clone();
+        if let Some(plan) = report.usage.as_ref().and_then(|u| u.plan.as_ref()) {
+            head.push_str(&format!(" ({plan})"));
+        }
+        if let Some(until) = report.blocked_until {
+            head.push_str(&format!(": blocked until {}", when(until)));
+        }
+        lines.push(head);
+        match &report.usage {
+            Some(usage) if !usage.windows.is_empty() => {
+                for w in &usage.windows {
+                    let length = w.window_seconds.map(span).unwrap_or_else(|| w.name.clone());
+                    let resets = w.resets_at.map(|t| format!(", resets {}", when(t))).unwrap_or_default();
+                    let bar = if tty { format!("{} ", bar(w.used_percent)) } else { String::new() };
+                    lines.push(format!(
+                        "  {:<8} {bar}{:>3}% used of {length}{resets}",
+                        w.name, w.used_percent
+                    ));
+                }
+            }
+            _ => lines.push("  no usage known".to_owned()),
+        }
+        if let Some(error) = &report.error {
+            lines.push(format!("  ({error})"));
+        }
+    }
+    stdout_line(&lines.join("\n"));
+}
+
+/// A 20-cell bar for a percentage.
+fn bar(percent: u32) -> String {
+    let filled = (percent.min(100) as usize * 20).div_ceil(100);
+    format!("[{}{}]", "█".repeat(filled), "·".repeat(20 - filled))
+}
+
+/// "5 h", "7 days": a window's length.
+fn span(seconds: i64) -> String {
+    match seconds {
+        s if s % 86_400 == 0 && s >= 86_400 => format!("{} days", s / 86_400),
+        s if s % 3600 == 0 && s >= 3600 => format!("{} h", s / 3600),
+        s => format!("{} min", (s + 59) / 60),
+    }
+}
+
+/// `check`: a line per account, or JSON. Whether any failed.
+pub fn check(outcomes: &[(String, codex_auth::CheckOutcome)], json: bool) -> bool {
+    use codex_auth::CheckOutcome as C;
+    let failed = outcomes.iter().any(|(_, o)| matches!(o, C::Failed(_)));
+    if json {
+        let list: Vec<serde_json::Value> = outcomes
+            .iter()
+            .map(|(name, outcome)| {
+                let mut value = serde_json::to_value(outcome).unwrap_or_default();
+                value["account"] = name.clone().into();
+                value
+            })
+            .collect();
+        stdout_line(&serde_json::to_string_pretty(&list).unwrap_or_default());
+        return failed;
+    }
+    let lines: Vec<String> = outcomes
+        .iter()
+        .map(|(name, outcome)| match outcome {
+            C::Ok(usage) => {
+                let used = usage.as_ref().and_then(|u| u.windows.iter().map(|w| w.used_percent).max());
+                match used {
+                    Some(p) => format!("ok            {name} ({p}% of its binding window used)"),
+                    None => format!("ok            {name}"),
+                }
+            }
+            C::Failed(why) => format!("FAILED        {name}: {why}"),
+            C::Unverifiable(why) => format!("unverifiable  {name}: {why}"),
+            C::Skipped(why) => format!("skipped       {name}: {why}"),
+        })
+        .collect();
+    if lines.is_empty() {
+        eprintln!("No accounts to check");
+    } else {
+        stdout_line(&lines.join("\n"));
+    }
+    failed
 }

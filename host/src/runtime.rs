@@ -91,6 +91,10 @@ fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<
         account_var: d.account_var,
         home_var: d.home_var,
         issuer_var: d.issuer_var,
+        chatgpt_base_url: d.chatgpt_base_url,
+        chatgpt_base_url_var: d.chatgpt_base_url_var,
+        strategy: d.strategy.into(),
+        strategy_var: d.strategy_var,
         guest_vars: d.guest_vars,
     })
 }

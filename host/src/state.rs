@@ -30,6 +30,8 @@ pub(crate) struct HostState {
     pub layout: Layout,
     /// The account stores whose lock this instance holds.
     pub held: HashMap<String, FileStore>,
+    /// The pool states whose lock this instance holds.
+    pub held_pool: HashMap<String, FileStore>,
     pub shared: Arc<Shared>,
     pub listener: Option<Listener>,
     pub limits: StoreLimits,
@@ -51,6 +53,7 @@ impl HostState {
             table: ResourceTable::new(),
             layout,
             held: HashMap::new(),
+            held_pool: HashMap::new(),
             shared,
             listener: None,
             limits,

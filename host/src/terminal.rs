@@ -56,6 +56,14 @@ impl Notifier for Terminal {
             LoginEvent::MethodChosen(why) => self.line(&mut state, &format!("Signing in: {why}")),
             LoginEvent::Rejected(why) => self.line(&mut state, &format!("Ignored {why}; still waiting")),
             LoginEvent::Info(text) => self.line(&mut state, &text),
+            LoginEvent::AccountDisabled { account, reason } => self.line(
+                &mut state,
+                &format!("codex-auth: account `{account}` disabled ({reason}); sign it in again with `codex-auth login --name {account}`"),
+            ),
+            LoginEvent::AccountBlocked { account, until } => self.line(
+                &mut state,
+                &format!("codex-auth: account `{account}` reached its usage limit; skipped until {}", crate::output::when(until)),
+            ),
             LoginEvent::Waiting(left) if self.tty => {
                 state.frame = (state.frame + 1) % SPINNER.len();
                 let mut err = std::io::stderr().lock();

@@ -32,6 +32,8 @@ const config = {
   refreshSkewSeconds: undefined,
   lockTimeoutMs: 1000,
   httpTimeoutMs: 1000,
+  chatgptBaseUrl: undefined,
+  strategy: undefined,
 };
 const session = new guest.session.Session('default', config);
 const firstAccess = jwt({ exp: now + 3600, n: 1 });

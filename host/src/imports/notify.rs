@@ -15,6 +15,8 @@ impl Host for HostState {
             Event::Waiting(left) => LoginEvent::Waiting(left),
             Event::Rejected(why) => LoginEvent::Rejected(why),
             Event::Info(line) => LoginEvent::Info(line),
+            Event::AccountDisabled(d) => LoginEvent::AccountDisabled { account: d.account, reason: d.reason },
+            Event::AccountBlocked(b) => LoginEvent::AccountBlocked { account: b.account, until: b.until },
         };
         self.shared.notifier.notify(event);
     }

@@ -59,6 +59,28 @@ impl Host for HostState {
         self.layout.forget(&account).map_err(into_wit)
     }
 
+    fn load_pool(&mut self, account: String) -> Result<Option<Vec<u8>>, StorageError> {
+        self.layout.pool(&account).and_then(|s| s.load()).map_err(into_wit)
+    }
+
+    fn save_pool(&mut self, account: String, contents: Vec<u8>) -> Result<(), StorageError> {
+        self.layout.pool(&account).and_then(|s| s.save(&contents)).map_err(into_wit)
+    }
+
+    fn lock_pool(&mut self, account: String, timeout_ms: u32) -> Result<(), StorageError> {
+        if self.held_pool.contains_key(&account) {
+            return Err(StorageError::Io(format!("the pool lock of `{account}` is already held here")));
+        }
+        let mut store = self.layout.pool(&account).map_err(into_wit)?;
+        store.lock(Duration::from_millis(u64::from(timeout_ms))).map_err(into_wit)?;
+        self.held_pool.insert(account, store);
+        Ok(())
+    }
+
+    fn unlock_pool(&mut self, account: String) {
+        self.held_pool.remove(&account);
+    }
+
     fn load_settings(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
         self.layout.settings().load().map_err(into_wit)
     }

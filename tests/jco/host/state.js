@@ -6,6 +6,8 @@ export const state = {
   locked: false,
   accounts: {},
   settings: undefined,
+  pool: {},
+  poolLocks: new Set(),
   requests: [],
   responses: [],
   events: [],

@@ -60,3 +60,22 @@ export function loadSettings() {
 export function saveSettings(contents) {
   state.settings = contents;
 }
+
+export function loadPool(account) {
+  return state.pool[account];
+}
+
+export function savePool(account, contents) {
+  state.pool[account] = contents;
+}
+
+export function lockPool(account, _timeoutMs) {
+  if (state.poolLocks.has(account)) {
+    throw { tag: 'lock-timeout', val: 0 };
+  }
+  state.poolLocks.add(account);
+}
+
+export function unlockPool(account) {
+  state.poolLocks.delete(account);
+}

@@ -1,0 +1,180 @@
+//! The pool's answers in the host's terms: usage, checks, and what an
+//! upstream answer taught it. Never a token.
+
+use crate::bindings::{session, vault};
+use serde::Serialize;
+
+/// How the pool chooses among usable accounts that are neither pinned nor
+/// held by a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// The one chosen longest ago.
+    RoundRobin,
+    /// The lowest use of its binding window.
+    LeastUsed,
+    /// The most used one that still works: one account at a time, the next
+    /// when it is blocked.
+    DrainFirst,
+}
+
+impl Strategy {
+    /// Every strategy, by its name.
+    pub const ALL: [(&'static str, Strategy); 3] = [
+        ("round-robin", Strategy::RoundRobin),
+        ("least-used", Strategy::LeastUsed),
+        ("drain-first", Strategy::DrainFirst),
+    ];
+
+    /// The strategy of this name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|&(_, s)| s)
+    }
+
+    pub(crate) fn into_wit(self) -> session::Strategy {
+        match self {
+            Self::RoundRobin => session::Strategy::RoundRobin,
+            Self::LeastUsed => session::Strategy::LeastUsed,
+            Self::DrainFirst => session::Strategy::DrainFirst,
+        }
+    }
+}
+
+impl From<session::Strategy> for Strategy {
+    fn from(s: session::Strategy) -> Self {
+        match s {
+            session::Strategy::RoundRobin => Self::RoundRobin,
+            session::Strategy::LeastUsed => Self::LeastUsed,
+            session::Strategy::DrainFirst => Self::DrainFirst,
+        }
+    }
+}
+
+/// One rate-limit window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Window {
+    /// `primary` or `secondary`.
+    pub name: String,
+    /// Percent used, 0 to 100.
+    pub used_percent: u32,
+    /// The window's length in seconds.
+    pub window_seconds: Option<i64>,
+    /// When it resets (Unix seconds).
+    pub resets_at: Option<i64>,
+}
+
+/// An account's usage as last seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// The plan the backend reports.
+    pub plan: Option<String>,
+    /// Its windows.
+    pub windows: Vec<Window>,
+    /// The backend says a limit is reached.
+    pub limit_reached: bool,
+}
+
+impl From<vault::Usage> for Usage {
+    fn from(u: vault::Usage) -> Self {
+        Self {
+            plan: u.plan,
+            windows: u
+                .windows
+                .into_iter()
+                .map(|w| Window {
+                    name: w.name,
+                    used_percent: w.used_percent,
+                    window_seconds: w.window_seconds,
+                    resets_at: w.resets_at,
+                })
+                .collect(),
+            limit_reached: u.limit_reached,
+        }
+    }
+}
+
+/// An account's usage, cached and shared by every process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsageReport {
+    /// The account.
+    pub account: String,
+    /// The last good value.
+    pub usage: Option<Usage>,
+    /// When it was fetched (Unix seconds).
+    pub fetched_at: Option<i64>,
+    /// Why there is no (fresh) value.
+    pub error: Option<String>,
+    /// A usage limit blocks it until then.
+    pub blocked_until: Option<i64>,
+}
+
+impl From<vault::UsageReport> for UsageReport {
+    fn from(r: vault::UsageReport) -> Self {
+        Self {
+            account: r.account,
+            usage: r.usage.map(Usage::from),
+            fetched_at: r.fetched_at,
+            error: r.error,
+            blocked_until: r.blocked_until,
+        }
+    }
+}
+
+/// What checking an account found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", content = "detail", rename_all = "snake_case")]
+pub enum CheckOutcome {
+    /// Its token works; its usage as the probe read it.
+    Ok(Option<Usage>),
+    /// It does not work; why.
+    Failed(String),
+    /// It could not be told (an API key, the backend unreachable); why.
+    Unverifiable(String),
+    /// Nothing to check (logged out).
+    Skipped(String),
+}
+
+impl From<vault::CheckOutcome> for CheckOutcome {
+    fn from(c: vault::CheckOutcome) -> Self {
+        match c {
+            vault::CheckOutcome::Ok(u) => Self::Ok(u.map(Usage::from)),
+            vault::CheckOutcome::Failed(why) => Self::Failed(why),
+            vault::CheckOutcome::Unverifiable(why) => Self::Unverifiable(why),
+            vault::CheckOutcome::Skipped(why) => Self::Skipped(why),
+        }
+    }
+}
+
+/// An upstream answer for the pool to learn from ([`crate::Auth::report`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Upstream<'a> {
+    /// A whole answer: its status, headers and (for an error) body.
+    Answer {
+        /// HTTP status.
+        status: u16,
+        /// Header names and values.
+        headers: &'a [(String, String)],
+        /// The body of an error answer (a 429's JSON); empty otherwise.
+        body: &'a [u8],
+    },
+    /// One stream event (its JSON data, or the whole SSE block), e.g. a
+    /// `response.failed` carrying `usage_limit_reached`.
+    Event(&'a [u8]),
+}
+
+/// What the pool learned from an upstream answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Learned {
+    /// The account is blocked until then (Unix seconds); choose again.
+    pub blocked_until: Option<i64>,
+    /// It was a 401: call [`crate::Auth::unauthorized`] before a retry.
+    pub unauthorized: bool,
+    /// Its rate-limit headers updated the account's usage.
+    pub usage_updated: bool,
+}
+
+impl From<vault::Learned> for Learned {
+    fn from(l: vault::Learned) -> Self {
+        Self { blocked_until: l.blocked_until, unauthorized: l.unauthorized, usage_updated: l.usage_updated }
+    }
+}
