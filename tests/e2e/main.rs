@@ -7,6 +7,8 @@ mod hostile;
 mod jco;
 mod library;
 mod login;
+mod mock_backend;
 mod mock_issuer;
+mod pool;
 mod refresh;
 mod support;
