@@ -8,4 +8,4 @@ if [ ! -x .tools/codex/node_modules/.bin/codex ]; then
   (cd .tools/codex && npm install --no-audit --no-fund @openai/codex >/dev/null)
 fi
 CODEX_AUTH_CODEX_BIN="$PWD/.tools/codex/node_modules/.bin/codex" \
-  cargo test -p codex-auth --test e2e codex_peer -- --ignored
+  cargo test -p codex-auth-cli --test e2e codex_peer -- --ignored
