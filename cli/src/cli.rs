@@ -149,6 +149,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve ready credentials to other processes (a broker) and forward
+    /// Codex requests with the chosen account's auth (a gateway), on
+    /// 127.0.0.1 and optionally a Unix socket. Every endpoint but /healthz
+    /// needs the local key (`--print-key`). Prints one JSON line at start;
+    /// logs one JSON line per request on stderr; SIGTERM drains open streams.
+    #[command(
+        after_help = "Endpoints:\n  GET  /v1/headers[?account=NAME][&session=KEY]   ready headers\n  GET  /v1/token[?account=NAME]                   the bearer token\n  GET  /v1/accounts                               the accounts (no secrets)\n  POST /v1/accounts/NAME/refresh                  refresh one now\n  POST /v1/unauthorized {\"token\": ..}             401 recovery: fresh headers\n  *    /backend-api/codex/..., /v1/responses      the gateway to the Codex backend\n  GET  /healthz\n\nExamples:\n  codex-auth serve --port 8765\n  curl -H \"Authorization: Bearer $(codex-auth serve --print-key)\" http://127.0.0.1:8765/v1/headers"
+    )]
+    Serve(ServeArgs),
     /// Pin an account: calls use it when no --account is given.
     #[command(after_help = "Example:\n  codex-auth use work")]
     Use {
@@ -209,4 +218,27 @@ pub struct LoginArgs {
 /// The pool's strategies, by name.
 fn strategies() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(codex_auth::Strategy::ALL.map(|(name, _)| name))
+}
+
+/// `serve`'s flags.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port on 127.0.0.1 [default: a free one, printed at start].
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub port: u16,
+    /// Also listen on this Unix socket (mode 0600; peers of other users are refused).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Where the gateway forwards [default: the ChatGPT base URL + /codex].
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+    /// How long open streams may finish after SIGTERM.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub drain_seconds: u64,
+    /// Request bodies up to this many bytes can be replayed (after a 401, or on a sibling account).
+    #[arg(long, value_name = "BYTES", default_value_t = 8 << 20)]
+    pub replay_limit: usize,
+    /// Print the local key (made on first use) and exit.
+    #[arg(long)]
+    pub print_key: bool,
 }

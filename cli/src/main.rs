@@ -6,7 +6,7 @@ mod output;
 mod terminal;
 
 use clap::Parser as _;
-use cli::{Cli, Command, LoginArgs};
+use cli::{Cli, Command, LoginArgs, ServeArgs};
 use codex_auth::{Auth, ComponentOrigin, Credential, LoginMethod, LoginOptions, Options, Revocation, Source};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -122,6 +122,7 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
             let failed = output::check(&auth.check()?, json);
             Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
+        Command::Serve(args) => serve(auth, args),
         Command::Use { name, json } => {
             let account = auth.use_account(&name)?;
             eprintln!("Pinned `{}`: calls use it when no --account is given", account.name);
@@ -201,6 +202,48 @@ fn login(auth: &Auth, args: LoginArgs) -> Result<ExitCode, codex_auth::Error> {
         output::status_json(&status);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn serve(auth: Auth, args: ServeArgs) -> Result<ExitCode, codex_auth::Error> {
+    let home = auth.options().home.clone();
+    let key = codex_auth_serve::load_or_create_key(&home)
+        .map_err(|e| codex_auth::Error::Storage(format!("the local key in {}: {e}", home.display())))?;
+    if args.print_key {
+        output::stdout_line(&key);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let base =
+        auth.options().chatgpt_base_url.clone().unwrap_or_else(|| auth.defaults().chatgpt_base_url.clone());
+    let options = codex_auth_serve::ServeOptions {
+        port: args.port,
+        socket: args.socket,
+        upstream: args.upstream.unwrap_or_else(|| format!("{}/codex", base.trim_end_matches('/'))),
+        key,
+        drain: Duration::from_secs(args.drain_seconds),
+        replay_limit: args.replay_limit,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| codex_auth::Error::Internal(format!("cannot start the runtime: {e}")))?;
+    runtime
+        .block_on(codex_auth_serve::run(codex_auth::AsyncAuth::new(auth), options, stop_signal()))
+        .map_err(|e| codex_auth::Error::Storage(format!("serve: {e}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM or SIGINT.
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
+    }
 }
 
 fn logout(auth: &Auth, json: bool) -> Result<ExitCode, codex_auth::Error> {

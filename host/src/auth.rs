@@ -499,6 +499,20 @@ impl Auth {
         checked.map_err(Error::InvalidInput)
     }
 
+    /// Calls on account `name`, whatever the pool would choose (it must
+    /// exist, unless it is the home's own). Each account keeps its own
+    /// instance and lock, as with [`Options::account`].
+    ///
+    /// ```no_run
+    /// # let auth = codex_auth::Auth::open(codex_auth::Options::from_env())?;
+    /// let headers = auth.account("work")?.request_headers()?;
+    /// # Ok::<(), codex_auth::Error>(())
+    /// ```
+    pub fn account(&self, name: &str) -> Result<AccountRef<'_>, Error> {
+        let name = self.vault_call(|i| vault(&i.guest).call_select(&mut i.store, i.resource, Some(name)))?;
+        Ok(AccountRef { auth: self, name })
+    }
+
     /// The status of account `name`, read without its lock.
     pub fn account_status(&self, name: &str) -> Result<Status, Error> {
         self.vault_call(|i| {
@@ -622,6 +636,53 @@ impl Auth {
         };
         let resource = made.map_err(|e| Error::GuestTrap(e.root_cause().to_string()))?;
         Ok(Instance { store, guest, resource })
+    }
+}
+
+/// One named account of an [`Auth`] ([`Auth::account`]).
+#[derive(Debug)]
+pub struct AccountRef<'a> {
+    auth: &'a Auth,
+    name: String,
+}
+
+impl AccountRef<'_> {
+    /// The account's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn call<R>(
+        &self,
+        f: impl FnOnce(&mut Instance) -> wasmtime::Result<Result<R, AuthError>>,
+    ) -> Result<R, Error> {
+        self.auth.with(&self.auth.slot(&self.name), Resource::Session(&self.name), f)?.map_err(Error::from)
+    }
+
+    /// Its ready request headers, refreshed first when due.
+    pub fn request_headers(&self) -> Result<RequestHeaders, Error> {
+        self.call(|i| {
+            Ok(session(&i.guest).call_request_headers(&mut i.store, i.resource)?.map(RequestHeaders::new))
+        })
+    }
+
+    /// Its bearer token, refreshed first when due.
+    pub fn access_token(&self) -> Result<Secret, Error> {
+        self.call(|i| Ok(session(&i.guest).call_access_token(&mut i.store, i.resource)?.map(Secret::new)))
+    }
+
+    /// Refreshes it if due (always, with `force`).
+    pub fn refresh(&self, force: bool) -> Result<Status, Error> {
+        self.call(|i| Ok(session(&i.guest).call_refresh(&mut i.store, i.resource, force)?.map(Status::from)))
+    }
+
+    /// 401 recovery for it (see [`Auth::unauthorized`]).
+    pub fn unauthorized(&self, previous: &Secret) -> Result<Secret, Error> {
+        self.call(|i| {
+            Ok(session(&i.guest)
+                .call_unauthorized(&mut i.store, i.resource, previous.expose())?
+                .map(Secret::new))
+        })
     }
 }
 

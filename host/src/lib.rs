@@ -42,7 +42,7 @@ mod state;
 mod status;
 
 pub use accounts::{Account, AccountState, Removal};
-pub use auth::{Auth, defaults};
+pub use auth::{AccountRef, Auth, defaults};
 pub use clock::{Clock, SystemClock};
 pub use credential::Credential;
 pub use error::Error;

@@ -28,7 +28,9 @@ impl AsyncAuth {
         &self.inner
     }
 
-    async fn run<R: Send + 'static>(
+    /// Runs `f` on the blocking pool: any `Auth` call, without stalling the
+    /// runtime.
+    pub async fn run<R: Send + 'static>(
         &self,
         f: impl FnOnce(&Auth) -> Result<R, Error> + Send + 'static,
     ) -> Result<R, Error> {

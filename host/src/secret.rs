@@ -18,6 +18,13 @@ impl Secret {
     }
 }
 
+/// A secret the caller holds (say a token an API just rejected).
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(<redacted>)")

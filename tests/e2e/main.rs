@@ -11,4 +11,5 @@ mod mock_backend;
 mod mock_issuer;
 mod pool;
 mod refresh;
+mod serve;
 mod support;

@@ -7,7 +7,8 @@
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::io::Read;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 /// How the Responses endpoint answers an account.
@@ -19,6 +20,9 @@ pub enum Answer {
     Limit { resets_in: i64 },
     /// 200, then a `response.failed` event with `usage_limit_reached`.
     FailedEvent { resets_at: i64 },
+    /// A stream that sends one event, waits for [`MockBackend::release`],
+    /// then sends events until the reader hangs up ([`MockBackend::wait_dropped`]).
+    Held,
 }
 
 #[derive(Default)]
@@ -32,12 +36,21 @@ pub struct State {
     pub responses_requests: HashMap<String, u32>,
     /// The bearer tokens seen, per account.
     pub bearers: HashMap<String, Vec<String>>,
+    /// Bearer tokens refused with 401 (a revoked access token).
+    pub refused_tokens: Vec<String>,
+    /// Every request's header names and values (lower-case names), in order.
+    pub seen_headers: Vec<Vec<(String, String)>>,
+    /// Every request body the Responses endpoint got.
+    pub bodies: Vec<Vec<u8>>,
+    released: bool,
+    /// How many held streams ended because their reader went away.
+    pub dropped: u32,
 }
 
 pub struct MockBackend {
     /// The ChatGPT base URL (`.../backend-api`).
     pub base: String,
-    state: Arc<Mutex<State>>,
+    state: Arc<(Mutex<State>, Condvar)>,
     server: Arc<tiny_http::Server>,
     thread: Option<JoinHandle<()>>,
 }
@@ -46,7 +59,7 @@ impl MockBackend {
     pub fn start() -> Self {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind the mock backend"));
         let port = server.server_addr().to_ip().expect("ip").port();
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new((Mutex::new(State::default()), Condvar::new()));
         let thread = {
             let (server, state) = (server.clone(), state.clone());
             std::thread::spawn(move || {
@@ -60,7 +73,22 @@ impl MockBackend {
     }
 
     pub fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap()
+        self.state.0.lock().unwrap()
+    }
+
+    /// Lets held streams go on past their first event.
+    pub fn release(&self) {
+        self.state().released = true;
+        self.state.1.notify_all();
+    }
+
+    /// Waits (at most a minute) until `n` held streams lost their reader.
+    pub fn wait_dropped(&self, n: u32) -> bool {
+        let (lock, cvar) = &*self.state;
+        let guard = lock.lock().unwrap();
+        let (guard, _) =
+            cvar.wait_timeout_while(guard, std::time::Duration::from_secs(60), |s| s.dropped < n).unwrap();
+        guard.dropped >= n
     }
 
     pub fn usage_requests(&self, account: &str) -> u32 {
@@ -81,7 +109,8 @@ fn header(request: &tiny_http::Request, name: &'static str) -> Option<String> {
     request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str().to_owned())
 }
 
-fn handle(state: &Mutex<State>, mut request: tiny_http::Request) {
+fn handle(shared: &Arc<(Mutex<State>, Condvar)>, mut request: tiny_http::Request) {
+    let state = &shared.0;
     let mut body = String::new();
     let _ = request.as_reader().read_to_string(&mut body);
     let account = header(&request, "chatgpt-account-id").unwrap_or_default();
@@ -91,7 +120,15 @@ fn handle(state: &Mutex<State>, mut request: tiny_http::Request) {
     if let Some(token) = &bearer {
         s.bearers.entry(account.clone()).or_default().push(token.clone());
     }
-    let refused = bearer.is_none() || s.refused.contains(&account);
+    let seen = request
+        .headers()
+        .iter()
+        .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_owned()))
+        .collect();
+    s.seen_headers.push(seen);
+    let refused = bearer.is_none()
+        || s.refused.contains(&account)
+        || bearer.as_ref().is_some_and(|b| s.refused_tokens.contains(b));
     let (status, headers, text): (u16, Vec<(String, String)>, String) = match (
         request.method().as_str(),
         path.as_str(),
@@ -107,6 +144,7 @@ fn handle(state: &Mutex<State>, mut request: tiny_http::Request) {
         }
         ("POST", "/backend-api/codex/responses") => {
             *s.responses_requests.entry(account.clone()).or_default() += 1;
+            s.bodies.push(body.clone().into_bytes());
             if refused {
                 (401, vec![], json!({"error": {"message": "Unauthorized"}}).to_string())
             } else {
@@ -125,6 +163,17 @@ fn handle(state: &Mutex<State>, mut request: tiny_http::Request) {
                                          "plan_type": "pro", "resets_in_seconds": resets_in}})
                         .to_string(),
                     ),
+                    Answer::Held => {
+                        drop(s);
+                        let reader = Held { shared: shared.clone(), sent: 0 };
+                        let headers = vec![tiny_http::Header::from_bytes("Content-Type", "text/event-stream").unwrap()];
+                        // A declared length keeps tiny_http from chunking, whose
+                        // encoder holds data back until a whole chunk is full.
+                        let response = tiny_http::Response::new(200.into(), headers, reader, Some(1 << 30), None)
+                            .with_chunked_threshold(usize::MAX);
+                        let _ = request.respond(response);
+                        return;
+                    }
                     Answer::FailedEvent { resets_at } => {
                         let failed = json!({"type": "response.failed", "response": {"id": "resp_2",
                             "error": {"code": "usage_limit_reached", "message": "limit", "resets_at": resets_at}}});
@@ -163,4 +212,37 @@ fn usage(primary: u32) -> Value {
         },
         "credits": {"has_credits": false, "unlimited": false, "balance": "0"}
     })
+}
+
+/// A stream body: one event, then (once released) an event per read until
+/// the reader (tiny_http writing to a client that hung up) drops it.
+struct Held {
+    shared: Arc<(Mutex<State>, Condvar)>,
+    sent: u32,
+}
+
+impl Read for Held {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.sent > 0 {
+            let (lock, cvar) = &*self.shared;
+            let _released = cvar.wait_while(lock.lock().unwrap(), |s| !s.released).unwrap();
+        }
+        self.sent += 1;
+        let event = format!(
+            "event: response.output_text.delta\ndata: {{\"n\": {}, \"pad\": \"{}\"}}\n\n",
+            self.sent,
+            "x".repeat(2000)
+        );
+        let n = event.len().min(buf.len());
+        buf[..n].copy_from_slice(&event.as_bytes()[..n]);
+        Ok(n)
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let (lock, cvar) = &*self.shared;
+        lock.lock().unwrap().dropped += 1;
+        cvar.notify_all();
+    }
 }

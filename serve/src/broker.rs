@@ -1,0 +1,143 @@
+//! The broker's endpoints: ready headers and tokens for other processes,
+//! the accounts (no secrets), a refresh, and 401 recovery. No answer ever
+//! carries a refresh token.
+
+use crate::Shared;
+use crate::respond::{self, Body};
+use codex_auth::{Auth, Error, RequestHeaders, Secret};
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response};
+use serde_json::{Value, json};
+
+/// The largest request body a broker endpoint reads.
+const MAX_BODY: usize = 64 << 10;
+
+pub async fn route(shared: &Shared, request: Request<Incoming>) -> (Response<Body>, Option<String>) {
+    let query: Vec<(String, String)> = request
+        .uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let param = |name: &str| query.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let (account, session) = (param("account"), param("session"));
+    let path = request.uri().path().to_owned();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let result = match (request.method().clone(), segments.as_slice()) {
+        (Method::GET, ["v1", "headers"]) => {
+            shared.auth.run(move |auth| headers(auth, account.as_deref(), session.as_deref())).await.map(
+                |(name, headers)| {
+                    let value = json!({"account": name, "headers": header_map(&headers)});
+                    (value, Some(name))
+                },
+            )
+        }
+        (Method::GET, ["v1", "token"]) => shared
+            .auth
+            .run(move |auth| {
+                let (name, headers) = headers(auth, account.as_deref(), session.as_deref())?;
+                // The bearer of the headers is the token; nothing else is read.
+                let token =
+                    headers.get("Authorization").and_then(|a| a.strip_prefix("Bearer ")).map(str::to_owned);
+                Ok((name, token.unwrap_or_default()))
+            })
+            .await
+            .map(|(name, token)| (json!({"account": name, "token": token}), Some(name))),
+        (Method::GET, ["v1", "accounts"]) => shared
+            .auth
+            .run(|auth| auth.accounts())
+            .await
+            .and_then(|list| serde_json::to_value(list).map_err(|e| Error::Internal(e.to_string())))
+            .map(|list| (json!({"accounts": list}), None)),
+        (Method::POST, ["v1", "accounts", name, "refresh"]) => {
+            let name = (*name).to_owned();
+            shared
+                .auth
+                .run(move |auth| {
+                    let status = auth.account(&name)?.refresh(true)?;
+                    Ok((status, name))
+                })
+                .await
+                .and_then(|(status, name)| {
+                    let value = serde_json::to_value(status).map_err(|e| Error::Internal(e.to_string()))?;
+                    Ok((json!({"account": name, "status": value}), Some(name)))
+                })
+        }
+        (Method::POST, ["v1", "unauthorized"]) => match read_json(request).await {
+            Err(response) => return (response, None),
+            Ok(body) => {
+                let token = body["token"].as_str().map(str::to_owned);
+                let named = body["account"].as_str().map(str::to_owned).or(account);
+                match token {
+                    None => {
+                        return (
+                            respond::error(400, "invalid_input", "send {\"token\": <the rejected token>}"),
+                            None,
+                        );
+                    }
+                    Some(token) => {
+                        shared.auth.run(move |auth| recover(auth, named.as_deref(), token)).await.map(
+                            |(name, headers)| {
+                                (json!({"account": name, "headers": header_map(&headers)}), Some(name))
+                            },
+                        )
+                    }
+                }
+            }
+        },
+        (_, ["v1", ..]) | (_, ["healthz"]) => {
+            return (
+                respond::error(404, "not_found", &format!("no endpoint {} {path}", request.method())),
+                None,
+            );
+        }
+        _ => return (respond::error(404, "not_found", &format!("nothing at {path}")), None),
+    };
+    match result {
+        Ok((value, account)) => (respond::json(200, &value), account),
+        Err(e) => (respond::auth_error(&e), None),
+    }
+}
+
+/// Headers of the named account, else of the one the pool chooses.
+fn headers(
+    auth: &Auth,
+    account: Option<&str>,
+    session: Option<&str>,
+) -> Result<(String, RequestHeaders), Error> {
+    match account {
+        Some(name) => {
+            let account = auth.account(name)?;
+            Ok((account.name().to_owned(), account.request_headers()?))
+        }
+        None => auth.headers_for(session),
+    }
+}
+
+/// 401 recovery for the account the rejected token belongs to.
+fn recover(auth: &Auth, account: Option<&str>, token: String) -> Result<(String, RequestHeaders), Error> {
+    let name = match account {
+        Some(name) => name.to_owned(),
+        None => auth.current_account()?,
+    };
+    let account = auth.account(&name)?;
+    account.unauthorized(&Secret::from(token))?;
+    Ok((name, account.request_headers()?))
+}
+
+fn header_map(headers: &RequestHeaders) -> Value {
+    headers.iter().map(|(n, v)| (n.to_owned(), Value::from(v))).collect::<serde_json::Map<_, _>>().into()
+}
+
+async fn read_json(request: Request<Incoming>) -> Result<Value, Response<Body>> {
+    let limited = http_body_util::Limited::new(request.into_body(), MAX_BODY);
+    let bytes = limited
+        .collect()
+        .await
+        .map_err(|_| {
+            respond::error(413, "body_too_large", &format!("a request body is at most {MAX_BODY} bytes"))
+        })?
+        .to_bytes();
+    serde_json::from_slice(&bytes)
+        .map_err(|e| respond::error(400, "invalid_json", &format!("the body is not JSON: {e}")))
+}

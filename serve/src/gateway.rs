@@ -1,0 +1,240 @@
+//! The gateway: a request under `/backend-api/codex/` (or `/v1/responses`)
+//! goes to `{upstream}/...` with the client's `Authorization` replaced by the
+//! chosen account's headers. Bodies stream both ways; an SSE answer is passed
+//! on chunk by chunk as it arrives. The pool decides what an answer means
+//! (`Auth::report`): a 401 is recovered once and the request replayed once;
+//! a usage limit (a 429, or a `response.failed` event before anything reached
+//! the client) blocks the account and the request is replayed once on a
+//! sibling. Only bodies kept under the replay bound are replayed.
+
+use crate::Shared;
+use crate::respond::{self, Body};
+use bytes::Bytes;
+use codex_auth::{Learned, Secret, Upstream};
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use http_body_util::{BodyDataStream, BodyExt, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{HeaderMap, Request, Response};
+use std::sync::Arc;
+
+/// The largest upstream error answer read (to classify it and pass it on).
+const MAX_ERROR_BODY: usize = 1 << 20;
+/// Headers never forwarded: per connection, or replaced by the gateway.
+const DROPPED: [&str; 12] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "authorization",
+    "chatgpt-account-id",
+];
+
+pub async fn forward(
+    shared: &Shared,
+    request: Request<Incoming>,
+    rest: &str,
+) -> (Response<Body>, Option<String>) {
+    let (parts, body) = request.into_parts();
+    // Codex names its conversation in `session_id`: one account per conversation.
+    let session = parts.headers.get("session_id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let url = format!("{}{rest}{query}", shared.options.upstream.trim_end_matches('/'));
+    let mut body = match RequestBody::read(body, shared.options.replay_limit).await {
+        Ok(body) => body,
+        Err(why) => return (respond::error(400, "bad_request_body", &why), None),
+    };
+    let (mut recovered, mut rotated) = (false, false);
+    loop {
+        let key = session.clone();
+        let (account, headers) = match shared.auth.run(move |auth| auth.headers_for(key.as_deref())).await {
+            Ok(chosen) => chosen,
+            Err(e) => return (respond::auth_error(&e), None),
+        };
+        let mut upstream = shared.client.request(parts.method.clone(), &url);
+        for (name, value) in parts.headers.iter().filter(|(n, _)| !DROPPED.contains(&n.as_str())) {
+            upstream = upstream.header(name, value);
+        }
+        for (name, value) in headers.iter() {
+            upstream = upstream.header(name, value);
+        }
+        let answer = match upstream.body(body.next_send()).send().await {
+            Ok(answer) => answer,
+            Err(e) => {
+                let why = format!("the Codex backend could not be reached: {}", e.without_url());
+                return (respond::error(502, "upstream_unreachable", &why), Some(account));
+            }
+        };
+        let status = answer.status();
+        let answer_headers = answer.headers().clone();
+        let pairs = header_pairs(&answer_headers);
+        let replayable = body.replayable();
+        if status.as_u16() >= 400 {
+            let bytes = match read_bounded(answer).await {
+                Ok(bytes) => bytes,
+                Err(why) => return (respond::error(502, "upstream_error", &why), Some(account)),
+            };
+            let learned =
+                report(shared, &account, Report::Answer(status.as_u16(), pairs, bytes.clone())).await;
+            if learned.unauthorized && !recovered && replayable {
+                recovered = true;
+                let rejected =
+                    headers.get("Authorization").and_then(|a| a.strip_prefix("Bearer ")).unwrap_or_default();
+                let (rejected, name) = (Secret::from(rejected.to_owned()), account.clone());
+                let recovery =
+                    shared.auth.run(move |auth| auth.account(&name)?.unauthorized(&rejected)).await;
+                if recovery.is_ok() {
+                    continue;
+                }
+            }
+            if learned.blocked_until.is_some() && !rotated && replayable {
+                rotated = true;
+                continue;
+            }
+            return (passed_on(status, &answer_headers, respond::full(bytes)), Some(account));
+        }
+        report(shared, &account, Report::Answer(status.as_u16(), pairs, Bytes::new())).await;
+        let mut stream = answer.bytes_stream();
+        // Waiting for the first chunk holds nothing back: nothing else could
+        // be sent before it. It is read before the answer's head goes out, so
+        // a `response.failed` usage limit can still move to a sibling.
+        let first = stream.next().await;
+        if let Some(Ok(chunk)) = &first {
+            let learned = report(shared, &account, Report::Event(chunk.clone())).await;
+            if learned.blocked_until.is_some() && !rotated && replayable {
+                rotated = true;
+                continue;
+            }
+        }
+        let watcher = Arc::new(Watcher { auth: shared.auth.clone(), account: account.clone() });
+        let rest = stream.inspect_ok(move |chunk| watcher.look(chunk));
+        let chunks =
+            futures_util::stream::iter(first).chain(rest).map_ok(Frame::data).map_err(std::io::Error::other);
+        return (passed_on(status, &answer_headers, BodyExt::boxed(StreamBody::new(chunks))), Some(account));
+    }
+}
+
+/// Later chunks of a stream: a usage limit there cannot be replayed any
+/// more (output reached the client), but the pool still learns of it.
+struct Watcher {
+    auth: codex_auth::AsyncAuth,
+    account: String,
+}
+
+impl Watcher {
+    fn look(&self, chunk: &Bytes) {
+        // Only chunks that can hold the event go to the guest, which decides.
+        if memchr(chunk, b"response.failed") {
+            let (auth, account, event) = (self.auth.clone(), self.account.clone(), chunk.clone());
+            tokio::spawn(async move {
+                let _ = auth.run(move |a| a.report(&account, Upstream::Event(&event))).await;
+            });
+        }
+    }
+}
+
+fn memchr(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+enum Report {
+    Answer(u16, Vec<(String, String)>, Bytes),
+    Event(Bytes),
+}
+
+/// What the pool makes of an answer; a pool that cannot be asked learns
+/// nothing, and the answer is passed on as it is.
+async fn report(shared: &Shared, account: &str, report: Report) -> Learned {
+    let account = account.to_owned();
+    let learned = shared
+        .auth
+        .run(move |auth| match &report {
+            Report::Answer(status, headers, body) => {
+                auth.report(&account, Upstream::Answer { status: *status, headers, body })
+            }
+            Report::Event(event) => auth.report(&account, Upstream::Event(event)),
+        })
+        .await;
+    learned.unwrap_or(Learned { blocked_until: None, unauthorized: false, usage_updated: false })
+}
+
+fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers.iter().filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect()
+}
+
+/// The upstream answer's status and headers, with `body`.
+fn passed_on(status: reqwest::StatusCode, headers: &HeaderMap, body: Body) -> Response<Body> {
+    let mut response = Response::new(body);
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status.as_u16()).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+    for (name, value) in headers.iter().filter(|(n, _)| !DROPPED.contains(&n.as_str())) {
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name.as_ref()), HeaderValue::from_bytes(value.as_bytes()))
+        {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
+}
+
+async fn read_bounded(answer: reqwest::Response) -> Result<Bytes, String> {
+    let mut body = Vec::new();
+    let mut stream = answer.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| format!("the Codex backend's answer broke off: {}", e.without_url()))?;
+        if body.len() + chunk.len() > MAX_ERROR_BODY {
+            return Err(format!("the Codex backend's error answer is larger than {MAX_ERROR_BODY} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.into())
+}
+
+/// A request body: kept whole when it fits the replay bound, else streamed
+/// through once.
+enum RequestBody {
+    Kept(Bytes),
+    Streaming(Option<(Bytes, Incoming)>),
+}
+
+impl RequestBody {
+    async fn read(mut body: Incoming, limit: usize) -> Result<Self, String> {
+        let mut kept = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| format!("cannot read the request body: {e}"))?;
+            if let Ok(data) = frame.into_data() {
+                kept.extend_from_slice(&data);
+                if kept.len() > limit {
+                    return Ok(Self::Streaming(Some((kept.into(), body))));
+                }
+            }
+        }
+        Ok(Self::Kept(kept.into()))
+    }
+
+    fn replayable(&self) -> bool {
+        matches!(self, Self::Kept(_))
+    }
+
+    /// The body for one send; a streamed one can be sent only once (then
+    /// nothing is replayed, so this is never asked twice).
+    fn next_send(&mut self) -> reqwest::Body {
+        match self {
+            Self::Kept(bytes) => reqwest::Body::from(bytes.clone()),
+            Self::Streaming(rest) => match rest.take() {
+                Some((prefix, body)) => {
+                    let tail = BodyDataStream::new(body);
+                    reqwest::Body::wrap_stream(futures_util::stream::iter([Ok(prefix)]).chain(tail))
+                }
+                None => reqwest::Body::from(Bytes::new()),
+            },
+        }
+    }
+}

@@ -1,0 +1,221 @@
+/*!
+`codex-auth serve`: one process that holds the refresh tokens, for every
+other process on the machine.
+
+- The **broker** hands out ready headers and tokens over HTTP on
+  `127.0.0.1` (and a Unix socket), so agents and scripts never refresh on
+  their own and never present a rotated token twice.
+- The **gateway** forwards `/backend-api/codex/...` (and `/v1/responses`) to
+  the Codex backend with the client's `Authorization` replaced by the chosen
+  account's; bodies stream both ways and SSE passes through unbuffered.
+
+Every decision (which account, whether to recover or rotate, what an
+upstream answer means) is the guest's, through [`codex_auth::Auth`]; this
+crate only moves bytes.
+*/
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+mod broker;
+mod gateway;
+mod key;
+mod respond;
+
+pub use key::{KEY_FILE, load_or_create as load_or_create_key};
+
+use codex_auth::AsyncAuth;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use respond::Body;
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, PermissionsExt as _};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, UnixListener};
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The loopback port; `0` picks a free one (printed at start).
+    pub port: u16,
+    /// Also listen on this Unix socket (mode 0600, peers of other users refused).
+    pub socket: Option<PathBuf>,
+    /// Where the gateway forwards: `{chatgpt base}/codex`.
+    pub upstream: String,
+    /// The local key clients present as `Authorization: Bearer <key>`.
+    pub key: String,
+    /// How long open streams may finish after SIGTERM.
+    pub drain: Duration,
+    /// Request bodies up to this size are kept, so a request can be replayed
+    /// once (after a 401, or on a sibling after a usage limit); larger ones
+    /// stream through and are never replayed.
+    pub replay_limit: usize,
+}
+
+/// What every connection shares.
+pub(crate) struct Shared {
+    pub auth: AsyncAuth,
+    pub options: ServeOptions,
+    pub client: reqwest::Client,
+    /// The socket file's owner: the only user whose peers are served on it.
+    pub socket_uid: Option<u32>,
+}
+
+/// Serves until `shutdown` resolves, then lets open streams finish for at
+/// most `options.drain`. Prints one JSON line on stdout once listening
+/// (address, socket, accounts); logs one JSON line per request on stderr
+/// (method, path, status, account, latency), never a token.
+pub async fn run(
+    auth: AsyncAuth,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let tcp = TcpListener::bind(("127.0.0.1", options.port)).await?;
+    let address = tcp.local_addr()?;
+    let unix = match &options.socket {
+        Some(path) => {
+            // A stale socket of an earlier run would make bind fail.
+            if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
+                std::fs::remove_file(path)?;
+            }
+            let listener = UnixListener::bind(path)?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            Some(listener)
+        }
+        None => None,
+    };
+    let socket_uid = match &options.socket {
+        Some(path) => Some(std::fs::metadata(path)?.uid()),
+        None => None,
+    };
+    let accounts = auth
+        .run(|a| a.accounts())
+        .await
+        .map(|list| list.into_iter().map(|a| a.name).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| io::Error::other(format!("cannot set up HTTPS: {e}")))?;
+    let start = serde_json::json!({
+        "listening": address.to_string(),
+        "socket": options.socket,
+        "accounts": accounts,
+    });
+    println!("{start}");
+    let shared = Arc::new(Shared { auth, options, client, socket_uid });
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = tcp.accept() => match accepted {
+                Ok((stream, _)) => serve_connection(&graceful, &shared, stream),
+                Err(e) => log_error(&format!("accept: {e}")),
+            },
+            accepted = accept_unix(unix.as_ref()) => match accepted {
+                Ok(stream) => {
+                    let peer = stream.peer_cred().map(|c| c.uid()).ok();
+                    if peer.is_some() && peer == shared.socket_uid {
+                        serve_connection(&graceful, &shared, stream);
+                    } else {
+                        log_error("refused a socket peer of another user");
+                    }
+                }
+                Err(e) => log_error(&format!("accept on the socket: {e}")),
+            },
+            () = &mut shutdown => break,
+        }
+    }
+    drop(tcp);
+    drop(unix);
+    if let Some(path) = &shared.options.socket {
+        let _ = std::fs::remove_file(path);
+    }
+    if tokio::time::timeout(shared.options.drain, graceful.shutdown()).await.is_err() {
+        log_error("streams still open after the drain time; closing them");
+    }
+    Ok(())
+}
+
+async fn accept_unix(listener: Option<&UnixListener>) -> io::Result<tokio::net::UnixStream> {
+    match listener {
+        Some(listener) => listener.accept().await.map(|(stream, _)| stream),
+        None => std::future::pending().await,
+    }
+}
+
+fn serve_connection<S>(graceful: &GracefulShutdown, shared: &Arc<Shared>, stream: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let shared = shared.clone();
+    let service = service_fn(move |request| handle(shared.clone(), request));
+    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let connection = graceful.watch(connection);
+    tokio::spawn(async move {
+        // A client that hangs up ends here; dropping the connection drops
+        // its upstream request and stream with it.
+        let _ = connection.await;
+    });
+}
+
+async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    let (response, account) = route(&shared, request).await;
+    let line = serde_json::json!({
+        "method": method,
+        "path": path,
+        "status": response.status().as_u16(),
+        "account": account,
+        "ms": (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
+    });
+    eprintln!("{line}");
+    Ok(response)
+}
+
+/// The response, and the account it was served with.
+async fn route(shared: &Shared, request: Request<Incoming>) -> (Response<Body>, Option<String>) {
+    if !respond::loopback_host(request.headers().get(hyper::header::HOST)) {
+        return (
+            respond::error(421, "host_not_allowed", "the Host header must name the loopback interface"),
+            None,
+        );
+    }
+    let path = request.uri().path().to_owned();
+    if path == "/healthz" {
+        return (respond::json(200, &serde_json::json!({"ok": true})), None);
+    }
+    let authorization = request.headers().get(hyper::header::AUTHORIZATION).map(|v| v.as_bytes());
+    if !key::authorized(authorization, &shared.options.key) {
+        return (
+            respond::error(
+                401,
+                "unauthorized",
+                "send the local key as `Authorization: Bearer <key>` (`codex-auth serve --print-key`)",
+            ),
+            None,
+        );
+    }
+    if let Some(rest) = path.strip_prefix("/backend-api/codex/") {
+        let rest = format!("/{rest}");
+        return gateway::forward(shared, request, &rest).await;
+    }
+    if path == "/v1/responses" {
+        return gateway::forward(shared, request, "/responses").await;
+    }
+    broker::route(shared, request).await
+}
+
+fn log_error(what: &str) {
+    eprintln!("{}", serde_json::json!({"error": what}));
+}

@@ -1,0 +1,78 @@
+//! Answers the server writes itself: JSON bodies and clear JSON errors.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, combinators::BoxBody};
+use hyper::Response;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+
+/// Every response body: whole, or streamed from upstream.
+pub type Body = BoxBody<Bytes, std::io::Error>;
+
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+}
+
+pub fn json(status: u16, value: &serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(full(format!("{value}\n")));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// `{"error": {"code": .., "message": ..}}`.
+pub fn error(status: u16, code: &str, message: &str) -> Response<Body> {
+    json(status, &serde_json::json!({"error": {"code": code, "message": message}}))
+}
+
+/// An error of the library as an answer: what went wrong, never a secret.
+pub fn auth_error(e: &codex_auth::Error) -> Response<Body> {
+    use codex_auth::Error as E;
+    let (status, code) = match e {
+        E::UnknownAccount(_) => (404, "unknown_account"),
+        E::AllBlocked { .. } => (429, "usage_limit_reached"),
+        E::NotLoggedIn => (503, "not_logged_in"),
+        E::LoginRequired { .. } => (503, "login_required"),
+        E::Transport(_) => (502, "issuer_unreachable"),
+        E::LockTimeout(_) => (503, "store_busy"),
+        E::InvalidInput(_) => (400, "invalid_input"),
+        E::CorruptStore { .. } | E::Storage(_) => (500, "store_error"),
+        _ => (500, "internal"),
+    };
+    let mut value = serde_json::json!({"error": {"code": code, "message": e.to_string()}});
+    if let E::AllBlocked { first_free } = e {
+        value["error"]["resets_at"] = (*first_free).into();
+    }
+    json(status, &value)
+}
+
+/// Whether a `Host` header names the loopback interface (no DNS
+/// rebinding, no drive-by use from a web page's origin).
+pub fn loopback_host(host: Option<&HeaderValue>) -> bool {
+    let Some(host) = host.and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host
+            .rsplit_once(':')
+            .map_or(host, |(name, port)| if port.chars().all(|c| c.is_ascii_digit()) { name } else { host }),
+    };
+    matches!(name.to_ascii_lowercase().as_str(), "127.0.0.1" | "localhost" | "::1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_names_pass() {
+        for good in ["127.0.0.1", "127.0.0.1:8080", "localhost:1", "LOCALHOST", "[::1]:9", "[::1]"] {
+            assert!(loopback_host(Some(&HeaderValue::from_static(good))), "{good}");
+        }
+        for bad in ["evil.example", "evil.example:80", "127.0.0.1.nip.io", "10.0.0.1", "localhost.evil", ""] {
+            assert!(!loopback_host(Some(&HeaderValue::from_static(bad))), "{bad}");
+        }
+        assert!(!loopback_host(None));
+    }
+}

@@ -1,0 +1,341 @@
+//! `codex-auth serve`: the broker and the gateway, through the real binary,
+//! against the mock issuer and the mock ChatGPT backend.
+
+use crate::mock_backend::{Answer, MockBackend};
+use crate::mock_issuer::MockIssuer;
+use crate::support::*;
+use serde_json::{Value, json};
+use std::io::{BufRead as _, Read as _, Write as _};
+use std::process::{Child, Command, Stdio};
+
+/// A running `codex-auth serve`.
+struct Served {
+    child: Child,
+    url: String,
+    key: String,
+    start: Value,
+    stderr: std::sync::mpsc::Receiver<String>,
+}
+
+impl Served {
+    fn start(dir: &Dir, issuer: &MockIssuer, backend: &MockBackend, extra: &[&str]) -> Self {
+        let key =
+            stdout(&run(env(dir.cli(), issuer, backend).args(["serve", "--print-key"]))).trim().to_owned();
+        assert_eq!(key.len(), 64, "{key}");
+        let mut child = env(dir.cli(), issuer, backend)
+            .args(["serve", "--port", "0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        let start: Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("{e}: {first:?}"));
+        let (tx, stderr) = std::sync::mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let url = format!("http://{}", start["listening"].as_str().unwrap());
+        Self { child, url, key, start, stderr }
+    }
+
+    fn get(&self, path: &str) -> reqwest::blocking::RequestBuilder {
+        http().get(format!("{}{path}", self.url)).bearer_auth(&self.key)
+    }
+
+    fn post(&self, path: &str) -> reqwest::blocking::RequestBuilder {
+        http().post(format!("{}{path}", self.url)).bearer_auth(&self.key)
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// SIGTERM, then the exit code and every log line.
+    fn stop(mut self) -> (i32, Vec<String>) {
+        self.terminate();
+        let status = self.child.wait().unwrap();
+        (status.code().unwrap_or(-1), self.stderr.try_iter().collect())
+    }
+}
+
+fn env(cmd: Command, issuer: &MockIssuer, backend: &MockBackend) -> Command {
+    let mut cmd = cmd;
+    cmd.env("CODEX_AUTH_ISSUER", &issuer.url).env("CODEX_AUTH_CHATGPT_BASE_URL", &backend.base);
+    cmd
+}
+
+/// An account made by the mock issuer (so it can be refreshed), named `name`.
+fn put_issued(dir: &Dir, issuer: &MockIssuer, name: &str, exp: i64) -> String {
+    let file = issuer.codex_file(exp);
+    let path = dir.home().join("accounts").join(name).join("auth.json");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
+    file["tokens"]["refresh_token"].as_str().unwrap().to_owned()
+}
+
+/// An account with its own chatgpt account id (for the mock backend).
+fn put_own(dir: &Dir, id: &str) {
+    let path = dir.home().join("accounts").join(id).join("auth.json");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let auth = json!({"chatgpt_account_id": id, "chatgpt_plan_type": "pro"});
+    let exp = now() + 3600;
+    let file = json!({
+        "OPENAI_API_KEY": null,
+        "tokens": {
+            "id_token": jwt(&json!({"exp": exp, "email": format!("{id}@example.com"), "https://api.openai.com/auth": auth})),
+            "access_token": jwt(&json!({"exp": exp, "tag": id, "https://api.openai.com/auth": auth})),
+            "refresh_token": format!("rt-own-{id}"),
+            "account_id": id
+        }
+    });
+    std::fs::write(path, serde_json::to_vec(&file).unwrap()).unwrap();
+}
+
+fn refresh_tokens(dir: &Dir) -> Vec<String> {
+    let mut tokens = Vec::new();
+    for entry in std::fs::read_dir(dir.home().join("accounts")).unwrap() {
+        let file = entry.unwrap().path().join("auth.json");
+        if let Ok(bytes) = std::fs::read(file) {
+            let v: Value = serde_json::from_slice(&bytes).unwrap();
+            if let Some(rt) = v["tokens"]["refresh_token"].as_str() {
+                tokens.push(rt.to_owned());
+            }
+        }
+    }
+    tokens
+}
+
+#[test]
+fn the_broker_hands_out_credentials_to_key_holders_on_loopback_only() {
+    let issuer = MockIssuer::start(&[]);
+    let backend = MockBackend::start();
+    let dir = Dir::new();
+    let first_rt = put_issued(&dir, &issuer, "acct-a", now() + 3600);
+    put_own(&dir, "acct-b");
+    let socket = dir.root.path().join("serve.sock");
+    let served = Served::start(&dir, &issuer, &backend, &["--socket", socket.to_str().unwrap()]);
+    assert_eq!(served.start["accounts"], json!(["acct-a", "acct-b"]));
+    assert_eq!(served.start["socket"], json!(socket));
+    assert!(served.start["listening"].as_str().unwrap().starts_with("127.0.0.1:"));
+    let mode = std::fs::metadata(&socket).unwrap().permissions();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
+    let key_mode = std::fs::metadata(dir.home().join("serve.key")).unwrap().permissions();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&key_mode) & 0o777, 0o600);
+
+    let mut bodies = Vec::new();
+    let mut call = |request: reqwest::blocking::RequestBuilder, status: u16| {
+        let answer = request.send().unwrap();
+        assert_eq!(answer.status().as_u16(), status);
+        let text = answer.text().unwrap();
+        bodies.push(text.clone());
+        serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+
+    assert_eq!(call(http().get(format!("{}/healthz", served.url)), 200), json!({"ok": true}));
+    let refused = call(http().get(format!("{}/v1/headers", served.url)), 401);
+    assert_eq!(refused["error"]["code"], "unauthorized");
+    call(http().get(format!("{}/v1/headers", served.url)).bearer_auth("0".repeat(64)), 401);
+    call(http().get(format!("{}/backend-api/codex/responses", served.url)), 401);
+    let rebound = call(served.get("/v1/headers").header("Host", "evil.example:80"), 421);
+    assert_eq!(rebound["error"]["code"], "host_not_allowed");
+
+    let headers = call(served.get("/v1/headers"), 200);
+    assert_eq!(headers["account"], "acct-a");
+    assert!(headers["headers"]["Authorization"].as_str().unwrap().starts_with("Bearer "));
+    let named = call(served.get("/v1/headers?account=acct-b"), 200);
+    assert_eq!(
+        (named["account"].clone(), named["headers"]["chatgpt-account-id"].clone()),
+        (json!("acct-b"), json!("acct-b"))
+    );
+    assert_eq!(call(served.get("/v1/headers?session=s1"), 200)["account"], "acct-a");
+    let token = call(served.get("/v1/token?account=acct-b"), 200);
+    assert_eq!(token["account"], "acct-b");
+    assert_eq!(format!("Bearer {}", token["token"].as_str().unwrap()), named["headers"]["Authorization"]);
+    let accounts = call(served.get("/v1/accounts"), 200);
+    assert_eq!(accounts["accounts"].as_array().unwrap().len(), 2);
+    let unknown = call(served.get("/v1/headers?account=nobody"), 404);
+    assert_eq!(unknown["error"]["code"], "unknown_account");
+    call(served.post("/v1/unauthorized").body("{nope"), 400);
+    call(served.get("/v1/nothing"), 404);
+
+    // A refresh on request, and 401 recovery with the rejected token.
+    let refreshed = call(served.post("/v1/accounts/acct-a/refresh"), 200);
+    assert_eq!(refreshed["status"]["account"], "acct-a");
+    assert_eq!(issuer.state().refresh_requests, 1);
+    let current = call(served.get("/v1/token?account=acct-a"), 200)["token"].as_str().unwrap().to_owned();
+    let recovered = call(
+        served.post("/v1/unauthorized").body(json!({"token": current, "account": "acct-a"}).to_string()),
+        200,
+    );
+    assert_ne!(recovered["headers"]["Authorization"].as_str().unwrap(), format!("Bearer {current}"));
+    assert_eq!(issuer.state().refresh_requests, 2);
+
+    // The Unix socket serves the same, to this user.
+    let mut stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    write!(stream, "GET /v1/headers HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n", served.key).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    bodies.push(answer);
+
+    // No answer ever carried a refresh token, old or new.
+    let mut secrets = refresh_tokens(&dir);
+    secrets.push(first_rt);
+    for body in &bodies {
+        for secret in &secrets {
+            assert!(!body.contains(secret.as_str()), "a refresh token in {body}");
+        }
+    }
+    let (code, logs) = served.stop();
+    assert_eq!(code, 0);
+    let logged: Vec<Value> = logs.iter().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let line = logged
+        .iter()
+        .find(|l| l["path"] == "/v1/headers" && l["account"] == "acct-b")
+        .expect("a request log line");
+    assert_eq!((line["method"].clone(), line["status"].clone()), (json!("GET"), json!(200)));
+    assert!(line["ms"].as_f64().is_some());
+    for log in &logs {
+        assert!(!log.contains("Bearer") && !secrets.iter().any(|s| log.contains(s.as_str())), "{log}");
+        assert!(!log.contains(&current), "{log}");
+    }
+    assert!(!socket.exists(), "the socket is removed at exit");
+}
+
+#[test]
+fn the_gateway_injects_auth_recovers_a_401_and_rotates_on_a_usage_limit() {
+    let issuer = MockIssuer::start(&[]);
+    let backend = MockBackend::start();
+    let dir = Dir::new();
+    put_issued(&dir, &issuer, "acct-a", now() + 3600);
+    put_own(&dir, "acct-b");
+    let served = Served::start(&dir, &issuer, &backend, &[]);
+    let send = |path: &str, body: &str| {
+        let answer = served
+            .post(path)
+            .header("session_id", "conv-1")
+            .header("OpenAI-Beta", "responses=experimental")
+            .body(body.to_owned())
+            .send()
+            .unwrap();
+        (answer.status().as_u16(), answer.text().unwrap())
+    };
+
+    // Forwarded with the account's headers; the client's key never leaves.
+    let (status, text) = send("/backend-api/codex/responses", r#"{"model":"gpt-5"}"#);
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("response.completed"));
+    let seen = backend.state().seen_headers.last().unwrap().clone();
+    let get = |name: &str| seen.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    assert_eq!(get("chatgpt-account-id").as_deref(), Some(crate::mock_issuer::ACCOUNT));
+    assert!(get("authorization").unwrap().starts_with("Bearer ey"));
+    assert!(!seen.iter().any(|(_, v)| v.contains(&served.key)), "the local key is not forwarded");
+    assert_eq!(get("openai-beta").as_deref(), Some("responses=experimental"));
+    assert_eq!(backend.state().bodies.last().unwrap(), br#"{"model":"gpt-5"}"#);
+    // The OpenAI SDK form: base_url = <gateway>/v1, POST /v1/responses.
+    assert_eq!(send("/v1/responses", "{}").0, 200);
+
+    // The access token was revoked upstream: recovered once, replayed once.
+    let bearer = get("authorization").unwrap().trim_start_matches("Bearer ").to_owned();
+    backend.state().refused_tokens.push(bearer);
+    let (status, text) = send("/backend-api/codex/responses", "{}");
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(issuer.state().refresh_requests, 1);
+
+    // A usage limit: the account is blocked and the request goes to a sibling.
+    backend.state().answers.insert(crate::mock_issuer::ACCOUNT.into(), Answer::Limit { resets_in: 600 });
+    let (status, text) = send("/backend-api/codex/responses", "{}");
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(backend.state().responses_requests["acct-b"], 1);
+    let accounts: Value =
+        serde_json::from_str(&served.get("/v1/accounts").send().unwrap().text().unwrap()).unwrap();
+    assert_eq!(accounts["accounts"][0]["state"], "blocked");
+    // The rate-limit headers of the answers fed the pool.
+    assert_eq!(accounts["accounts"][1]["usage"]["windows"][0]["used_percent"], 10);
+
+    // A response.failed usage limit before any output: the same.
+    backend.state().answers.insert("acct-b".into(), Answer::FailedEvent { resets_at: now() + 60 });
+    let (status, text) = send("/backend-api/codex/responses", "{}");
+    assert_eq!(status, 429, "every account blocked now: {text}");
+    let error: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(error["error"]["code"], "usage_limit_reached");
+    assert!(error["error"]["resets_at"].as_i64().unwrap() > now());
+    served.stop();
+}
+
+#[test]
+fn a_body_over_the_replay_bound_streams_through_and_is_never_replayed() {
+    let issuer = MockIssuer::start(&[]);
+    let backend = MockBackend::start();
+    let dir = Dir::new();
+    put_own(&dir, "acct-a");
+    put_own(&dir, "acct-b");
+    backend.state().answers.insert("acct-a".into(), Answer::Limit { resets_in: 600 });
+    let served = Served::start(&dir, &issuer, &backend, &["--replay-limit", "1024"]);
+    let big = format!("{{\"input\": \"{}\"}}", "y".repeat(100_000));
+    let answer = served.post("/backend-api/codex/responses").body(big.clone()).send().unwrap();
+    assert_eq!(answer.status().as_u16(), 429, "passed on, not replayed");
+    assert_eq!(backend.state().bodies, [big.into_bytes()], "streamed whole, once");
+    assert_eq!(backend.state().responses_requests.get("acct-b"), None);
+    served.stop();
+}
+
+#[test]
+fn sse_is_passed_on_unbuffered_a_hang_up_frees_the_stream_and_sigterm_drains() {
+    let issuer = MockIssuer::start(&[]);
+    let backend = MockBackend::start();
+    let dir = Dir::new();
+    put_own(&dir, "acct-a");
+    backend.state().answers.insert("acct-a".into(), Answer::Held);
+    let served = Served::start(&dir, &issuer, &backend, &["--drain-seconds", "60"]);
+
+    // The first event arrives while the backend still holds the rest.
+    let address = served.url.trim_start_matches("http://").to_owned();
+    let open = |address: &str| {
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+        write!(
+            stream,
+            "POST /backend-api/codex/responses HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Length: 2\r\n\r\n{{}}",
+            served.key
+        )
+        .unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&seen).contains("\"n\": 1") {
+            let n = stream.read(&mut buf).expect("the first event arrives before the rest is released");
+            assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+        (stream, seen)
+    };
+    let (hung_up, head) = open(&address);
+    assert!(String::from_utf8_lossy(&head).starts_with("HTTP/1.1 200"));
+    drop(hung_up);
+
+    // SIGTERM with a stream open: the stream is drained, then the server exits.
+    let (mut draining, _) = open(&address);
+    served.terminate();
+    backend.release();
+    assert!(backend.wait_dropped(1), "the hung-up client's upstream stream was not freed");
+    let mut buf = vec![0u8; 64 << 10];
+    let n = draining.read(&mut buf).unwrap();
+    assert!(n > 0, "the open stream goes on after SIGTERM");
+    drop(draining);
+    let (code, _) = served.stop_after_terminate();
+    assert_eq!(code, 0);
+    assert!(backend.wait_dropped(2));
+}
+
+impl Served {
+    fn stop_after_terminate(mut self) -> (i32, Vec<String>) {
+        let status = self.child.wait().unwrap();
+        (status.code().unwrap_or(-1), self.stderr.try_iter().collect())
+    }
+}
