@@ -82,6 +82,12 @@ impl MockBackend {
         self.state.1.notify_all();
     }
 
+    /// Holds new streams again after a [`Self::release`].
+    #[allow(dead_code, reason = "the serve benchmark holds streams twice")]
+    pub fn hold_again(&self) {
+        self.state().released = false;
+    }
+
     /// Waits (at most a minute) until `n` held streams lost their reader.
     pub fn wait_dropped(&self, n: u32) -> bool {
         let (lock, cvar) = &*self.state;

@@ -1,0 +1,249 @@
+//! `codex-auth serve` against the same local mock backend it forwards to:
+//! what the gateway adds per request and to the first SSE byte, 200 open
+//! streams at once, a refresh storm through it, and its peak memory. Every
+//! ratio is against the direct call measured in the same run.
+//!
+//! ```sh
+//! cargo bench -p codex-auth-cli --bench serve
+//! ```
+
+#[path = "../../tests/e2e/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+#[path = "../../tests/e2e/mock_issuer.rs"]
+#[allow(dead_code)]
+mod mock_issuer;
+
+#[path = "../../tests/e2e/mock_backend.rs"]
+#[allow(dead_code)]
+mod mock_backend;
+
+use mock_backend::{Answer, MockBackend};
+use mock_issuer::MockIssuer;
+use serde_json::{Value, json};
+use std::io::{BufRead as _, Read as _};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+fn put(dir: &Dir, id: &str, file: &Value) {
+    let path = dir.home().join("accounts").join(id).join("auth.json");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, serde_json::to_vec(file).unwrap()).unwrap();
+}
+
+fn own_account(id: &str) -> Value {
+    let auth = json!({"chatgpt_account_id": id, "chatgpt_plan_type": "pro"});
+    let exp = now() + 24 * 3600;
+    json!({"OPENAI_API_KEY": null, "tokens": {
+        "id_token": jwt(&json!({"exp": exp, "https://api.openai.com/auth": auth})),
+        "access_token": jwt(&json!({"exp": exp, "https://api.openai.com/auth": auth})),
+        "refresh_token": format!("rt-{id}"), "account_id": id}})
+}
+
+struct Served {
+    child: Child,
+    url: String,
+    key: String,
+}
+
+fn serve(dir: &Dir, issuer: &MockIssuer, backend: &MockBackend) -> Served {
+    let env = |mut c: std::process::Command| {
+        c.env("CODEX_AUTH_ISSUER", &issuer.url).env("CODEX_AUTH_CHATGPT_BASE_URL", &backend.base);
+        c
+    };
+    let key = stdout(&run(env(dir.cli()).args(["serve", "--print-key"]))).trim().to_owned();
+    let mut child = env(dir.cli())
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let start: Value = serde_json::from_str(&line).unwrap();
+    Served { child, url: format!("http://{}", start["listening"].as_str().unwrap()), key }
+}
+
+impl Served {
+    /// Peak resident memory so far, KiB.
+    fn peak_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.0} us", d.as_secs_f64() * 1e6)
+}
+
+/// One request; the time to the whole answer, or to its first body byte.
+fn request(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    headers: &[(String, String)],
+    first_byte: bool,
+) -> Duration {
+    let mut builder = client.post(url).body("{}");
+    for (n, v) in headers {
+        builder = builder.header(n, v);
+    }
+    let start = Instant::now();
+    let mut answer = builder.send().unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    if first_byte {
+        let mut one = [0u8; 1];
+        answer.read_exact(&mut one).unwrap();
+        let elapsed = start.elapsed();
+        let _ = answer.bytes();
+        elapsed
+    } else {
+        answer.bytes().unwrap();
+        start.elapsed()
+    }
+}
+
+fn sample(n: usize, mut f: impl FnMut() -> Duration) -> Vec<Duration> {
+    for _ in 0..50 {
+        f();
+    }
+    let mut all: Vec<Duration> = (0..n).map(|_| f()).collect();
+    all.sort();
+    all
+}
+
+/// Opens `n` held streams at once, waits until every one had its first
+/// event, lets them go on, reads a little more of each, hangs up.
+fn open_streams(n: usize, url: &str, headers: &[(String, String)], backend: &MockBackend) -> Duration {
+    let start = Instant::now();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n + 1));
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            let (url, headers, barrier) = (url.to_owned(), headers.to_vec(), barrier.clone());
+            std::thread::spawn(move || {
+                let client = http();
+                let mut builder = client.post(&url).body("{}");
+                for (k, v) in &headers {
+                    builder = builder.header(k, v);
+                }
+                let mut answer = builder.send().unwrap();
+                let mut buf = vec![0u8; 1024];
+                answer.read_exact(&mut buf).unwrap();
+                barrier.wait();
+                answer.read_exact(&mut buf).unwrap();
+            })
+        })
+        .collect();
+    barrier.wait();
+    backend.release();
+    for t in threads {
+        t.join().unwrap();
+    }
+    start.elapsed()
+}
+
+fn main() {
+    let issuer = MockIssuer::start(&[]);
+    let backend = MockBackend::start();
+    let dir = Dir::new();
+    put(&dir, "acct-a", &own_account("acct-a"));
+    let served = serve(&dir, &issuer, &backend);
+    let direct_url = format!("{}/codex/responses", backend.base);
+    let gateway_url = format!("{}/backend-api/codex/responses", served.url);
+    let stored: Value =
+        serde_json::from_slice(&std::fs::read(dir.home().join("accounts/acct-a/auth.json")).unwrap())
+            .unwrap();
+    let direct_headers = vec![
+        (
+            "Authorization".to_owned(),
+            format!("Bearer {}", stored["tokens"]["access_token"].as_str().unwrap()),
+        ),
+        ("chatgpt-account-id".to_owned(), "acct-a".to_owned()),
+    ];
+    let gateway_headers = vec![("Authorization".to_owned(), format!("Bearer {}", served.key))];
+    let client = http();
+    let mut rows = Vec::new();
+
+    let direct = sample(2000, || request(&client, &direct_url, &direct_headers, false));
+    let gateway = sample(2000, || request(&client, &gateway_url, &gateway_headers, false));
+    for (name, p) in [("p50", 0.5), ("p99", 0.99)] {
+        let (d, g) = (percentile(&direct, p), percentile(&gateway, p));
+        rows.push(format!(
+            "| request {name}, direct to the mock (baseline) / through the gateway | {} | {} | {:.2}x | added {} |",
+            us(d),
+            us(g),
+            g.as_secs_f64() / d.as_secs_f64(),
+            us(g.saturating_sub(d))
+        ));
+    }
+    let direct = sample(500, || request(&client, &direct_url, &direct_headers, true));
+    let gateway = sample(500, || request(&client, &gateway_url, &gateway_headers, true));
+    let (d, g) = (percentile(&direct, 0.5), percentile(&gateway, 0.5));
+    rows.push(format!(
+        "| first SSE byte p50, direct / gateway | {} | {} | {:.2}x | added {} |",
+        us(d),
+        us(g),
+        g.as_secs_f64() / d.as_secs_f64(),
+        us(g.saturating_sub(d))
+    ));
+
+    backend.state().answers.insert("acct-a".into(), Answer::Held);
+    let direct = open_streams(200, &direct_url, &direct_headers, &backend);
+    backend.state().answers.insert("acct-a".into(), Answer::Held);
+    backend.hold_again();
+    let gateway = open_streams(200, &gateway_url, &gateway_headers, &backend);
+    rows.push(format!(
+        "| 200 streams open at once (first event each, then more), direct / gateway | {:.1} ms | {:.1} ms | {:.2}x | all 200 completed |",
+        direct.as_secs_f64() * 1e3,
+        gateway.as_secs_f64() * 1e3,
+        gateway.as_secs_f64() / direct.as_secs_f64()
+    ));
+    let peak = served.peak_kib();
+    drop(served);
+
+    // A refresh storm through the gateway: 50 requests at once on an expired token.
+    let storm_dir = Dir::new();
+    put(&storm_dir, "acct-mock", &issuer.codex_file(now() - 10));
+    backend.state().answers.clear();
+    let storm = serve(&storm_dir, &issuer, &backend);
+    let before = issuer.state().refresh_requests;
+    let url = format!("{}/backend-api/codex/responses", storm.url);
+    let headers = vec![("Authorization".to_owned(), format!("Bearer {}", storm.key))];
+    let start = Instant::now();
+    let threads: Vec<_> = (0..50)
+        .map(|_| {
+            let (url, headers) = (url.clone(), headers.clone());
+            std::thread::spawn(move || request(&http(), &url, &headers, false))
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let storm_time = start.elapsed();
+    let refreshes = issuer.state().refresh_requests - before;
+    rows.push(format!(
+        "| refresh storm: 50 requests at once on an expired token, through the gateway | | {:.1} ms | | refresh requests: {refreshes} |",
+        storm_time.as_secs_f64() * 1e3
+    ));
+    rows.push(format!(
+        "| gateway peak RSS after the runs above | | {:.1} MiB | | VmHWM |",
+        peak as f64 / 1024.0
+    ));
+    println!("| benchmark | baseline | codex-auth serve | ratio | note |\n|---|---|---|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+}
