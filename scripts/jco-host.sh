@@ -15,7 +15,7 @@ if [ ! -x "$tools/node_modules/.bin/jco" ] || [ ! -d "$tools/node_modules/@bytec
 fi
 host="$root/tests/jco/host"
 maps=()
-for iface in clock http loopback notify storage; do
+for iface in clock http loopback notify process storage; do
   maps+=(--map "codex:auth/$iface=$host/$iface.js")
 done
 # The output must sit below node_modules' parent so the shim resolves.

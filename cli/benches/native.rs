@@ -69,6 +69,14 @@ impl Platform for Memory {
     fn send(&self, _request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         Err(TransportError::Other("offline".into()))
     }
+    fn run(
+        &self,
+        _program: &str,
+        _args: &[String],
+        _timeout_ms: u32,
+    ) -> Result<codex_auth_guest::command::ProcessOutput, String> {
+        Err("offline".into())
+    }
     fn bind(&self, _port: u16) -> Result<(), BindError> {
         Err(BindError::Other("offline".into()))
     }

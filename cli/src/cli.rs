@@ -51,6 +51,11 @@ pub struct Global {
     #[arg(long, global = true, value_name = "STRATEGY", value_parser = strategies())]
     pub strategy: Option<String>,
 
+    /// Read an API key from standard input and use it for this run, above
+    /// every stored account (the `runtime` tier; never written).
+    #[arg(long, global = true)]
+    pub api_key_stdin: bool,
+
     /// Say on stderr how the component was loaded (from the compiled-code cache or compiled).
     #[arg(long, short, global = true)]
     pub verbose: bool,
@@ -121,15 +126,21 @@ pub enum Command {
         json: bool,
     },
     /// List the accounts: name, email, account id, plan, token expiry, state.
-    /// `*` marks the account calls use.
+    /// `*` marks the account calls use. `accounts add-command` adds one whose
+    /// token a program prints.
     #[command(
-        after_help = "Examples:\n  codex-auth accounts\n  codex-auth accounts --json | jq -r '.[].name'"
+        after_help = "Examples:\n  codex-auth accounts\n  codex-auth accounts --json | jq -r '.[].name'\n  codex-auth accounts add-command vault -- vault-token --plain"
     )]
     Accounts {
         /// Print a JSON array on stdout.
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        action: Option<AccountsAction>,
     },
+    /// The config file (`config.toml` in the home; read, never written).
+    #[command(subcommand)]
+    Config(ConfigAction),
     /// Show every account's usage: each window's percent used, length, and
     /// when it resets. Cached for every process (one request per account per
     /// five minutes at most).
@@ -224,21 +235,67 @@ fn strategies() -> clap::builder::PossibleValuesParser {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The port on 127.0.0.1 [default: a free one, printed at start].
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub port: u16,
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
     /// Also listen on this Unix socket (mode 0600; peers of other users are refused).
     #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
     /// Where the gateway forwards [default: the ChatGPT base URL + /codex].
     #[arg(long, value_name = "URL")]
     pub upstream: Option<String>,
-    /// How long open streams may finish after SIGTERM.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
-    pub drain_seconds: u64,
-    /// Request bodies up to this many bytes can be replayed (after a 401, or on a sibling account).
-    #[arg(long, value_name = "BYTES", default_value_t = 8 << 20)]
-    pub replay_limit: usize,
+    /// How long open streams may finish after SIGTERM [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub drain_seconds: Option<u64>,
+    /// Request bodies up to this many bytes can be replayed (after a 401, or
+    /// on a sibling account) [default: 8 MiB].
+    #[arg(long, value_name = "BYTES")]
+    pub replay_limit: Option<u64>,
     /// Print the local key (made on first use) and exit.
     #[arg(long)]
     pub print_key: bool,
+}
+
+/// `accounts` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AccountsAction {
+    /// Add an account whose bearer token a program prints on stdout. The
+    /// program runs directly (no shell) with a timeout; its token is reused
+    /// for --refresh-interval-ms (or until the API rejects it) and is never
+    /// written anywhere.
+    #[command(
+        after_help = "Example:\n  codex-auth accounts add-command corp --refresh-interval-ms 600000 -- corp-sso token --audience chatgpt"
+    )]
+    AddCommand {
+        /// The account's name.
+        name: String,
+        /// Kill the program after this long [default: 5000].
+        #[arg(long, value_name = "MS")]
+        timeout_ms: Option<u32>,
+        /// Reuse a token this long [default: until the API rejects it].
+        #[arg(long, value_name = "MS")]
+        refresh_interval_ms: Option<u64>,
+        /// Print the new account's status as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+        /// The program and its arguments, after `--`.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the config file's path.
+    Path,
+    /// Print every setting's effective value and where it came from (flag,
+    /// environment, file, default).
+    #[command(
+        after_help = "Examples:\n  codex-auth config show\n  codex-auth --strategy least-used config show --json"
+    )]
+    Show {
+        /// Print a JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+    },
 }

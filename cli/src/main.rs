@@ -6,8 +6,10 @@ mod output;
 mod terminal;
 
 use clap::Parser as _;
-use cli::{Cli, Command, LoginArgs, ServeArgs};
-use codex_auth::{Auth, ComponentOrigin, Credential, LoginMethod, LoginOptions, Options, Revocation, Source};
+use cli::{AccountsAction, Cli, Command, ConfigAction, LoginArgs, ServeArgs};
+use codex_auth::{
+    Auth, ComponentOrigin, Credential, LoginMethod, LoginOptions, Options, Origin, Revocation, Source,
+};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -27,6 +29,44 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
     let mut options = Options::from_env();
+    // What flags and the environment set, for `config show` and `serve`.
+    let mut given = Vec::new();
+    if let Ok(defaults) = codex_auth::defaults() {
+        for (name, var) in [
+            ("issuer", &defaults.issuer_var),
+            ("chatgpt_base_url", &defaults.chatgpt_base_url_var),
+            ("account", &defaults.account_var),
+            ("strategy", &defaults.strategy_var),
+        ] {
+            if let Some(value) = std::env::var(var).ok().filter(|v| !v.is_empty()) {
+                given.push((name.to_owned(), value, Origin::Environment));
+            }
+        }
+    }
+    for (name, value) in [
+        ("issuer", &cli.global.issuer),
+        ("chatgpt_base_url", &cli.global.chatgpt_base_url),
+        ("account", &cli.global.account),
+        ("strategy", &cli.global.strategy),
+    ] {
+        if let Some(value) = value {
+            given.push((name.to_owned(), value.clone(), Origin::Flag));
+        }
+    }
+    if cli.global.api_key_stdin {
+        let mut key = String::new();
+        std::io::stdin().read_to_string(&mut key).map_err(|e| {
+            codex_auth::Error::InvalidInput(format!("cannot read the API key from stdin: {e}"))
+        })?;
+        let key = key.trim().to_owned();
+        if key.is_empty() {
+            return Err(codex_auth::Error::InvalidInput(
+                "--api-key-stdin: standard input held no key".into(),
+            ));
+        }
+        given.push(("api_key".to_owned(), key.clone(), Origin::Flag));
+        options.runtime_key = Some(key);
+    }
     if let Some(home) = cli.global.home {
         options.home = home;
     }
@@ -106,7 +146,31 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Accounts { json } => {
+        Command::Accounts {
+            action: Some(AccountsAction::AddCommand { name, timeout_ms, refresh_interval_ms, json, command }),
+            ..
+        } => {
+            let mut words = command.into_iter();
+            let program = words.next().unwrap_or_default();
+            let credential =
+                Credential::Command { program, args: words.collect(), timeout_ms, refresh_interval_ms };
+            auth.check_name(&name)?;
+            let status = auth.store_credential(Some(&name), credential)?;
+            eprintln!("Added command account `{name}`: {}", output::describe(&status));
+            if json {
+                output::status_json(&status);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(ConfigAction::Path) => {
+            output::stdout_line(&auth.config_path().display().to_string());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(ConfigAction::Show { json }) => {
+            output::settings(&auth.settings(&given)?, &auth.config_path(), json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Accounts { json, action: None } => {
             let accounts = auth.accounts()?;
             // Which one calls use; an explicit --account that does not exist is
             // not an error for a listing.
@@ -122,7 +186,7 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
             let failed = output::check(&auth.check()?, json);
             Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
-        Command::Serve(args) => serve(auth, args),
+        Command::Serve(args) => serve(auth, args, given),
         Command::Use { name, json } => {
             let account = auth.use_account(&name)?;
             eprintln!("Pinned `{}`: calls use it when no --account is given", account.name);
@@ -204,7 +268,11 @@ fn login(auth: &Auth, args: LoginArgs) -> Result<ExitCode, codex_auth::Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(auth: Auth, args: ServeArgs) -> Result<ExitCode, codex_auth::Error> {
+fn serve(
+    auth: Auth,
+    args: ServeArgs,
+    mut given: Vec<(String, String, Origin)>,
+) -> Result<ExitCode, codex_auth::Error> {
     let home = auth.options().home.clone();
     let key = codex_auth_serve::load_or_create_key(&home)
         .map_err(|e| codex_auth::Error::Storage(format!("the local key in {}: {e}", home.display())))?;
@@ -212,15 +280,32 @@ fn serve(auth: Auth, args: ServeArgs) -> Result<ExitCode, codex_auth::Error> {
         output::stdout_line(&key);
         return Ok(ExitCode::SUCCESS);
     }
-    let base =
-        auth.options().chatgpt_base_url.clone().unwrap_or_else(|| auth.defaults().chatgpt_base_url.clone());
+    // Flags > the config file's [serve] > the defaults, as the guest decides.
+    for (name, value) in [
+        ("serve.port", args.port.map(|v| v.to_string())),
+        ("serve.socket", args.socket.map(|v| v.display().to_string())),
+        ("serve.upstream", args.upstream),
+        ("serve.drain_seconds", args.drain_seconds.map(|v| v.to_string())),
+        ("serve.replay_limit", args.replay_limit.map(|v| v.to_string())),
+    ] {
+        if let Some(value) = value {
+            given.push((name.to_owned(), value, Origin::Flag));
+        }
+    }
+    let settings = auth.settings(&given)?;
+    let get = |name: &str| settings.iter().find(|s| s.name == name).and_then(|s| s.value.clone());
+    let number = |name: &str| -> Result<u64, codex_auth::Error> {
+        let text = get(name).unwrap_or_default();
+        text.parse().map_err(|_| codex_auth::Error::InvalidInput(format!("{name} is `{text}`, not a number")))
+    };
     let options = codex_auth_serve::ServeOptions {
-        port: args.port,
-        socket: args.socket,
-        upstream: args.upstream.unwrap_or_else(|| format!("{}/codex", base.trim_end_matches('/'))),
+        port: u16::try_from(number("serve.port")?)
+            .map_err(|_| codex_auth::Error::InvalidInput("serve.port is at most 65535".into()))?,
+        socket: get("serve.socket").map(PathBuf::from),
+        upstream: get("serve.upstream").unwrap_or_default(),
         key,
-        drain: Duration::from_secs(args.drain_seconds),
-        replay_limit: args.replay_limit,
+        drain: Duration::from_secs(number("serve.drain_seconds")?),
+        replay_limit: usize::try_from(number("serve.replay_limit")?).unwrap_or(usize::MAX),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

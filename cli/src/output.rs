@@ -66,6 +66,7 @@ pub fn describe(s: &Status) -> String {
             Some(hint) => format!("an API key - ***{hint}"),
             None => "an API key".to_owned(),
         },
+        Kind::Command => "a command's token".to_owned(),
         Kind::None => "nothing".to_owned(),
     }
 }
@@ -74,6 +75,9 @@ fn source(source: &Source) -> String {
     match source {
         Source::Store(path) => format!("from {}", path.display()),
         Source::Environment(name) => format!("from ${name}, not stored"),
+        Source::Runtime => "a runtime override, not stored".to_owned(),
+        Source::Config(path) => format!("`api_key` in {}", path.display()),
+        Source::Command(line) => format!("printed by `{line}`, not stored"),
         Source::None => "no credential".to_owned(),
     }
 }
@@ -274,4 +278,28 @@ pub fn check(outcomes: &[(String, codex_auth::CheckOutcome)], json: bool) -> boo
         stdout_line(&lines.join("\n"));
     }
     failed
+}
+
+/// `config show`: each setting, its value and where it came from.
+pub fn settings(settings: &[codex_auth::Setting], path: &std::path::Path, json: bool) {
+    use codex_auth::Origin;
+    if json {
+        stdout_line(&serde_json::to_string_pretty(settings).unwrap_or_default());
+        return;
+    }
+    let width = settings.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let lines: Vec<String> = settings
+        .iter()
+        .map(|s| {
+            let origin = match s.origin {
+                Origin::Flag => "flag".to_owned(),
+                Origin::Environment => "environment".to_owned(),
+                Origin::File => format!("{}", path.display()),
+                Origin::Default => "default".to_owned(),
+                Origin::Unset => "not set".to_owned(),
+            };
+            format!("{:width$}  {}  ({origin})", s.name, s.value.as_deref().unwrap_or("-"))
+        })
+        .collect();
+    stdout_line(&lines.join("\n"));
 }

@@ -14,6 +14,8 @@ use std::fmt;
 /// Codex CLI ignores unknown fields; the hash ties the mark to the token it
 /// is about, so a file another writer refreshed is never marked dead.
 const LOGIN_REQUIRED_KEY: &str = "codex_auth_login_required";
+/// A command account's program. The Codex CLI sees such a file as logged out.
+const COMMAND_KEY: &str = "codex_auth_command";
 
 /// The three tokens of a ChatGPT sign-in. Secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -35,6 +37,8 @@ impl fmt::Debug for ChatGptTokens {
 pub enum Credential {
     ChatGpt(ChatGptTokens),
     ApiKey(String),
+    /// A program that prints the bearer token; the token is never stored.
+    Command(crate::command::CommandSpec),
 }
 
 impl fmt::Debug for Credential {
@@ -42,6 +46,7 @@ impl fmt::Debug for Credential {
         match self {
             Self::ChatGpt(tokens) => f.debug_tuple("ChatGpt").field(tokens).finish(),
             Self::ApiKey(_) => f.write_str("ApiKey(<redacted>)"),
+            Self::Command(spec) => f.debug_tuple("Command").field(&spec.program).finish(),
         }
     }
 }
@@ -87,7 +92,13 @@ pub fn read(contents: &[u8]) -> Result<StoredAuth, String> {
         }
         (_, Some(tokens), _) => Some(Credential::ChatGpt(tokens)),
         (_, None, Some(key)) => Some(Credential::ApiKey(key)),
-        (_, None, None) => None,
+        (_, None, None) => match root.get(COMMAND_KEY) {
+            None | Some(Value::Null) => None,
+            Some(spec) => Some(Credential::Command(
+                crate::command::CommandSpec::from_json(spec)
+                    .map_err(|why| format!("`{COMMAND_KEY}`: {why}"))?,
+            )),
+        },
     };
     let last_refresh = match optional_string(&root, "last_refresh")? {
         None => None,
@@ -108,7 +119,14 @@ pub fn write(previous: Option<&[u8]>, auth: &StoredAuth) -> Result<Vec<u8>, Stri
         }
         None => Map::new(),
     };
+    root.remove(COMMAND_KEY);
     match &auth.credential {
+        Some(Credential::Command(spec)) => {
+            root.remove("auth_mode");
+            root.insert("OPENAI_API_KEY".into(), Value::Null);
+            root.remove("tokens");
+            root.insert(COMMAND_KEY.into(), spec.to_json());
+        }
         Some(Credential::ChatGpt(t)) => {
             root.insert("auth_mode".into(), "chatgpt".into());
             root.insert("OPENAI_API_KEY".into(), Value::Null);

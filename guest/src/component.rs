@@ -12,7 +12,7 @@ use crate::{
     auth_file, authorize, defaults, error, jwt, login, oauth_error, pkce, policy, pool, responses, session,
     usage, vault,
 };
-use codex::auth::{clock, http, loopback, notify, storage, types as t};
+use codex::auth::{clock, http, loopback, notify, process, storage, types as t};
 use exports::codex::auth as x;
 
 struct Component;
@@ -105,6 +105,18 @@ impl Platform for Imports {
             Err(http::TransportError::Connect(why)) => Err(platform::TransportError::Connect(why)),
             Err(http::TransportError::Other(why)) => Err(platform::TransportError::Other(why)),
         }
+    }
+    fn run(
+        &self,
+        program: &str,
+        args: &[String],
+        timeout_ms: u32,
+    ) -> Result<crate::command::ProcessOutput, String> {
+        process::run(program, args, timeout_ms).map(|o| crate::command::ProcessOutput {
+            status: o.status,
+            stdout: o.stdout,
+            stderr: o.stderr,
+        })
     }
     fn bind(&self, port: u16) -> Result<(), platform::BindError> {
         loopback::bind(port).map_err(|e| match e {
@@ -387,6 +399,10 @@ fn resolve(account: String, c: x::session::Config) -> session::Config {
         http_timeout_ms: c.http_timeout_ms.unwrap_or(d.http_timeout_ms),
         chatgpt_base_url: c.chatgpt_base_url.unwrap_or(d.chatgpt_base_url),
         strategy: c.strategy.map_or(d.strategy, from_strategy),
+        runtime_key: c.runtime_key,
+        // The host checked it with `check-config`; one that fails now is left out.
+        file: c.file.as_ref().and_then(|f| crate::config_file::parse(&f.json, &f.path).ok()),
+        file_path: c.file.map(|f| f.path).unwrap_or_default(),
     }
 }
 
@@ -460,6 +476,7 @@ fn to_kind(kind: session::Kind) -> t::CredentialKind {
     match kind {
         session::Kind::Subscription => t::CredentialKind::Subscription,
         session::Kind::ApiKey => t::CredentialKind::ApiKey,
+        session::Kind::Command => t::CredentialKind::Command,
         session::Kind::None => t::CredentialKind::None,
     }
 }
@@ -471,7 +488,18 @@ fn to_status(s: session::Status) -> t::Status {
         source: match s.source {
             session::Source::Store(path) => t::CredentialSource::Store(path),
             session::Source::Environment(name) => t::CredentialSource::Environment(name),
+            session::Source::Runtime => t::CredentialSource::Runtime,
+            session::Source::Config(path) => t::CredentialSource::Config(path),
+            session::Source::Command(line) => t::CredentialSource::Command(line),
             session::Source::None => t::CredentialSource::None,
+        },
+        tier: match s.tier {
+            session::Tier::Runtime => t::CredentialTier::Runtime,
+            session::Tier::Config => t::CredentialTier::Config,
+            session::Tier::Store => t::CredentialTier::Store,
+            session::Tier::Command => t::CredentialTier::Command,
+            session::Tier::Environment => t::CredentialTier::Environment,
+            session::Tier::None => t::CredentialTier::None,
         },
         account_id: s.account_id,
         plan: s.plan,
@@ -493,6 +521,12 @@ fn to_credential(c: auth_file::Credential) -> t::Credential {
             account_id: tk.account_id,
         }),
         auth_file::Credential::ApiKey(key) => t::Credential::ApiKey(key),
+        auth_file::Credential::Command(c) => t::Credential::Command(t::CommandSpec {
+            program: c.program,
+            args: c.args,
+            timeout_ms: c.timeout_ms,
+            refresh_interval_ms: c.refresh_interval_ms,
+        }),
     }
 }
 
@@ -505,6 +539,12 @@ fn from_credential(c: t::Credential) -> auth_file::Credential {
             account_id: tk.account_id,
         }),
         t::Credential::ApiKey(key) => auth_file::Credential::ApiKey(key),
+        t::Credential::Command(c) => auth_file::Credential::Command(crate::command::CommandSpec {
+            program: c.program,
+            args: c.args,
+            timeout_ms: c.timeout_ms,
+            refresh_interval_ms: c.refresh_interval_ms,
+        }),
     }
 }
 
@@ -566,6 +606,7 @@ impl x::vault::Guest for Component {
             login_ports: d.login_ports.to_vec(),
             login_timeout_seconds: d.login_timeout_seconds,
             default_account: d.default_account.into(),
+            config_file: crate::config_file::FILE_NAME.into(),
             api_key_var: d.api_key_var.into(),
             account_var: d.account_var.into(),
             home_var: d.home_var.into(),
@@ -580,6 +621,40 @@ impl x::vault::Guest for Component {
 
     fn check_name(name: String) -> Result<(), String> {
         vault::check_name(&name)
+    }
+
+    fn check_config(file: x::session::ConfigFile) -> Result<(), String> {
+        crate::config_file::parse(&file.json, &file.path).map(drop)
+    }
+
+    fn settings(
+        given: Vec<x::vault::GivenSetting>,
+        file: Option<x::session::ConfigFile>,
+    ) -> Result<Vec<x::vault::Setting>, String> {
+        use crate::config_file::Origin as O;
+        let file = file.map(|f| crate::config_file::parse(&f.json, &f.path)).transpose()?;
+        let to = |o: x::vault::Origin| match o {
+            x::vault::Origin::Flag => O::Flag,
+            x::vault::Origin::Environment => O::Environment,
+            x::vault::Origin::File => O::File,
+            x::vault::Origin::Default => O::Default,
+            x::vault::Origin::Unset => O::Unset,
+        };
+        let given: Vec<_> = given.into_iter().map(|g| (g.name, g.value, to(g.origin))).collect();
+        Ok(crate::config_file::effective(&given, file.as_ref())
+            .into_iter()
+            .map(|s| x::vault::Setting {
+                name: s.name.into(),
+                value: s.value,
+                origin: match s.origin {
+                    O::Flag => x::vault::Origin::Flag,
+                    O::Environment => x::vault::Origin::Environment,
+                    O::File => x::vault::Origin::File,
+                    O::Default => x::vault::Origin::Default,
+                    O::Unset => x::vault::Origin::Unset,
+                },
+            })
+            .collect())
     }
 }
 
@@ -677,6 +752,7 @@ fn to_account_info(a: vault::AccountInfo) -> x::vault::AccountInfo {
         problem: a.problem,
         blocked_until: a.blocked_until,
         usage: a.usage.map(to_usage),
+        label: a.label,
     }
 }
 

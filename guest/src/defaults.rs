@@ -20,6 +20,12 @@ pub const LOGIN_PORTS: [u16; 2] = [1455, 1457];
 pub const LOGIN_TIMEOUT_SECONDS: u32 = 600;
 /// The ChatGPT backend: usage, and the Codex Responses API under `/codex`.
 pub const CHATGPT_BASE_URL: &str = "https://chatgpt.com/backend-api";
+/// `serve`: a free loopback port, chosen at start.
+pub const SERVE_PORT: u16 = 0;
+/// `serve`: how long open streams may finish after SIGTERM.
+pub const SERVE_DRAIN_SECONDS: u64 = 10;
+/// `serve`: request bodies up to this size can be replayed.
+pub const SERVE_REPLAY_LIMIT: u64 = 8 << 20;
 /// The account of the home's own `auth.json` (what the first release wrote).
 pub const DEFAULT_ACCOUNT: &str = "default";
 

@@ -26,6 +26,9 @@ pub struct Fake {
     pub named_locks: RefCell<BTreeSet<String>>,
     pub lock_error: RefCell<Option<StorageError>>,
     pub requests: RefCell<Vec<HttpRequest>>,
+    /// What each run of a command printed, in order; and the runs.
+    pub outputs: RefCell<VecDeque<Result<crate::command::ProcessOutput, String>>>,
+    pub runs: RefCell<Vec<(String, Vec<String>, u32)>>,
     /// For each request sent: whether a store lock was held then.
     pub sent_under_lock: RefCell<Vec<bool>>,
     pub responses: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
@@ -172,6 +175,15 @@ impl Platform for Fake {
             self.file.replace(Some(bytes));
         }
         self.responses.borrow_mut().pop_front().expect("an unscripted HTTP request")
+    }
+    fn run(
+        &self,
+        program: &str,
+        args: &[String],
+        timeout_ms: u32,
+    ) -> Result<crate::command::ProcessOutput, String> {
+        self.runs.borrow_mut().push((program.to_owned(), args.to_vec(), timeout_ms));
+        self.outputs.borrow_mut().pop_front().expect("an unscripted command run")
     }
     fn bind(&self, _port: u16) -> Result<(), BindError> {
         self.bind_errors.borrow_mut().pop_front().map_or(Ok(()), Err)

@@ -12,6 +12,8 @@
 
 pub mod auth_file;
 pub mod authorize;
+pub mod command;
+pub mod config_file;
 pub mod defaults;
 pub mod endpoints;
 pub mod error;

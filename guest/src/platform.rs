@@ -153,6 +153,15 @@ pub trait Platform {
 
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
 
+    /// Runs `program` with `args` (no shell, no stdin), killing it after
+    /// `timeout_ms`; the error says why it could not start.
+    fn run(
+        &self,
+        program: &str,
+        args: &[String],
+        timeout_ms: u32,
+    ) -> Result<crate::command::ProcessOutput, String>;
+
     fn bind(&self, port: u16) -> Result<(), BindError>;
     fn accept(&self, timeout_ms: u32) -> Result<Option<Incoming>, String>;
     fn respond(&self, id: u64, status: u16, content_type: &str, body: &[u8]);
@@ -229,6 +238,14 @@ impl<P: Platform + ?Sized> Platform for &P {
     }
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         (**self).send(request)
+    }
+    fn run(
+        &self,
+        program: &str,
+        args: &[String],
+        timeout_ms: u32,
+    ) -> Result<crate::command::ProcessOutput, String> {
+        (**self).run(program, args, timeout_ms)
     }
     fn bind(&self, port: u16) -> Result<(), BindError> {
         (**self).bind(port)

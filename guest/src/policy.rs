@@ -39,6 +39,7 @@ pub enum StoredKind {
     None,
     Subscription,
     ApiKey,
+    Command,
 }
 
 /// The credential to use.
@@ -54,9 +55,29 @@ pub enum Choice {
 pub fn choose_credential(stored: StoredKind, environment_key: bool) -> Choice {
     match (stored, environment_key) {
         (StoredKind::Subscription, _) => Choice::StoredSubscription,
-        (StoredKind::ApiKey, _) => Choice::StoredApiKey,
+        (StoredKind::ApiKey | StoredKind::Command, _) => Choice::StoredApiKey,
         (StoredKind::None, true) => Choice::EnvironmentKey,
         (StoredKind::None, false) => Choice::Unauthenticated,
+    }
+}
+
+/// The credential tier, highest first: a runtime override, a key in the
+/// config file, the chosen account's store (or its command), then
+/// `OPENAI_API_KEY` from the environment.
+pub fn choose_tier(
+    runtime: bool,
+    config: bool,
+    stored: StoredKind,
+    environment: bool,
+) -> crate::session::Tier {
+    use crate::session::Tier;
+    match (runtime, config, stored, environment) {
+        (true, ..) => Tier::Runtime,
+        (_, true, ..) => Tier::Config,
+        (_, _, StoredKind::Subscription | StoredKind::ApiKey, _) => Tier::Store,
+        (_, _, StoredKind::Command, _) => Tier::Command,
+        (.., true) => Tier::Environment,
+        _ => Tier::None,
     }
 }
 
@@ -112,6 +133,19 @@ mod tests {
         for (stored, env, expected) in table {
             assert_eq!(choose_credential(stored, env), expected, "{stored:?} env={env}");
         }
+    }
+
+    #[test]
+    fn tiers_highest_first() {
+        use crate::session::Tier;
+        use StoredKind as S;
+        assert_eq!(choose_tier(true, true, S::Subscription, true), Tier::Runtime);
+        assert_eq!(choose_tier(false, true, S::Subscription, true), Tier::Config);
+        assert_eq!(choose_tier(false, false, S::Subscription, true), Tier::Store);
+        assert_eq!(choose_tier(false, false, S::ApiKey, true), Tier::Store);
+        assert_eq!(choose_tier(false, false, S::Command, true), Tier::Command);
+        assert_eq!(choose_tier(false, false, S::None, true), Tier::Environment);
+        assert_eq!(choose_tier(false, false, S::None, false), Tier::None);
     }
 
     #[test]

@@ -5,13 +5,15 @@
 //! runs in the component and natively against a fake in tests.
 
 use crate::auth_file::{self, ChatGptTokens, Credential, StoredAuth};
+use crate::command::CommandSpec;
+use crate::config_file::ConfigFile;
 use crate::defaults;
 use crate::endpoints::Endpoints;
 use crate::error::AuthError;
 use crate::jwt::{self, Claims};
 use crate::oauth_error::{IssuerError, OAuthError};
 use crate::platform::Platform;
-use crate::policy::{self, Choice, RefreshDecision, StoredKind};
+use crate::policy::{self, RefreshDecision, StoredKind};
 use crate::refresh::Need;
 use std::cell::{Cell, Ref, RefCell};
 
@@ -38,6 +40,12 @@ pub struct Config {
     pub chatgpt_base_url: String,
     /// How the pool chooses among usable accounts.
     pub strategy: crate::pool::Strategy,
+    /// A key that beats everything stored (the `runtime` tier:
+    /// `--api-key-stdin`, or the library's option). Never written.
+    pub runtime_key: Option<String>,
+    /// The vault's `config.toml`, read (never written), and its path.
+    pub file: Option<ConfigFile>,
+    pub file_path: String,
 }
 
 impl Default for Config {
@@ -52,6 +60,9 @@ impl Default for Config {
             http_timeout_ms: defaults::HTTP_TIMEOUT_MS,
             chatgpt_base_url: defaults::CHATGPT_BASE_URL.into(),
             strategy: crate::pool::Strategy::default(),
+            runtime_key: None,
+            file: None,
+            file_path: String::new(),
         }
     }
 }
@@ -61,6 +72,24 @@ impl Default for Config {
 pub enum Kind {
     Subscription,
     ApiKey,
+    /// A program prints the token.
+    Command,
+    None,
+}
+
+/// Which tier the credential in use came from, highest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    /// A runtime override (`--api-key-stdin`, or the library's option).
+    Runtime,
+    /// `api_key` in the config file.
+    Config,
+    /// The chosen account's store.
+    Store,
+    /// The chosen account's command.
+    Command,
+    /// `OPENAI_API_KEY` from the environment.
+    Environment,
     None,
 }
 
@@ -69,6 +98,12 @@ pub enum Kind {
 pub enum Source {
     Store(String),
     Environment(String),
+    /// A runtime override.
+    Runtime,
+    /// The config file at this path.
+    Config(String),
+    /// A command account's program (as a command line).
+    Command(String),
     None,
 }
 
@@ -80,6 +115,7 @@ pub struct Status {
     pub account: Option<String>,
     pub kind: Kind,
     pub source: Source,
+    pub tier: Tier,
     pub account_id: Option<String>,
     pub plan: Option<String>,
     pub email: Option<String>,
@@ -108,8 +144,20 @@ pub enum Revocation {
 /// The credential in use, with what was derived from it at load time so the
 /// hot path (headers, tokens) parses nothing.
 enum Active {
-    Subscription { tokens: ChatGptTokens, identity: Claims, access_expires_at: Option<i64> },
+    Subscription {
+        tokens: ChatGptTokens,
+        identity: Claims,
+        access_expires_at: Option<i64>,
+    },
     StoredKey(String),
+    RuntimeKey(String),
+    ConfigKey(String),
+    /// A command account, and the token its last run printed (when, ms):
+    /// kept in memory only.
+    Command {
+        spec: CommandSpec,
+        last: RefCell<Option<(String, i64)>>,
+    },
     EnvironmentKey(String),
     None,
 }
@@ -147,6 +195,7 @@ impl<P: Platform> Session<P> {
             account: None,
             kind: Kind::None,
             source: Source::None,
+            tier: Tier::None,
             account_id: None,
             plan: None,
             email: None,
@@ -161,6 +210,7 @@ impl<P: Platform> Session<P> {
                 status.account = Some(self.config.account.clone());
                 status.kind = Kind::Subscription;
                 status.source = location();
+                status.tier = Tier::Store;
                 status.account_id = tokens.account_id.clone().or_else(|| identity.account_id.clone());
                 status.plan = identity.plan.clone();
                 status.email = identity.email.clone();
@@ -171,12 +221,32 @@ impl<P: Platform> Session<P> {
                 status.account = Some(self.config.account.clone());
                 status.kind = Kind::ApiKey;
                 status.source = location();
+                status.tier = Tier::Store;
                 status.api_key_hint = key_hint(key);
             }
             Active::EnvironmentKey(key) => {
                 status.kind = Kind::ApiKey;
                 status.source = Source::Environment(API_KEY_VAR.into());
+                status.tier = Tier::Environment;
                 status.api_key_hint = key_hint(key);
+            }
+            Active::RuntimeKey(key) => {
+                status.kind = Kind::ApiKey;
+                status.source = Source::Runtime;
+                status.tier = Tier::Runtime;
+                status.api_key_hint = key_hint(key);
+            }
+            Active::ConfigKey(key) => {
+                status.kind = Kind::ApiKey;
+                status.source = Source::Config(self.config.file_path.clone());
+                status.tier = Tier::Config;
+                status.api_key_hint = key_hint(key);
+            }
+            Active::Command { spec, .. } => {
+                status.account = Some(self.config.account.clone());
+                status.kind = Kind::Command;
+                status.source = Source::Command(spec.display());
+                status.tier = Tier::Command;
             }
             Active::None => {}
         }
@@ -206,7 +276,13 @@ impl<P: Platform> Session<P> {
             let loaded = self.loaded_ref()?;
             let (tokens, expires_at) = match &loaded.active {
                 Active::Subscription { tokens, access_expires_at, .. } => (tokens, *access_expires_at),
-                Active::StoredKey(key) | Active::EnvironmentKey(key) => return Ok(f(key, None)),
+                Active::StoredKey(key)
+                | Active::EnvironmentKey(key)
+                | Active::RuntimeKey(key)
+                | Active::ConfigKey(key) => return Ok(f(key, None)),
+                Active::Command { spec, last, .. } => {
+                    return self.command_token(spec, last).map(|t| f(&t, None));
+                }
                 Active::None => return Err(AuthError::NotLoggedIn),
             };
             if let Some(dead) = &loaded.stored.login_required {
@@ -253,7 +329,11 @@ impl<P: Platform> Session<P> {
             Active::Subscription { tokens, .. } => {
                 Ok((tokens.access_token.clone(), tokens.account_id.clone()))
             }
-            Active::StoredKey(key) | Active::EnvironmentKey(key) => Ok((key.clone(), None)),
+            Active::StoredKey(key)
+            | Active::EnvironmentKey(key)
+            | Active::RuntimeKey(key)
+            | Active::ConfigKey(key) => Ok((key.clone(), None)),
+            Active::Command { spec, last, .. } => Ok((self.command_token(spec, last)?, None)),
             Active::None => Err(AuthError::NotLoggedIn),
         }
     }
@@ -270,6 +350,28 @@ impl<P: Platform> Session<P> {
     /// 401 recovery: the API rejected `previous`. First the store (a peer
     /// may have refreshed), then a refresh, then login-required.
     pub fn unauthorized(&self, previous: &str) -> Result<String, AuthError> {
+        // A command account: run it again, once for any number of callers
+        // holding the same rejected token.
+        if let Ok(loaded) = self.loaded_ref()
+            && let Active::Command { spec, last, .. } = &loaded.active
+        {
+            let cached = last.borrow().as_ref().map(|(token, _)| token.clone());
+            if cached.as_deref().is_some_and(|t| t != previous) {
+                return Ok(cached.unwrap_or_default());
+            }
+            last.replace(None);
+            let token = self.command_token(spec, last)?;
+            if token == previous {
+                return Err(AuthError::LoginRequired(OAuthError {
+                    code: "unauthorized".into(),
+                    description: Some(format!(
+                        "the API rejected the token of `{}`, and it printed the same one again",
+                        spec.display()
+                    )),
+                }));
+            }
+            return Ok(token);
+        }
         self.loaded.replace(None);
         let (current, _) = self.current_bearer()?;
         if current != previous {
@@ -398,14 +500,36 @@ impl<P: Platform> Session<P> {
     }
 
     fn activate(&self, stored: StoredAuth) -> Result<Loaded, AuthError> {
-        let kind = match &stored.credential {
-            Some(Credential::ChatGpt(_)) => StoredKind::Subscription,
-            Some(Credential::ApiKey(_)) => StoredKind::ApiKey,
-            None => StoredKind::None,
+        let configured = self.config.file.as_ref().and_then(|f| f.accounts.get(&self.config.account));
+        let kind = match (&stored.credential, configured.and_then(|c| c.command.as_ref())) {
+            (Some(Credential::ChatGpt(_)), _) => StoredKind::Subscription,
+            (Some(Credential::ApiKey(_)), _) => StoredKind::ApiKey,
+            (Some(Credential::Command(_)), _) | (None, Some(_)) => StoredKind::Command,
+            (None, None) => StoredKind::None,
         };
         let env_key = self.platform.env_var(API_KEY_VAR).filter(|k| !k.trim().is_empty());
-        let active = match (policy::choose_credential(kind, env_key.is_some()), &stored.credential) {
-            (Choice::StoredSubscription, Some(Credential::ChatGpt(tokens))) => {
+        let runtime_key = self.config.runtime_key.as_deref().filter(|k| !k.trim().is_empty());
+        let config_key =
+            self.config.file.as_ref().and_then(|f| f.api_key.as_deref()).filter(|k| !k.trim().is_empty());
+        let shaped = |key: &str, what: &str| {
+            let key = key.trim().to_owned();
+            if auth_file::token_shaped(&key) {
+                Ok(key)
+            } else {
+                Err(AuthError::InvalidInput(format!(
+                    "{what} holds characters an API key never has (spaces, line breaks, non-ASCII)"
+                )))
+            }
+        };
+        let tier = policy::choose_tier(runtime_key.is_some(), config_key.is_some(), kind, env_key.is_some());
+        let active = match (tier, &stored.credential) {
+            (Tier::Runtime, _) => {
+                Active::RuntimeKey(shaped(runtime_key.unwrap_or_default(), "the runtime API key")?)
+            }
+            (Tier::Config, _) => {
+                Active::ConfigKey(shaped(config_key.unwrap_or_default(), "`api_key` in the config file")?)
+            }
+            (Tier::Store, Some(Credential::ChatGpt(tokens))) => {
                 let identity = jwt::parse(&tokens.id_token).unwrap_or_default();
                 let access = jwt::parse(&tokens.access_token).unwrap_or_default();
                 let mut tokens = tokens.clone();
@@ -413,19 +537,40 @@ impl<P: Platform> Session<P> {
                     tokens.account_id.or_else(|| identity.account_id.clone()).or(access.account_id);
                 Active::Subscription { tokens, identity, access_expires_at: access.expires_at }
             }
-            (Choice::StoredApiKey, Some(Credential::ApiKey(key))) => Active::StoredKey(key.clone()),
-            (Choice::EnvironmentKey, _) => {
-                let key = env_key.unwrap_or_default().trim().to_owned();
-                if !auth_file::token_shaped(&key) {
-                    return Err(AuthError::InvalidInput(format!(
-                        "{API_KEY_VAR} holds characters an API key never has (spaces, line breaks, non-ASCII)"
-                    )));
-                }
-                Active::EnvironmentKey(key)
+            (Tier::Store, Some(Credential::ApiKey(key))) => Active::StoredKey(key.clone()),
+            (Tier::Command, stored) => {
+                let spec = match (stored, configured.and_then(|c| c.command.clone())) {
+                    (Some(Credential::Command(spec)), _) => spec.clone(),
+                    (_, Some(spec)) => spec,
+                    _ => return Err(AuthError::Internal(Some("a command account without a command".into()))),
+                };
+                Active::Command { spec, last: RefCell::new(None) }
+            }
+            (Tier::Environment, _) => {
+                Active::EnvironmentKey(shaped(&env_key.unwrap_or_default(), API_KEY_VAR)?)
             }
             _ => Active::None,
         };
         Ok(Loaded { stored, active })
+    }
+
+    /// A command account's token: the last one while its interval lasts,
+    /// else a new run. Every caller of this session shares one run (calls
+    /// are serialized), and the token is never written anywhere.
+    fn command_token(
+        &self,
+        spec: &CommandSpec,
+        last: &RefCell<Option<(String, i64)>>,
+    ) -> Result<String, AuthError> {
+        let now = self.platform.now_ms();
+        if let Some((token, at)) = last.borrow().as_ref()
+            && spec.still_valid(*at, now)
+        {
+            return Ok(token.clone());
+        }
+        let token = spec.token(self.platform.run(&spec.program, &spec.args, spec.timeout_ms()))?;
+        last.replace(Some((token.clone(), now)));
+        Ok(token)
     }
 
     pub(crate) fn corrupt(&self, reason: String) -> AuthError {
@@ -464,6 +609,12 @@ impl<P: Platform> Drop for LockGuard<'_, P> {
 /// Checks a credential and fills in the account id from the id token.
 fn complete(credential: Credential) -> Result<Credential, AuthError> {
     match credential {
+        Credential::Command(spec) => {
+            if spec.program.trim().is_empty() {
+                return Err(AuthError::InvalidInput("a command account needs a program".into()));
+            }
+            Ok(Credential::Command(spec))
+        }
         Credential::ApiKey(key) => {
             let key = key.trim().to_owned();
             if !auth_file::token_shaped(&key) {

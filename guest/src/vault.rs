@@ -87,6 +87,8 @@ pub struct AccountInfo {
     pub blocked_until: Option<i64>,
     /// Its usage as last seen.
     pub usage: Option<Usage>,
+    /// Its name for people, from the config file.
+    pub label: Option<String>,
 }
 
 impl AccountInfo {
@@ -266,15 +268,29 @@ impl<P: Platform> Vault<P> {
     /// refresh in progress never delays it; one unreadable store only marks
     /// that account.
     pub fn accounts(&self) -> Result<Vec<AccountInfo>, AuthError> {
-        let mut names = self.platform.accounts()?;
+        let mut names = self.names()?;
         order(&mut names);
         let pinned = self.settings()?.pinned;
         Ok(names.into_iter().map(|name| self.describe(name, pinned.as_deref())).collect())
     }
 
+    /// The accounts with a store, and the command accounts of the config file.
+    fn names(&self) -> Result<Vec<String>, AuthError> {
+        let mut names = self.platform.accounts()?;
+        if let Some(file) = &self.config.file {
+            names.extend(file.accounts.iter().filter(|(_, a)| a.command.is_some()).map(|(n, _)| n.clone()));
+        }
+        Ok(names)
+    }
+
+    fn configured(&self, name: &str) -> Option<&crate::config_file::AccountSettings> {
+        self.config.file.as_ref()?.accounts.get(name)
+    }
+
     fn describe(&self, name: String, pinned: Option<&str>) -> AccountInfo {
         let pool = self.pool_state(&name);
         let mut info = self.describe_store(name, pinned);
+        info.label = self.configured(&info.name).and_then(|c| c.label.clone());
         info.usage = pool.usage;
         if info.state == AccountState::Ok
             && let Some(until) = pool.blocked_until.filter(|&t| t > self.now())
@@ -309,8 +325,16 @@ impl<P: Platform> Vault<P> {
             problem: None,
             blocked_until: None,
             usage: None,
+            label: None,
         };
+        let command = self.configured(&info.name).and_then(|c| c.command.clone());
         let stored = match self.platform.load(&info.name) {
+            Ok(None) if command.is_some() => {
+                info.kind = Kind::Command;
+                info.state = AccountState::Ok;
+                info.location = self.config.file_path.clone();
+                return info;
+            }
             Ok(None) => return info,
             Ok(Some(bytes)) => auth_file::read(&bytes),
             Err(e) => Err(AuthError::from(e).to_string()),
@@ -334,6 +358,12 @@ impl<P: Platform> Vault<P> {
                 info.expires_at = access.expires_at;
             }
             Some(Credential::ApiKey(_)) => info.kind = Kind::ApiKey,
+            Some(Credential::Command(_)) => info.kind = Kind::Command,
+            None if command.is_some() => {
+                info.kind = Kind::Command;
+                info.state = AccountState::Ok;
+                return info;
+            }
             None => return info,
         }
         match stored.login_required {
@@ -363,6 +393,8 @@ impl<P: Platform> Vault<P> {
     }
 
     fn pick(&self, explicit: Option<&str>, session: Option<&str>, record: bool) -> Result<String, AuthError> {
+        // Flag > environment (both `explicit`, from the host) > config file.
+        let explicit = explicit.or(self.config.file.as_ref().and_then(|f| f.account.as_deref()));
         if let Some(name) = explicit {
             return self.select_listed(name);
         }
@@ -422,7 +454,7 @@ impl<P: Platform> Vault<P> {
     /// An explicit account: only its existence matters, no other store is read.
     fn select_listed(&self, name: &str) -> Result<String, AuthError> {
         check_name(name).map_err(AuthError::InvalidInput)?;
-        let mut names = self.platform.accounts()?;
+        let mut names = self.names()?;
         order(&mut names);
         let listed: Vec<AccountInfo> =
             names.into_iter().filter(|n| n == name).map(|n| self.describe_store(n, None)).collect();
@@ -442,7 +474,7 @@ impl<P: Platform> Vault<P> {
     fn require(&self, name: &str) -> Result<AccountInfo, AuthError> {
         check_name(name).map_err(AuthError::InvalidInput)?;
         let settings = self.settings()?;
-        let mut names = self.platform.accounts()?;
+        let mut names = self.names()?;
         order(&mut names);
         names
             .into_iter()
@@ -521,6 +553,7 @@ impl<P: Platform> Vault<P> {
         let info = self.require(account)?;
         let mut error = match (info.kind, info.state) {
             (Kind::ApiKey, _) => Some("an API key has no ChatGPT usage".to_owned()),
+            (Kind::Command, _) => Some("a command account has no ChatGPT usage".to_owned()),
             (_, AccountState::Ok | AccountState::Blocked) => None,
             (_, AccountState::LoggedOut) => Some("logged out".to_owned()),
             _ => info.problem.clone(),
@@ -560,8 +593,11 @@ impl<P: Platform> Vault<P> {
             (_, AccountState::Unreadable | AccountState::Disabled) => {
                 return Ok(CheckOutcome::Failed(info.problem.unwrap_or_default()));
             }
-            (Kind::ApiKey, _) => {
-                return Ok(CheckOutcome::Unverifiable("an API key has no usage endpoint to probe".into()));
+            (Kind::ApiKey | Kind::Command, _) => {
+                return Ok(CheckOutcome::Unverifiable(format!(
+                    "{} has no usage endpoint to probe",
+                    if info.kind == Kind::ApiKey { "an API key" } else { "a command account" }
+                )));
             }
             _ => {}
         }
@@ -687,6 +723,7 @@ mod tests {
             problem: None,
             blocked_until: None,
             usage: None,
+            label: None,
         }
     }
 

@@ -299,3 +299,129 @@ fn a_definitive_refresh_failure_disables_the_account_and_says_so() {
     assert!(v.platform().named.borrow()["a"].is_some(), "kept, never deleted");
     assert_eq!(v.choose(None, None).unwrap(), "b");
 }
+
+// ---- credential sources ----------------------------------------------------------
+
+use crate::command::{CommandSpec, ProcessOutput};
+use crate::session::{Kind, Source, Tier};
+
+fn command_session(interval_ms: Option<u64>) -> Session<Fake> {
+    let spec = CommandSpec {
+        program: "/bin/tok".into(),
+        args: vec!["a".into()],
+        timeout_ms: Some(2000),
+        refresh_interval_ms: interval_ms,
+    };
+    let fake = Fake::default();
+    let auth =
+        StoredAuth { credential: Some(Credential::Command(spec)), last_refresh: None, login_required: None };
+    fake.named.borrow_mut().insert("cmd".into(), Some(auth_file::write(None, &auth).unwrap()));
+    fake.now_ms.set(NOW * 1000);
+    Session::new(fake, Config { account: "cmd".into(), ..Config::default() })
+}
+
+fn printed(token: &str) -> Result<ProcessOutput, String> {
+    Ok(ProcessOutput { status: Some(0), stdout: format!("{token}\n").into_bytes(), stderr: Vec::new() })
+}
+
+#[test]
+fn a_command_runs_once_for_many_callers_and_once_more_after_a_401() {
+    let s = command_session(None);
+    s.platform().outputs.borrow_mut().extend([printed("tok-1"), printed("tok-2")]);
+    for _ in 0..5 {
+        assert_eq!(s.access_token().unwrap(), "tok-1");
+    }
+    assert_eq!(s.request_headers().unwrap(), vec![("Authorization".to_owned(), "Bearer tok-1".to_owned())]);
+    assert_eq!(*s.platform().runs.borrow(), [("/bin/tok".to_owned(), vec!["a".to_owned()], 2000)]);
+    assert_eq!(s.unauthorized("tok-1").unwrap(), "tok-2");
+    assert_eq!(s.unauthorized("tok-1").unwrap(), "tok-2", "a second caller with the old token: no new run");
+    assert_eq!(s.platform().runs.borrow().len(), 2);
+    let status = s.status().unwrap();
+    assert_eq!((status.kind, status.tier), (Kind::Command, Tier::Command));
+    assert_eq!(status.source, Source::Command("/bin/tok a".into()));
+    let stored = String::from_utf8(s.platform().named.borrow()["cmd"].clone().unwrap()).unwrap();
+    assert!(!stored.contains("tok-"), "the token is never written");
+}
+
+#[test]
+fn a_command_token_is_reused_for_its_interval_and_failures_are_explained() {
+    let s = command_session(Some(60_000));
+    s.platform().outputs.borrow_mut().extend([printed("tok-1"), printed("tok-2")]);
+    assert_eq!(s.access_token().unwrap(), "tok-1");
+    s.platform().now_ms.set((NOW + 59) * 1000);
+    assert_eq!(s.access_token().unwrap(), "tok-1");
+    s.platform().now_ms.set((NOW + 60) * 1000);
+    assert_eq!(s.access_token().unwrap(), "tok-2");
+    s.platform().now_ms.set((NOW + 200) * 1000);
+    s.platform().outputs.borrow_mut().push_back(Ok(ProcessOutput {
+        status: Some(2),
+        stdout: b"tok-leak".to_vec(),
+        stderr: b"vault sealed\n".to_vec(),
+    }));
+    let e = s.access_token().unwrap_err().to_string();
+    assert!(
+        e.contains("`/bin/tok a` failed (exit status 2):\nvault sealed") && !e.contains("tok-leak"),
+        "{e}"
+    );
+    s.platform().outputs.borrow_mut().push_back(printed("tok-2"));
+    assert!(
+        matches!(s.unauthorized("tok-2"), Err(AuthError::LoginRequired(_))),
+        "the same rejected token again"
+    );
+}
+
+#[test]
+fn a_runtime_key_beats_the_config_key_beats_the_store_beats_the_environment() {
+    let fake = Fake::with_file(&file("rt-home", NOW + 3600));
+    fake.env.borrow_mut().insert("OPENAI_API_KEY".into(), "sk-env-000000000000".into());
+    fake.now_ms.set(NOW * 1000);
+    let file =
+        crate::config_file::ConfigFile { api_key: Some("sk-config-00000000".into()), ..Default::default() };
+    let base = Config { file: Some(file), file_path: "/h/config.toml".into(), ..Config::default() };
+    let runtime =
+        Session::new(&fake, Config { runtime_key: Some("sk-runtime-000000".into()), ..base.clone() });
+    assert_eq!(runtime.access_token().unwrap(), "sk-runtime-000000");
+    assert_eq!(
+        (runtime.status().unwrap().tier, runtime.status().unwrap().source),
+        (Tier::Runtime, Source::Runtime)
+    );
+    let config = Session::new(&fake, base);
+    assert_eq!(config.access_token().unwrap(), "sk-config-00000000");
+    assert_eq!(config.status().unwrap().source, Source::Config("/h/config.toml".into()));
+    let store = Session::new(&fake, Config::default());
+    assert_eq!(store.status().unwrap().tier, Tier::Store);
+    fake.file.replace(None);
+    let environment = Session::new(&fake, Config::default());
+    assert_eq!(environment.status().unwrap().tier, Tier::Environment);
+    let bad = Session::new(&fake, Config { runtime_key: Some("two words".into()), ..Config::default() });
+    assert!(matches!(bad.access_token(), Err(AuthError::InvalidInput(_))));
+}
+
+#[test]
+fn config_file_accounts_are_listed_labelled_and_chosen_by_default() {
+    let json = serde_json::json!({
+        "account": "cmd",
+        "accounts": {"cmd": {"command": "/bin/tok", "label": "From a vault"}, "a": {"label": "Alpha"}}
+    });
+    let file = crate::config_file::parse(&json.to_string(), "/h/config.toml").unwrap();
+    let fake = Fake::default();
+    fake.named.borrow_mut().insert("a".into(), Some(file_for("rt-a")));
+    fake.now_ms.set(NOW * 1000);
+    let v = Vault::new(
+        fake,
+        Config { file: Some(file), file_path: "/h/config.toml".into(), ..Config::default() },
+    );
+    let listed = v.accounts().unwrap();
+    let summary: Vec<_> = listed.iter().map(|a| (a.name.as_str(), a.kind, a.label.as_deref())).collect();
+    assert_eq!(
+        summary,
+        [("a", Kind::Subscription, Some("Alpha")), ("cmd", Kind::Command, Some("From a vault"))]
+    );
+    assert_eq!(listed[1].location, "/h/config.toml");
+    assert_eq!(v.select(None).unwrap(), "cmd", "the config file's default account");
+    assert_eq!(v.select(Some("a")).unwrap(), "a", "a flag or the environment beats the file");
+}
+
+fn file_for(rt: &str) -> Vec<u8> {
+    file(rt, NOW + 3600)
+}

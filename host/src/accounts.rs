@@ -53,6 +53,8 @@ pub struct Account {
     pub blocked_until: Option<i64>,
     /// Its usage as last seen.
     pub usage: Option<crate::Usage>,
+    /// Its name for people, from the config file.
+    pub label: Option<String>,
 }
 
 impl From<vault::AccountInfo> for Account {
@@ -77,6 +79,7 @@ impl From<vault::AccountInfo> for Account {
             problem: a.problem,
             blocked_until: a.blocked_until,
             usage: a.usage.map(crate::Usage::from),
+            label: a.label,
         }
     }
 }
@@ -111,6 +114,7 @@ impl From<wit::CredentialKind> for Kind {
         match kind {
             wit::CredentialKind::Subscription => Kind::Subscription,
             wit::CredentialKind::ApiKey => Kind::ApiKey,
+            wit::CredentialKind::Command => Kind::Command,
             wit::CredentialKind::None => Kind::None,
         }
     }

@@ -93,6 +93,11 @@ impl Auth {
             http: OnceLock::new(),
             environment,
         });
+        let file = read_config_file(&options.home.join(&runtime.defaults.config_file))?;
+        if let Some(file) = &file {
+            let checked = check_config(runtime, file)?;
+            checked.map_err(Error::InvalidInput)?;
+        }
         let ms = |d: Option<std::time::Duration>| d.map(|d| saturate(d.as_millis()));
         let config = Config {
             issuer: options.issuer.clone(),
@@ -103,6 +108,8 @@ impl Auth {
             http_timeout_ms: ms(options.http_timeout),
             chatgpt_base_url: options.chatgpt_base_url.clone(),
             strategy: options.strategy.map(crate::Strategy::into_wit),
+            runtime_key: options.runtime_key.clone(),
+            file,
         };
         let auth = Self {
             options,
@@ -125,6 +132,30 @@ impl Auth {
     /// The options this was opened with.
     pub fn options(&self) -> &Options {
         &self.options
+    }
+
+    /// The vault's config file (read, never written): `config.toml` in the home.
+    pub fn config_path(&self) -> std::path::PathBuf {
+        self.options.home.join(&self.runtime.defaults.config_file)
+    }
+
+    /// Every setting's effective value and where it came from: `given` (by
+    /// flags and the environment, with their origins) > the config file >
+    /// the default. Keys are shown by their last four characters.
+    pub fn settings(&self, given: &[(String, String, crate::Origin)]) -> Result<Vec<crate::Setting>, Error> {
+        let given: Vec<_> = given
+            .iter()
+            .map(|(name, value, origin)| bindings::vault::GivenSetting {
+                name: name.clone(),
+                value: value.clone(),
+                origin: origin.into_wit(),
+            })
+            .collect();
+        let file = self.config.file.clone();
+        let settings = self.with(&self.vault, Resource::Vault, |i| {
+            i.guest.codex_auth_vault().call_settings(&mut i.store, &given, file.as_ref())
+        })?;
+        Ok(settings.map_err(Error::InvalidInput)?.into_iter().map(crate::Setting::from).collect())
     }
 
     /// The guest's defaults: what every `None` in [`Options`] stands for.
@@ -707,4 +738,46 @@ fn from_store(e: StoreError) -> Error {
 
 fn saturate(n: impl TryInto<u32>) -> u32 {
     n.try_into().unwrap_or(u32::MAX)
+}
+
+/// The config file as JSON for the guest, or `None` when there is none. A
+/// TOML syntax error names the line and column (and never quotes the line:
+/// it may hold a key).
+fn read_config_file(path: &Path) -> Result<Option<bindings::session::ConfigFile>, Error> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::Storage(format!("cannot read {}: {e}", path.display()))),
+    };
+    let value: serde_json::Value = toml::from_str(&text).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start).min(text.len());
+        let line = text[..at].matches('\n').count() + 1;
+        let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+        Error::InvalidInput(format!(
+            "{}: line {line}, column {column}: {}",
+            path.display(),
+            e.message().trim()
+        ))
+    })?;
+    Ok(Some(bindings::session::ConfigFile { path: path.display().to_string(), json: value.to_string() }))
+}
+
+/// The guest's verdict on a config file.
+fn check_config(
+    runtime: &runtime::Runtime,
+    file: &bindings::session::ConfigFile,
+) -> Result<Result<(), String>, Error> {
+    let shared = Arc::new(Shared {
+        clock: Arc::new(crate::SystemClock),
+        notifier: Arc::new(crate::Silent),
+        http: OnceLock::new(),
+        environment: Vec::new(),
+    });
+    let state = HostState::new(Layout::new(std::path::PathBuf::new(), ""), shared, 16 << 20);
+    let (mut store, guest) =
+        runtime::instantiate(runtime, state).map_err(|e| Error::Engine(e.to_string()))?;
+    guest
+        .codex_auth_vault()
+        .call_check_config(&mut store, file)
+        .map_err(|e| Error::GuestTrap(e.root_cause().to_string()))
 }

@@ -8,5 +8,5 @@ wasmtime::component::bindgen!({
 });
 
 pub use codex::auth::types;
-pub use codex::auth::{clock, http, loopback, notify, storage};
+pub use codex::auth::{clock, http, loopback, notify, process, storage};
 pub use exports::codex::auth::{authorize, session, vault};

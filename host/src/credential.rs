@@ -19,6 +19,18 @@ pub enum Credential {
     },
     /// An OpenAI API key.
     ApiKey(String),
+    /// A program that prints the bearer token (run without a shell; the
+    /// token is kept in memory only, never written).
+    Command {
+        /// The program.
+        program: String,
+        /// Its arguments.
+        args: Vec<String>,
+        /// Kill it after this long (default 5 s).
+        timeout_ms: Option<u32>,
+        /// Reuse its token this long; `None`: until the API rejects it.
+        refresh_interval_ms: Option<u64>,
+    },
 }
 
 impl Credential {
@@ -33,6 +45,9 @@ impl Credential {
                 })
             }
             Self::ApiKey(key) => wit::Credential::ApiKey(key),
+            Self::Command { program, args, timeout_ms, refresh_interval_ms } => {
+                wit::Credential::Command(wit::CommandSpec { program, args, timeout_ms, refresh_interval_ms })
+            }
         }
     }
 }
@@ -44,6 +59,9 @@ impl fmt::Debug for Credential {
                 f.debug_struct("ChatGpt").field("account_id", account_id).finish_non_exhaustive()
             }
             Self::ApiKey(_) => f.write_str("ApiKey(<redacted>)"),
+            Self::Command { program, .. } => {
+                f.debug_struct("Command").field("program", program).finish_non_exhaustive()
+            }
         }
     }
 }

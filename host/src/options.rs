@@ -33,6 +33,8 @@ pub struct Defaults {
     pub login_timeout: Duration,
     /// The account of the home's own `auth.json`.
     pub default_account: String,
+    /// The config file's name in the vault's home.
+    pub config_file: String,
     /// The API key used when no account is stored.
     pub api_key_var: String,
     /// The account to use, like `--account`.
@@ -78,8 +80,11 @@ pub struct Options {
     pub chatgpt_base_url: Option<String>,
     /// How the pool chooses among usable accounts.
     pub strategy: Option<Strategy>,
-    /// The API key to fall back on (never written to disk).
+    /// The API key to fall back on (never written to disk): the
+    /// `environment` tier, below every stored account.
     pub api_key: Option<String>,
+    /// A key that beats everything (the `runtime` tier; never written).
+    pub runtime_key: Option<String>,
     /// Variables the guest reads to judge whether a browser can be used
     /// (named in [`Defaults::guest_vars`]).
     pub environment: Vec<(String, String)>,
@@ -112,6 +117,7 @@ impl Options {
             chatgpt_base_url: None,
             strategy: None,
             api_key: None,
+            runtime_key: None,
             environment: Vec::new(),
             cache_dir: None,
             max_guest_memory: 64 << 20,
@@ -172,6 +178,7 @@ impl fmt::Debug for Options {
             .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("runtime_key", &self.runtime_key.as_ref().map(|_| "<redacted>"))
             .field("cache_dir", &self.cache_dir)
             .finish_non_exhaustive()
     }
@@ -180,4 +187,61 @@ impl fmt::Debug for Options {
 /// `~/.codex-auth`, or `.codex-auth` when there is no home directory.
 pub fn default_home() -> PathBuf {
     std::env::home_dir().unwrap_or_default().join(".codex-auth")
+}
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// A command-line flag.
+    Flag,
+    /// An environment variable.
+    Environment,
+    /// The config file.
+    File,
+    /// The default.
+    Default,
+    /// Not set, and no default.
+    Unset,
+}
+
+impl Origin {
+    pub(crate) fn into_wit(self) -> crate::bindings::vault::Origin {
+        use crate::bindings::vault::Origin as O;
+        match self {
+            Self::Flag => O::Flag,
+            Self::Environment => O::Environment,
+            Self::File => O::File,
+            Self::Default => O::Default,
+            Self::Unset => O::Unset,
+        }
+    }
+}
+
+/// A setting's effective value ([`crate::Auth::settings`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Setting {
+    /// Its name, as in the config file (`serve.port`...).
+    pub name: String,
+    /// Its value (a key only by its last four characters).
+    pub value: Option<String>,
+    /// Where the value came from.
+    pub origin: Origin,
+}
+
+impl From<crate::bindings::vault::Setting> for Setting {
+    fn from(s: crate::bindings::vault::Setting) -> Self {
+        use crate::bindings::vault::Origin as O;
+        Self {
+            name: s.name,
+            value: s.value,
+            origin: match s.origin {
+                O::Flag => Origin::Flag,
+                O::Environment => Origin::Environment,
+                O::File => Origin::File,
+                O::Default => Origin::Default,
+                O::Unset => Origin::Unset,
+            },
+        }
+    }
 }

@@ -12,6 +12,8 @@ pub enum Kind {
     Subscription,
     /// An OpenAI API key (stored, or from the environment).
     ApiKey,
+    /// A command account's token.
+    Command,
     /// Not authenticated.
     None,
 }
@@ -24,7 +26,31 @@ pub enum Source {
     Store(PathBuf),
     /// The environment variable of this name (never written to disk).
     Environment(String),
+    /// A runtime override (`--api-key-stdin`, or [`crate::Options::runtime_key`]).
+    Runtime,
+    /// The config file at this path.
+    Config(PathBuf),
+    /// A command account's program, as a command line.
+    Command(String),
     /// Nowhere.
+    None,
+}
+
+/// Which tier the credential in use came from, highest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// A runtime override.
+    Runtime,
+    /// `api_key` in the config file.
+    Config,
+    /// The chosen account's store.
+    Store,
+    /// The chosen account's command.
+    Command,
+    /// `OPENAI_API_KEY` from the environment.
+    Environment,
+    /// Nothing.
     None,
 }
 
@@ -38,6 +64,8 @@ pub struct Status {
     pub kind: Kind,
     /// Where it came from.
     pub source: Source,
+    /// Which tier won: `runtime`, `config`, `store`, `command`, `environment` (or `none`).
+    pub tier: Tier,
     /// The ChatGPT account (workspace) id.
     pub account_id: Option<String>,
     /// The ChatGPT plan.
@@ -68,9 +96,20 @@ impl From<wit::Status> for Status {
         Self {
             account: s.account,
             kind: Kind::from(s.kind),
+            tier: match s.tier {
+                wit::CredentialTier::Runtime => Tier::Runtime,
+                wit::CredentialTier::Config => Tier::Config,
+                wit::CredentialTier::Store => Tier::Store,
+                wit::CredentialTier::Command => Tier::Command,
+                wit::CredentialTier::Environment => Tier::Environment,
+                wit::CredentialTier::None => Tier::None,
+            },
             source: match s.source {
                 wit::CredentialSource::Store(path) => Source::Store(path.into()),
                 wit::CredentialSource::Environment(name) => Source::Environment(name),
+                wit::CredentialSource::Runtime => Source::Runtime,
+                wit::CredentialSource::Config(path) => Source::Config(path.into()),
+                wit::CredentialSource::Command(line) => Source::Command(line),
                 wit::CredentialSource::None => Source::None,
             },
             account_id: s.account_id,

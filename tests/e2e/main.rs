@@ -12,4 +12,5 @@ mod mock_issuer;
 mod pool;
 mod refresh;
 mod serve;
+mod sources;
 mod support;

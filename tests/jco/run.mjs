@@ -34,6 +34,8 @@ const config = {
   httpTimeoutMs: 1000,
   chatgptBaseUrl: undefined,
   strategy: undefined,
+  runtimeKey: undefined,
+  file: undefined,
 };
 const session = new guest.session.Session('default', config);
 const firstAccess = jwt({ exp: now + 3600, n: 1 });

@@ -5,6 +5,7 @@ pub(crate) mod clock;
 pub(crate) mod http;
 pub(crate) mod loopback;
 pub(crate) mod notify;
+pub(crate) mod process;
 pub(crate) mod storage;
 
 impl crate::bindings::types::Host for crate::state::HostState {}
