@@ -134,7 +134,8 @@ fn open_streams(n: usize, url: &str, headers: &[(String, String)], backend: &Moc
         .map(|_| {
             let (url, headers, barrier) = (url.to_owned(), headers.to_vec(), barrier.clone());
             std::thread::spawn(move || {
-                let client = http();
+                // No overall timeout: the stream stays open across the barrier.
+                let client = reqwest::blocking::Client::builder().timeout(None).build().unwrap();
                 let mut builder = client.post(&url).body("{}");
                 for (k, v) in &headers {
                     builder = builder.header(k, v);
@@ -205,11 +206,13 @@ fn main() {
     backend.state().answers.insert("acct-a".into(), Answer::Held);
     backend.hold_again();
     let gateway = open_streams(200, &gateway_url, &gateway_headers, &backend);
+    // The mock's own listener (std's backlog of 128) makes 200 simultaneous
+    // direct connects retry their SYNs, so the direct time is printed, not
+    // used as a ratio.
     rows.push(format!(
-        "| 200 streams open at once (first event each, then more), direct / gateway | {:.1} ms | {:.1} ms | {:.2}x | all 200 completed |",
+        "| 200 streams open at once (first event each, then more), through the gateway | (direct: {:.1} ms) | {:.1} ms | | all 200 completed |",
         direct.as_secs_f64() * 1e3,
         gateway.as_secs_f64() * 1e3,
-        gateway.as_secs_f64() / direct.as_secs_f64()
     ));
     let peak = served.peak_kib();
     drop(served);

@@ -442,9 +442,13 @@ impl<P: Platform> Vault<P> {
     ) -> Result<R, AuthError> {
         self.platform.lock_pool(name, wait_ms)?;
         let result = (|| {
-            let mut state = PoolState::read(self.platform.load_pool(name)?.as_deref());
+            let before = PoolState::read(self.platform.load_pool(name)?.as_deref());
+            let mut state = before.clone();
             let r = change(&mut state);
-            self.platform.save_pool(name, &state.write())?;
+            // Most answers repeat what is known: no write, no fsync then.
+            if state != before {
+                self.platform.save_pool(name, &state.write())?;
+            }
             Ok(r)
         })();
         self.platform.unlock_pool(name);
