@@ -6,6 +6,7 @@ use crate::mock_issuer::MockIssuer;
 use crate::support::*;
 use serde_json::{Value, json};
 use std::io::{BufRead as _, Read as _, Write as _};
+use std::os::unix::fs::PermissionsExt as _;
 use std::process::{Child, Command, Stdio};
 
 /// A running `codex-auth serve`.
@@ -118,15 +119,15 @@ fn the_broker_hands_out_credentials_to_key_holders_on_loopback_only() {
     let dir = Dir::new();
     let first_rt = put_issued(&dir, &issuer, "acct-a", now() + 3600);
     put_own(&dir, "acct-b");
-    let socket = dir.root.path().join("serve.sock");
+    let socket_dir = dir.root.path().join("sockets");
+    std::fs::create_dir(&socket_dir).unwrap();
+    let socket = socket_dir.join("serve.sock");
     let served = Served::start(&dir, &issuer, &backend, &["--socket", socket.to_str().unwrap()]);
     assert_eq!(served.start["accounts"], json!(["acct-a", "acct-b"]));
     assert_eq!(served.start["socket"], json!(socket));
     assert!(served.start["listening"].as_str().unwrap().starts_with("127.0.0.1:"));
-    let mode = std::fs::metadata(&socket).unwrap().permissions();
-    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
-    let key_mode = std::fs::metadata(dir.home().join("serve.key")).unwrap().permissions();
-    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&key_mode) & 0o777, 0o600);
+    assert_eq!(std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::metadata(dir.home().join("serve.key")).unwrap().permissions().mode() & 0o777, 0o600);
 
     let mut bodies = Vec::new();
     let mut call = |request: reqwest::blocking::RequestBuilder, status: u16| {
@@ -183,6 +184,26 @@ fn the_broker_hands_out_credentials_to_key_holders_on_loopback_only() {
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     bodies.push(answer);
+
+    // Another user is refused even when the file mode would let it in: the
+    // peer's uid is checked. (Needs root to act as `nobody`.)
+    if Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n")) {
+        for path in [dir.root.path(), socket_dir.as_path()] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o711)).unwrap();
+        }
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let client = "import socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ntry:\n    s.sendall(b'GET /healthz HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n')\n    print(repr(s.recv(100)))\nexcept (ConnectionResetError, BrokenPipeError):\n    print('refused')";
+        let o = run(Command::new("runuser")
+            .args(["-u", "nobody", "--", "/usr/bin/python3", "-c", client])
+            .arg(&socket));
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert!(
+            ["b''", "refused"].contains(&stdout(&o).trim()),
+            "a peer of another user gets nothing: {}",
+            stdout(&o)
+        );
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
 
     // No answer ever carried a refresh token, old or new.
     let mut secrets = refresh_tokens(&dir);
