@@ -360,3 +360,24 @@ impl Served {
         (status.code().unwrap_or(-1), self.stderr.try_iter().collect())
     }
 }
+
+/// The OpenAI SDK form of the README, with the real SDK (JavaScript, from
+/// npm, installed by `scripts/openai-sdk.sh` into `.tools/`).
+#[test]
+fn the_openai_sdk_streams_through_the_gateway_with_the_local_key() {
+    let issuer = MockIssuer::start(&[]);
+    let backend = MockBackend::start();
+    let dir = Dir::new();
+    put_own(&dir, "acct-a");
+    let served = Served::start(&dir, &issuer, &backend, &[]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/openai-sdk.sh");
+    let o = run(Command::new("bash").arg(script).arg(format!("{}/v1", served.url)).arg(&served.key));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(out["types"], json!(["response.completed"]));
+    let seen = backend.state().seen_headers.last().unwrap().clone();
+    assert!(seen.contains(&("chatgpt-account-id".to_owned(), "acct-a".to_owned())));
+    let body: Value = serde_json::from_slice(backend.state().bodies.last().unwrap()).unwrap();
+    assert_eq!((body["model"].clone(), body["stream"].clone()), (json!("gpt-5"), json!(true)));
+    served.stop();
+}
