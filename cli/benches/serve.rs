@@ -21,26 +21,11 @@ mod mock_backend;
 
 use mock_backend::{Answer, MockBackend};
 use mock_issuer::MockIssuer;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::io::{BufRead as _, Read as _};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
-
-fn put(dir: &Dir, id: &str, file: &Value) {
-    let path = dir.home().join("accounts").join(id).join("auth.json");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, serde_json::to_vec(file).unwrap()).unwrap();
-}
-
-fn own_account(id: &str) -> Value {
-    let auth = json!({"chatgpt_account_id": id, "chatgpt_plan_type": "pro"});
-    let exp = now() + 24 * 3600;
-    json!({"OPENAI_API_KEY": null, "tokens": {
-        "id_token": jwt(&json!({"exp": exp, "https://api.openai.com/auth": auth})),
-        "access_token": jwt(&json!({"exp": exp, "https://api.openai.com/auth": auth})),
-        "refresh_token": format!("rt-{id}"), "account_id": id}})
-}
 
 struct Served {
     child: Child,
@@ -160,7 +145,10 @@ fn main() {
     let issuer = MockIssuer::start(&[]);
     let backend = MockBackend::start();
     let dir = Dir::new();
-    put(&dir, "acct-a", &own_account("acct-a"));
+    dir.put_account(
+        "acct-a",
+        &serde_json::to_vec(&account_file("acct-a", now() + 24 * 3600, "rt-a")).unwrap(),
+    );
     let served = serve(&dir, &issuer, &backend);
     let direct_url = format!("{}/codex/responses", backend.base);
     let gateway_url = format!("{}/backend-api/codex/responses", served.url);
@@ -219,7 +207,7 @@ fn main() {
 
     // A refresh storm through the gateway: 50 requests at once on an expired token.
     let storm_dir = Dir::new();
-    put(&storm_dir, "acct-mock", &issuer.codex_file(now() - 10));
+    storm_dir.put_account("acct-mock", &serde_json::to_vec(&issuer.codex_file(now() - 10)).unwrap());
     backend.state().answers.clear();
     let storm = serve(&storm_dir, &issuer, &backend);
     let before = issuer.state().refresh_requests;

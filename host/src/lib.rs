@@ -14,8 +14,24 @@ for (name, value) in auth.request_headers()?.iter() {
 # Ok::<(), codex_auth::Error>(())
 ```
 
-One [`Auth`] serves many threads: calls are serialized on one guest
-instance, so concurrent callers never race on the store.
+One [`Auth`] serves one vault home and many threads. The home holds
+several accounts, each a Codex home of its own ([`Auth::accounts`],
+[`Auth::use_account`], [`Auth::login`] with [`LoginOptions::account`]);
+every account has its own guest instance and store lock, so calls for one
+account are serialized (one refresh at a time, across processes too) while
+other accounts, listing and status never wait behind it. With several
+accounts the pool chooses ([`Auth::headers_for`] with a session key) and
+learns from what the upstream answered ([`Auth::report`]).
+
+```no_run
+use codex_auth::{Auth, Options, Upstream};
+let auth = Auth::open(Options::from_env())?;
+let (account, headers) = auth.headers_for(Some("conversation-1"))?;
+// ... send the request with `headers`, then:
+# let (status, answer_headers) = (200u16, Vec::<(String, String)>::new());
+auth.report(&account, Upstream::Answer { status, headers: &answer_headers, body: b"" })?;
+# Ok::<(), codex_auth::Error>(())
+```
 */
 
 #![deny(unsafe_code)]

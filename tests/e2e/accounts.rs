@@ -6,7 +6,7 @@ use crate::mock_issuer::{MockIssuer, RefreshMode, StallEnd};
 use crate::support::*;
 use codex_auth::{AccountState, Auth, Error, Options, Revocation};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -22,14 +22,6 @@ fn device_login(dir: &Dir, mock: &MockIssuer, extra: &[&str]) -> String {
     let o = run(cli(dir, mock).args(["login", "--device", "--timeout", "60"]).args(extra));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     stderr(&o)
-}
-
-/// Writes a Codex-format store for account `name` (the vault's layout).
-fn put_account(dir: &Dir, name: &str, bytes: &[u8]) -> PathBuf {
-    let path = dir.home().join("accounts").join(name).join("auth.json");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, bytes).unwrap();
-    path
 }
 
 fn refresh_token_in(path: &Path) -> String {
@@ -173,7 +165,7 @@ fn a_home_of_the_first_release_is_the_first_account_without_migration() {
     let dir = Dir::new();
     let file = serde_json::to_vec_pretty(&mock.codex_file(now() + 3600)).unwrap();
     dir.write_store(&file);
-    put_account(&dir, "second", &serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
+    dir.put_account("second", &serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
     let list = accounts_json(&dir, &mock, &[]);
     assert_eq!(names(&list), ["default", "second"]);
     assert_eq!(list[0]["location"], json!(dir.auth_file()));
@@ -221,7 +213,7 @@ fn an_imported_codex_home_keeps_one_holder_through_refreshes_from_either_side() 
 fn a_waiter_gets_the_lock_before_it_gives_up_on_a_slow_holder() {
     let mock = MockIssuer::start(&[]);
     let dir = Dir::new();
-    put_account(&dir, "slow", &serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
+    dir.put_account("slow", &serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
     let options = || {
         let mut o = Options::new(dir.home());
         o.cache_dir = Some(cache_dir());
@@ -250,7 +242,7 @@ fn a_waiter_gets_the_lock_before_it_gives_up_on_a_slow_holder() {
 fn logout_and_remove_hold_the_lock_before_they_revoke() {
     let mock = MockIssuer::start(&[]);
     let dir = Dir::new();
-    let path = put_account(&dir, "held", &serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
+    let path = dir.put_account("held", &serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
     let holder = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -278,8 +270,8 @@ fn logout_and_remove_hold_the_lock_before_they_revoke() {
 fn a_refresh_in_flight_delays_neither_other_accounts_nor_listing() {
     let mock = MockIssuer::start(&[]);
     let dir = Dir::new();
-    put_account(&dir, "busy", &serde_json::to_vec(&mock.codex_file(now() - 10)).unwrap());
-    put_account(&dir, "idle", &serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
+    dir.put_account("busy", &serde_json::to_vec(&mock.codex_file(now() - 10)).unwrap());
+    dir.put_account("idle", &serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
     let auth = library(&dir, &mock, None);
     auth.use_account("busy").unwrap();
     mock.state().refresh_mode = RefreshMode::Stall;
@@ -310,8 +302,8 @@ fn a_refresh_in_flight_delays_neither_other_accounts_nor_listing() {
 fn a_corrupt_account_blocks_only_itself() {
     let mock = MockIssuer::start(&[]);
     let dir = Dir::new();
-    let bad = put_account(&dir, "bad", b"{\"tokens\": [");
-    put_account(&dir, "good", &serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
+    let bad = dir.put_account("bad", b"{\"tokens\": [");
+    dir.put_account("good", &serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
     let list = accounts_json(&dir, &mock, &[]);
     assert_eq!(names(&list), ["bad", "good"]);
     assert_eq!(list[0]["state"], "unreadable");
@@ -378,7 +370,7 @@ fn processes_adding_accounts_at_once_lose_none() {
 fn an_oversized_issuer_answer_is_a_transport_error_and_keeps_the_login() {
     let mock = MockIssuer::start(&[]);
     let dir = Dir::new();
-    let path = put_account(&dir, "big", &serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
+    let path = dir.put_account("big", &serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
     let before = std::fs::read(&path).unwrap();
     mock.state().refresh_mode = RefreshMode::Fail(200, vec![b' '; 2 << 20]);
     let o = run(cli(&dir, &mock).args(["refresh", "--force"]));

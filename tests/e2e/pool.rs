@@ -5,26 +5,13 @@ use crate::mock_backend::{Answer, MockBackend};
 use crate::mock_issuer::{MockIssuer, RefreshMode};
 use crate::support::*;
 use codex_auth::{AccountState, Auth, Error, LoginEvent, Notifier, Options, Upstream};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 /// An account `id` of the vault, signed in, its token expiring at `exp`.
 fn put(dir: &Dir, id: &str, exp: i64, refresh_token: &str) {
-    let path = dir.home().join("accounts").join(id).join("auth.json");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let auth = json!({"chatgpt_account_id": id, "chatgpt_plan_type": "pro"});
-    let file = json!({
-        "OPENAI_API_KEY": null,
-        "tokens": {
-            "id_token": jwt(&json!({"exp": exp, "email": format!("{id}@example.com"), "https://api.openai.com/auth": auth})),
-            "access_token": jwt(&json!({"exp": exp, "tag": refresh_token, "https://api.openai.com/auth": auth})),
-            "refresh_token": refresh_token,
-            "account_id": id
-        },
-        "last_refresh": "2026-11-22T21:00:00Z"
-    });
-    std::fs::write(path, serde_json::to_vec_pretty(&file).unwrap()).unwrap();
+    dir.put_account(id, &serde_json::to_vec(&account_file(id, exp, refresh_token)).unwrap());
 }
 
 fn cli(dir: &Dir, backend: &MockBackend) -> Command {

@@ -74,28 +74,16 @@ fn env(cmd: Command, issuer: &MockIssuer, backend: &MockBackend) -> Command {
 /// An account made by the mock issuer (so it can be refreshed), named `name`.
 fn put_issued(dir: &Dir, issuer: &MockIssuer, name: &str, exp: i64) -> String {
     let file = issuer.codex_file(exp);
-    let path = dir.home().join("accounts").join(name).join("auth.json");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
+    dir.put_account(name, &serde_json::to_vec(&file).unwrap());
     file["tokens"]["refresh_token"].as_str().unwrap().to_owned()
 }
 
 /// An account with its own chatgpt account id (for the mock backend).
 fn put_own(dir: &Dir, id: &str) {
-    let path = dir.home().join("accounts").join(id).join("auth.json");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let auth = json!({"chatgpt_account_id": id, "chatgpt_plan_type": "pro"});
-    let exp = now() + 3600;
-    let file = json!({
-        "OPENAI_API_KEY": null,
-        "tokens": {
-            "id_token": jwt(&json!({"exp": exp, "email": format!("{id}@example.com"), "https://api.openai.com/auth": auth})),
-            "access_token": jwt(&json!({"exp": exp, "tag": id, "https://api.openai.com/auth": auth})),
-            "refresh_token": format!("rt-own-{id}"),
-            "account_id": id
-        }
-    });
-    std::fs::write(path, serde_json::to_vec(&file).unwrap()).unwrap();
+    dir.put_account(
+        id,
+        &serde_json::to_vec(&account_file(id, now() + 3600, &format!("rt-own-{id}"))).unwrap(),
+    );
 }
 
 fn refresh_tokens(dir: &Dir) -> Vec<String> {

@@ -40,6 +40,15 @@ impl Dir {
         cmd
     }
 
+    /// Writes `bytes` as account `name`'s store, in the vault's layout
+    /// (`accounts/<name>/auth.json`); returns its path.
+    pub fn put_account(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.home().join("accounts").join(name).join("auth.json");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
     /// Writes `bytes` as the store file, creating the directory.
     pub fn write_store(&self, bytes: &[u8]) {
         std::fs::create_dir_all(self.home()).unwrap();
@@ -108,6 +117,22 @@ pub fn access_token(exp: i64, tag: &str) -> String {
         "tag": tag,
         "https://api.openai.com/auth": {"chatgpt_account_id": "acct-e2e"}
     }))
+}
+
+/// A signed-in store of ChatGPT account `id` (its own account id, email
+/// `<id>@example.com`, plan pro), the access token expiring at `exp`.
+pub fn account_file(id: &str, exp: i64, refresh_token: &str) -> Value {
+    let auth = json!({"chatgpt_account_id": id, "chatgpt_plan_type": "pro"});
+    json!({
+        "OPENAI_API_KEY": null,
+        "tokens": {
+            "id_token": jwt(&json!({"exp": exp, "email": format!("{id}@example.com"), "https://api.openai.com/auth": auth})),
+            "access_token": jwt(&json!({"exp": exp, "tag": refresh_token, "https://api.openai.com/auth": auth})),
+            "refresh_token": refresh_token,
+            "account_id": id
+        },
+        "last_refresh": "2026-11-22T21:00:00Z"
+    })
 }
 
 /// An auth.json as `codex login` writes it in ChatGPT mode.
