@@ -1,5 +1,7 @@
-//! Builds the guest component for `wasm32-wasip2` and hands its path to the
-//! host crate, which embeds it with `include_bytes!`.
+//! Builds the guest component for `wasm32-wasip2`, compiles it ahead of time
+//! with wasmtime's Cranelift, and hands both paths to the host crate, which
+//! embeds them with `include_bytes!`: a start loads machine code and never
+//! runs a compiler, and the binary carries no compiler.
 //!
 //! The nested cargo uses its own target directory: sharing the outer one
 //! deadlocks on cargo's build-directory lock.
@@ -20,12 +22,28 @@ fn main() {
     }
     println!("cargo:rerun-if-env-changed=CODEX_AUTH_GUEST_WASM");
 
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     // A prebuilt component may be supplied (e.g. to test a release artifact).
-    if let Some(prebuilt) = env::var_os("CODEX_AUTH_GUEST_WASM") {
-        println!("cargo:rustc-env=CODEX_AUTH_GUEST_WASM={}", Path::new(&prebuilt).display());
-        return;
-    }
+    let wasm = match env::var_os("CODEX_AUTH_GUEST_WASM") {
+        Some(prebuilt) => PathBuf::from(prebuilt),
+        None => build_guest(&root, &out_dir),
+    };
+    println!("cargo:rustc-env=CODEX_AUTH_GUEST_WASM={}", wasm.display());
+    precompile(&wasm, &out_dir.join("codex_auth_guest.cwasm"));
+}
 
+/// Compiles the component for this machine, with the engine configuration
+/// the runtime uses (`wasmtime::Config::new()`): the same wasmtime version and
+/// settings make it loadable, which wasmtime checks when it loads it.
+fn precompile(wasm: &Path, out: &Path) {
+    let bytes = std::fs::read(wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
+    let engine = wasmtime::Engine::new(&wasmtime::Config::new()).expect("a wasmtime engine");
+    let compiled = engine.precompile_component(&bytes).expect("compiling the guest component ahead of time");
+    std::fs::write(out, compiled).unwrap_or_else(|e| panic!("writing {}: {e}", out.display()));
+    println!("cargo:rustc-env=CODEX_AUTH_GUEST_CWASM={}", out.display());
+}
+
+fn build_guest(root: &Path, out_dir: &Path) -> PathBuf {
     let target_dir = env::var_os("CODEX_AUTH_GUEST_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target").join("guest"));
@@ -33,7 +51,7 @@ fn main() {
 
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(&cargo)
-        .current_dir(&root)
+        .current_dir(root)
         .args(["build", "--locked", "-p", "codex-auth-guest", "--target", TARGET, "--profile", PROFILE])
         .arg("--target-dir")
         .arg(&target_dir)
@@ -49,10 +67,9 @@ fn main() {
     assert!(status.success(), "building the guest component failed");
 
     let wasm = target_dir.join(TARGET).join(PROFILE).join("codex_auth_guest.wasm");
-    let out =
-        PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("codex_auth_guest.wasm");
+    let out = out_dir.join("codex_auth_guest.wasm");
     std::fs::copy(&wasm, &out).unwrap_or_else(|e| panic!("copying {}: {e}", wasm.display()));
-    println!("cargo:rustc-env=CODEX_AUTH_GUEST_WASM={}", out.display());
+    out
 }
 
 /// `rust-toolchain.toml` lists the target, but rustup installs listed

@@ -56,7 +56,7 @@ pub struct Global {
     #[arg(long, global = true)]
     pub api_key_stdin: bool,
 
-    /// Say on stderr how the component was loaded (from the compiled-code cache or compiled).
+    /// Say on stderr how long loading the (ahead-of-time compiled) component took.
     #[arg(long, short, global = true)]
     pub verbose: bool,
 }

@@ -7,9 +7,7 @@ mod terminal;
 
 use clap::Parser as _;
 use cli::{AccountsAction, Cli, Command, ConfigAction, LoginArgs, ServeArgs};
-use codex_auth::{
-    Auth, ComponentOrigin, Credential, LoginMethod, LoginOptions, Options, Origin, Revocation, Source,
-};
+use codex_auth::{Auth, Credential, LoginMethod, LoginOptions, Options, Origin, Revocation, Source};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -86,17 +84,10 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
     options.notifier = Arc::new(terminal::Terminal::new());
     let auth = Auth::open(options)?;
     if cli.global.verbose {
-        match auth.component_origin() {
-            ComponentOrigin::Cache(path) => {
-                eprintln!("codex-auth: component loaded from cache {}", path.display())
-            }
-            ComponentOrigin::Compiled { cached_at: Some(path) } => {
-                eprintln!("codex-auth: component compiled, cached at {}", path.display());
-            }
-            ComponentOrigin::Compiled { cached_at: None } => {
-                eprintln!("codex-auth: component compiled (no cache)")
-            }
-        }
+        eprintln!(
+            "codex-auth: component compiled at build time, loaded in {} us",
+            auth.component_load_time().as_micros()
+        );
     }
     match cli.command {
         Command::Status { json } => output::status(&auth, json),

@@ -10,9 +10,9 @@ use crate::file_store::{FileStore, StoreError};
 use crate::layout::Layout;
 use crate::state::{HostState, Shared};
 use crate::{
-    Account, AuthorizeRequest, CheckOutcome, Claims, ComponentOrigin, Credential, Defaults, Error, Learned,
-    LoginMethod, LoginOptions, LogoutReport, Options, Removal, RequestHeaders, Secret, Status, Upstream,
-    UsageReport, runtime,
+    Account, AuthorizeRequest, CheckOutcome, Claims, Credential, Defaults, Error, Learned, LoginMethod,
+    LoginOptions, LogoutReport, Options, Removal, RequestHeaders, Secret, Status, Upstream, UsageReport,
+    runtime,
 };
 use std::collections::HashMap;
 use std::fmt;
@@ -60,9 +60,9 @@ impl fmt::Debug for Auth {
     }
 }
 
-/// The guest's defaults (made on first use with the default compiled-code cache).
+/// The guest's defaults.
 pub fn defaults() -> Result<Defaults, Error> {
-    let runtime = runtime::get(crate::default_cache_dir().as_deref()).map_err(Error::Engine)?;
+    let runtime = runtime::get().map_err(Error::Engine)?;
     Ok(runtime.defaults.clone())
 }
 
@@ -82,7 +82,7 @@ impl Auth {
         if let Some(why) = &options.unusable {
             return Err(Error::InvalidInput(why.clone()));
         }
-        let runtime = runtime::get(options.cache_dir.as_deref()).map_err(Error::Engine)?;
+        let runtime = runtime::get().map_err(Error::Engine)?;
         let mut environment = options.environment.clone();
         if let Some(key) = &options.api_key {
             environment.push((runtime.defaults.api_key_var.clone(), key.clone()));
@@ -124,9 +124,9 @@ impl Auth {
         Ok(auth)
     }
 
-    /// How the compiled guest was obtained by this process.
-    pub fn component_origin(&self) -> &ComponentOrigin {
-        &self.runtime.origin
+    /// How long loading the guest (compiled ahead of time) took in this process.
+    pub fn component_load_time(&self) -> std::time::Duration {
+        self.runtime.load_time
     }
 
     /// The options this was opened with.

@@ -2,8 +2,8 @@
 codex-auth: "Sign in with ChatGPT (Codex)" credentials for your own tools.
 
 Every decision (PKCE, URLs, token parsing, expiry, precedence, the
-`auth.json` format) lives in a WebAssembly component, embedded in this
-crate and run by wasmtime. This crate only does I/O for it: files and
+`auth.json` format) lives in a WebAssembly component, compiled ahead of time
+at build time, embedded in this crate and run by wasmtime. This crate only does I/O for it: files and
 locks, HTTP, the loopback listener, the clock.
 
 ```no_run
@@ -69,6 +69,6 @@ pub use nonblocking::AsyncAuth;
 pub use notifier::{LoginEvent, Notifier, Silent};
 pub use options::{Defaults, Options, Origin, Setting, default_home};
 pub use pool::{CheckOutcome, Learned, Strategy, Upstream, Usage, UsageReport, Window};
-pub use runtime::{ComponentOrigin, GUEST_WASM, default_cache_dir};
+pub use runtime::GUEST_WASM;
 pub use secret::{RequestHeaders, Secret};
 pub use status::{Kind, Source, Status, Tier};

@@ -5,7 +5,6 @@
 use crate::clock::{Clock, SystemClock};
 use crate::notifier::{Notifier, Silent};
 use crate::pool::Strategy;
-use crate::runtime::default_cache_dir;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -88,8 +87,6 @@ pub struct Options {
     /// Variables the guest reads to judge whether a browser can be used
     /// (named in [`Defaults::guest_vars`]).
     pub environment: Vec<(String, String)>,
-    /// Where compiled code is cached; `None` compiles every start.
-    pub cache_dir: Option<PathBuf>,
     /// The most linear memory the guest may use.
     pub max_guest_memory: usize,
     /// The guest's clock.
@@ -119,7 +116,6 @@ impl Options {
             api_key: None,
             runtime_key: None,
             environment: Vec::new(),
-            cache_dir: None,
             max_guest_memory: 64 << 20,
             clock: Arc::new(SystemClock),
             notifier: Arc::new(Silent),
@@ -130,14 +126,12 @@ impl Options {
     /// Options from the environment, reading the variables the guest names
     /// ([`Defaults`]): the home (default `~/.codex-auth`), the account, the
     /// issuer, the API key, and those that tell whether a browser can be
-    /// used; plus the compiled-code cache of [`default_cache_dir`].
+    /// used.
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let cache_dir = default_cache_dir();
         let mut options = Self::new(default_home());
-        options.cache_dir = cache_dir.clone();
         // Without a runtime nothing can run; `Auth::open` reports why.
-        let Ok(defaults) = crate::runtime::get(cache_dir.as_deref()).map(|r| &r.defaults) else {
+        let Ok(defaults) = crate::runtime::get().map(|r| &r.defaults) else {
             return options;
         };
         if let Some(home) = var(&defaults.home_var) {
@@ -179,7 +173,6 @@ impl fmt::Debug for Options {
             .field("client_id", &self.client_id)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("runtime_key", &self.runtime_key.as_ref().map(|_| "<redacted>"))
-            .field("cache_dir", &self.cache_dir)
             .finish_non_exhaustive()
     }
 }

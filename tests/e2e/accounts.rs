@@ -41,7 +41,6 @@ fn names(list: &[Value]) -> Vec<&str> {
 
 fn library(dir: &Dir, mock: &MockIssuer, account: Option<&str>) -> Auth {
     let mut o = Options::new(dir.home());
-    o.cache_dir = Some(cache_dir());
     o.issuer = Some(mock.url.clone());
     o.account = account.map(str::to_owned);
     Auth::open(o).unwrap()
@@ -216,7 +215,6 @@ fn a_waiter_gets_the_lock_before_it_gives_up_on_a_slow_holder() {
     dir.put_account("slow", &serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
     let options = || {
         let mut o = Options::new(dir.home());
-        o.cache_dir = Some(cache_dir());
         o.issuer = Some(mock.url.clone());
         o.lock_timeout = Some(Duration::from_millis(3000));
         o.http_timeout = Some(Duration::from_secs(60));
@@ -251,7 +249,6 @@ fn logout_and_remove_hold_the_lock_before_they_revoke() {
         .unwrap();
     holder.lock().unwrap();
     let mut o = Options::new(dir.home());
-    o.cache_dir = Some(cache_dir());
     o.issuer = Some(mock.url.clone());
     o.account = Some("held".into());
     o.lock_timeout = Some(Duration::from_millis(200));

@@ -29,8 +29,7 @@ fn codex_login_status_accepts_our_chatgpt_account() {
     let dir = Dir::new();
     let file = codex_chatgpt_file(now() + 3600, "rt-peer");
     let token = |name: &str| file["tokens"][name].as_str().unwrap().to_owned();
-    let mut options = codex_auth::Options::new(dir.home());
-    options.cache_dir = Some(cache_dir());
+    let options = codex_auth::Options::new(dir.home());
     let auth = codex_auth::Auth::open(options).unwrap();
     let credential = codex_auth::Credential::ChatGpt {
         id_token: token("id_token"),
@@ -149,7 +148,7 @@ fn codex_uses_codex_auth_token_as_its_provider_auth_command() {
         backend.base,
         wrapper.display()
     );
-    let text = codex_exec(&dir, &config, &[("CODEX_AUTH_CACHE_DIR", cache_dir().to_str().unwrap())]);
+    let text = codex_exec(&dir, &config, &[]);
     let bearers: Vec<String> = backend.state().bearers.values().flatten().cloned().collect();
     assert!(bearers.contains(&"sk-proj-command-provider-0000".to_owned()), "{bearers:?}\n{text}");
 }

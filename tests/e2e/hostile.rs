@@ -7,7 +7,6 @@ use codex_auth::{Auth, Error, Options};
 
 fn auth(dir: &Dir, issuer: &str) -> Auth {
     let mut o = Options::new(dir.home());
-    o.cache_dir = Some(cache_dir());
     o.issuer = Some(issuer.into());
     Auth::open(o).unwrap()
 }
@@ -91,7 +90,6 @@ fn a_header_value_never_carries_a_line_break() {
     assert!(matches!(err, Error::CorruptStore { .. }), "{err:?}");
     let mut o = Options::new(Dir::new().home());
     o.api_key = Some("sk-env\nX-Injected: 1".into());
-    o.cache_dir = Some(cache_dir());
     let auth = Auth::open(o).unwrap();
     assert!(auth.request_headers().is_err());
 }

@@ -21,8 +21,7 @@ fn the_component_runs_under_node_with_a_javascript_host() {
     // Pure exports.
     assert_eq!(out["challenge"], "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     assert_eq!(out["accountId"], "acct-js");
-    let mut options = Options::new(dir.home());
-    options.cache_dir = Some(cache_dir());
+    let options = Options::new(dir.home());
     let native = Auth::open(options).unwrap();
     let expected = native
         .authorize_url(&AuthorizeRequest {

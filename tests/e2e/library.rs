@@ -5,9 +5,7 @@ use codex_auth::{Auth, Credential, Error, Kind, Options};
 use serde_json::json;
 
 fn options(dir: &Dir) -> Options {
-    let mut options = Options::new(dir.home());
-    options.cache_dir = Some(cache_dir());
-    options
+    Options::new(dir.home())
 }
 
 #[test]

@@ -38,7 +38,6 @@ impl Notifier for Events {
 
 fn library(dir: &Dir, backend: &MockBackend, events: Arc<Events>) -> Auth {
     let mut o = Options::new(dir.home());
-    o.cache_dir = Some(cache_dir());
     o.chatgpt_base_url = Some(backend.base.clone());
     o.notifier = events;
     Auth::open(o).unwrap()
@@ -249,7 +248,6 @@ fn a_definitive_refresh_failure_disables_the_account_until_it_signs_in_again() {
     put(&dir, "acct-c", now() - 10, "rt-dead-too");
     let events = Arc::new(Events::default());
     let mut o = Options::new(dir.home());
-    o.cache_dir = Some(cache_dir());
     o.issuer = Some(issuer.url.clone());
     o.account = Some("acct-c".into());
     o.notifier = events.clone();
@@ -268,8 +266,7 @@ fn a_definitive_refresh_failure_disables_the_account_until_it_signs_in_again() {
     let o = run(cli(&dir, &backend).args(["--issuer", &issuer.url, "login", "--device", "--name", "acct-a"]));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let library = {
-        let mut o = Options::new(dir.home());
-        o.cache_dir = Some(cache_dir());
+        let o = Options::new(dir.home());
         Auth::open(o).unwrap()
     };
     let a = library.accounts().unwrap().into_iter().find(|a| a.name == "acct-a").unwrap();

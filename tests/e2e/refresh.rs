@@ -16,7 +16,6 @@ fn store_with(dir: &Dir, mock: &MockIssuer, exp: i64) -> Value {
 
 fn library(dir: &Dir, mock: &MockIssuer) -> Auth {
     let mut o = Options::new(dir.home());
-    o.cache_dir = Some(cache_dir());
     o.issuer = Some(mock.url.clone());
     Auth::open(o).unwrap()
 }
@@ -230,7 +229,6 @@ fn a_held_auth_lock_bounds_the_wait_with_a_clear_error() {
         .unwrap();
     holder.lock().unwrap();
     let mut o = Options::new(dir.home());
-    o.cache_dir = Some(cache_dir());
     o.issuer = Some(mock.url.clone());
     o.lock_timeout = Some(std::time::Duration::from_millis(200));
     let auth = Auth::open(o).unwrap();

@@ -30,7 +30,6 @@ fn runs(counter: &Path) -> usize {
 
 fn library(dir: &Dir, account: &str) -> Auth {
     let mut o = Options::new(dir.home());
-    o.cache_dir = Some(cache_dir());
     o.account = Some(account.into());
     Auth::open(o).unwrap()
 }
@@ -148,7 +147,6 @@ fn tiers_runtime_then_config_then_store_then_environment() {
     let o = run(dir.cli().env("OPENAI_API_KEY", "sk-environment-3333").arg("status"));
     assert!(stderr(&o).contains("from $OPENAI_API_KEY, not stored"), "{}", stderr(&o));
     let mut options = Options::new(dir.home());
-    options.cache_dir = Some(cache_dir());
     options.runtime_key = Some("sk-library-override-9999".into());
     let auth = Auth::open(options).unwrap();
     assert_eq!(auth.status().unwrap().tier, Tier::Runtime);

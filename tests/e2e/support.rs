@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 /// A fresh directory for one test; `home` is the store inside it.
@@ -33,7 +33,6 @@ impl Dir {
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.root.path().join("user-home"))
-            .env("CODEX_AUTH_CACHE_DIR", cache_dir())
             .env("CODEX_AUTH_ISSUER", "http://127.0.0.1:9")
             .arg("--home")
             .arg(self.home());
@@ -54,11 +53,6 @@ impl Dir {
         std::fs::create_dir_all(self.home()).unwrap();
         std::fs::write(self.auth_file(), bytes).unwrap();
     }
-}
-
-/// Compiled code shared by every test process.
-pub fn cache_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("codex-auth-cache")
 }
 
 /// Runs `cmd` and returns its output.
