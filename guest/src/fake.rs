@@ -115,6 +115,9 @@ impl Platform for Fake {
         }
     }
     fn lock(&self, account: &str, _timeout_ms: u32) -> Result<(), StorageError> {
+        // Waiting for a store lock while holding a pool lock would make the
+        // pool's waiters wait behind a refresh.
+        assert!(self.pool_locks.borrow().is_empty(), "took a store lock holding a pool lock");
         if let Some(e) = self.lock_error.borrow().clone() {
             return Err(e);
         }

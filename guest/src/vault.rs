@@ -563,12 +563,15 @@ impl<P: Platform> Vault<P> {
             _ => info.problem.clone(),
         };
         if error.is_none() && self.pool_state(account).fetch_due(self.now()) {
+            // The account's headers (maybe a refresh, under its own lock)
+            // before the pool lock: nothing waits while holding it.
+            let headers = self.probe_headers(account);
             match self.platform.lock_pool(account, 0) {
                 // Another process is fetching: what it writes is shared.
                 Err(crate::platform::StorageError::LockTimeout(_)) => {}
                 Err(e) => return Err(e.into()),
                 Ok(()) => {
-                    let fetched = self.fetch_locked(account, false);
+                    let fetched = self.fetch_locked(account, false, headers);
                     self.platform.unlock_pool(account);
                     // A failed request is recorded in the state read below.
                     fetched?.ok();
@@ -605,8 +608,9 @@ impl<P: Platform> Vault<P> {
             }
             _ => {}
         }
+        let headers = self.probe_headers(account);
         self.platform.lock_pool(account, self.config.lock_timeout_ms)?;
-        let probed = self.fetch_locked(account, true);
+        let probed = self.fetch_locked(account, true, headers);
         self.platform.unlock_pool(account);
         Ok(match probed? {
             Ok(usage) => CheckOutcome::Ok(usage),
@@ -617,13 +621,18 @@ impl<P: Platform> Vault<P> {
 
     /// Sends a usage request for `account` (holding its pool lock) unless
     /// the cache is fresh and `force` is off, and records the outcome.
-    fn fetch_locked(&self, account: &str, force: bool) -> Result<Result<Option<Usage>, Probe>, AuthError> {
+    fn fetch_locked(
+        &self,
+        account: &str,
+        force: bool,
+        headers: Result<Vec<(String, String)>, Probe>,
+    ) -> Result<Result<Option<Usage>, Probe>, AuthError> {
         let now = self.now();
         let mut state = PoolState::read(self.platform.load_pool(account)?.as_deref());
         if !force && !state.fetch_due(now) {
             return Ok(Ok(state.usage));
         }
-        let probed = self.probe(account);
+        let probed = headers.and_then(|headers| self.probe(headers));
         let mut random = [0u8; 4];
         self.platform.fill_random(&mut random);
         state.next_fetch_at = Some(pool::next_fetch_at(now, u32::from_le_bytes(random)));
@@ -648,17 +657,23 @@ impl<P: Platform> Vault<P> {
         Ok(probed.map(Some))
     }
 
-    /// A refresh when due, then `GET {chatgpt base}/wham/usage`.
-    fn probe(&self, account: &str) -> Result<Usage, Probe> {
+    /// The account's headers for a probe: a refresh when due, bounded by
+    /// [`CHECK_TIMEOUT_MS`], under the account's own lock only.
+    fn probe_headers(&self, account: &str) -> Result<Vec<(String, String)>, Probe> {
         let bound = self.config.http_timeout_ms.min(CHECK_TIMEOUT_MS);
         let session = Session::new(
             &self.platform,
             Config { account: account.to_owned(), http_timeout_ms: bound, ..self.config.clone() },
         );
-        let headers = session.request_headers().map_err(|e| match e {
+        session.request_headers().map_err(|e| match e {
             AuthError::Transport(why) => Probe::Unavailable(why),
             e => Probe::Refused(e.to_string()),
-        })?;
+        })
+    }
+
+    /// `GET {chatgpt base}/wham/usage` with the account's headers.
+    fn probe(&self, headers: Vec<(String, String)>) -> Result<Usage, Probe> {
+        let bound = self.config.http_timeout_ms.min(CHECK_TIMEOUT_MS);
         let mut headers = headers;
         headers.push(("Accept".into(), "application/json".into()));
         let request = HttpRequest {

@@ -512,7 +512,9 @@ impl Auth {
             Ok(_) => {}
         }
         let mut target = self.layout().store(name).map_err(from_store)?;
-        target.lock(wait).map_err(from_store)?;
+        // The account is new: its lock is free unless another move races this
+        // one, and nothing waits while the source's lock is held.
+        target.lock(std::time::Duration::ZERO).map_err(from_store)?;
         // The file moves as it is: the Codex CLI's format, every field kept.
         target.save(&bytes).map_err(from_store)?;
         source.remove().map_err(from_store)?;
