@@ -96,13 +96,13 @@ impl AccountInfo {
         self.state == AccountState::Ok
     }
 
-    fn candidate(&self, pool: &PoolState) -> Candidate {
+    fn candidate(&self, last_chosen_ms: Option<i64>) -> Candidate {
         Candidate {
             name: self.name.clone(),
             usable: matches!(self.state, AccountState::Ok | AccountState::Blocked),
             blocked_until: self.blocked_until,
-            binding_percent: pool.usage.as_ref().and_then(Usage::binding_percent),
-            last_chosen_ms: pool.last_chosen_ms,
+            binding_percent: self.usage.as_ref().and_then(Usage::binding_percent),
+            last_chosen_ms,
         }
     }
 }
@@ -268,10 +268,15 @@ impl<P: Platform> Vault<P> {
     /// refresh in progress never delays it; one unreadable store only marks
     /// that account.
     pub fn accounts(&self) -> Result<Vec<AccountInfo>, AuthError> {
+        Ok(self.listed()?.into_iter().map(|(info, _)| info).collect())
+    }
+
+    /// Every account with when the pool last chose it, each pool state read once.
+    fn listed(&self) -> Result<Vec<(AccountInfo, Option<i64>)>, AuthError> {
         let mut names = self.names()?;
         order(&mut names);
         let pinned = self.settings()?.pinned;
-        Ok(names.into_iter().map(|name| self.describe(name, pinned.as_deref())).collect())
+        Ok(names.into_iter().map(|name| self.describe_with_pool(name, pinned.as_deref())).collect())
     }
 
     /// The accounts with a store, and the command accounts of the config file.
@@ -288,6 +293,10 @@ impl<P: Platform> Vault<P> {
     }
 
     fn describe(&self, name: String, pinned: Option<&str>) -> AccountInfo {
+        self.describe_with_pool(name, pinned).0
+    }
+
+    fn describe_with_pool(&self, name: String, pinned: Option<&str>) -> (AccountInfo, Option<i64>) {
         let pool = self.pool_state(&name);
         let mut info = self.describe_store(name, pinned);
         info.label = self.configured(&info.name).and_then(|c| c.label.clone());
@@ -299,7 +308,7 @@ impl<P: Platform> Vault<P> {
             info.blocked_until = Some(until);
             info.problem = pool.blocked_reason;
         }
-        info
+        (info, pool.last_chosen_ms)
     }
 
     fn pool_state(&self, name: &str) -> PoolState {
@@ -398,10 +407,10 @@ impl<P: Platform> Vault<P> {
         if let Some(name) = explicit {
             return self.select_listed(name);
         }
-        let accounts = self.accounts()?;
+        let listed = self.listed()?;
+        let candidates: Vec<Candidate> = listed.iter().map(|(a, chosen)| a.candidate(*chosen)).collect();
+        let accounts: Vec<AccountInfo> = listed.into_iter().map(|(info, _)| info).collect();
         let pinned = accounts.iter().find(|a| a.pinned).map(|a| a.name.clone());
-        let states: Vec<PoolState> = accounts.iter().map(|a| self.pool_state(&a.name)).collect();
-        let candidates: Vec<Candidate> = accounts.iter().zip(&states).map(|(a, p)| a.candidate(p)).collect();
         let sticky = session.and_then(|key| self.sticky.borrow().get(key).cloned());
         let name = match pool::choose(
             &candidates,

@@ -769,15 +769,7 @@ fn check_config(
     runtime: &runtime::Runtime,
     file: &bindings::session::ConfigFile,
 ) -> Result<Result<(), String>, Error> {
-    let shared = Arc::new(Shared {
-        clock: Arc::new(crate::SystemClock),
-        notifier: Arc::new(crate::Silent),
-        http: OnceLock::new(),
-        environment: Vec::new(),
-    });
-    let state = HostState::new(Layout::new(std::path::PathBuf::new(), ""), shared, 16 << 20);
-    let (mut store, guest) =
-        runtime::instantiate(runtime, state).map_err(|e| Error::Engine(e.to_string()))?;
+    let (mut store, guest) = runtime::bare_instance(runtime).map_err(|e| Error::Engine(e.to_string()))?;
     guest
         .codex_auth_vault()
         .call_check_config(&mut store, file)

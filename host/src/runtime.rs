@@ -66,13 +66,7 @@ fn build() -> Result<Runtime, String> {
 
 /// The guest's defaults, from an instance that can touch nothing.
 fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<Defaults> {
-    let shared = Arc::new(Shared {
-        clock: Arc::new(crate::SystemClock),
-        notifier: Arc::new(crate::Silent),
-        http: OnceLock::new(),
-        environment: Vec::new(),
-    });
-    let mut store = Store::new(engine, HostState::new(Layout::new(PathBuf::new(), ""), shared, 16 << 20));
+    let mut store = bare_store(engine);
     let d = pre.instantiate(&mut store)?.codex_auth_vault().call_defaults(&mut store)?;
     let ms = |ms: u32| Duration::from_millis(u64::from(ms));
     Ok(Defaults {
@@ -96,6 +90,29 @@ fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<
         strategy_var: d.strategy_var,
         guest_vars: d.guest_vars,
     })
+}
+
+/// A store for calls that need no host state (defaults, checks): no home,
+/// no environment, a small memory limit.
+fn bare_store(engine: &Engine) -> Store<HostState> {
+    let shared = Arc::new(Shared {
+        clock: Arc::new(crate::SystemClock),
+        notifier: Arc::new(crate::Silent),
+        http: OnceLock::new(),
+        environment: Vec::new(),
+    });
+    let mut store = Store::new(engine, HostState::new(Layout::new(PathBuf::new(), ""), shared, 16 << 20));
+    store.limiter(|s| &mut s.limits);
+    store
+}
+
+/// A fresh instance on a [`bare_store`], for the guest's pure exports.
+pub(crate) fn bare_instance(
+    runtime: &Runtime,
+) -> wasmtime::Result<(Store<HostState>, crate::bindings::Guest)> {
+    let mut store = bare_store(&runtime.engine);
+    let guest = runtime.pre.instantiate(&mut store)?;
+    Ok((store, guest))
 }
 
 /// A new store and instance for `state`.
