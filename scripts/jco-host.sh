@@ -1,18 +1,12 @@
 #!/usr/bin/env bash
 # Runs the guest component outside wasmtime: jco transpiles it to an ES
-# module, and Node calls it with the JavaScript host in tests/jco/host.
+# module, and Node calls it with the in-memory JavaScript host in
+# tests/jco/host (for the host with real I/O, see scripts/node-host.sh).
 #   scripts/jco-host.sh GUEST.wasm OUT_DIR
-# Installs jco and the WASI shim into .tools/jco (ignored) on first use.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$(dirname "$0")/jco-tools.sh"
 wasm="$1"
 out="$2"
-tools="$root/.tools/jco"
-if [ ! -x "$tools/node_modules/.bin/jco" ] || [ ! -d "$tools/node_modules/@bytecodealliance/preview2-shim" ]; then
-  mkdir -p "$tools"
-  npm install --prefix "$tools" --no-audit --no-fund --silent \
-    @bytecodealliance/jco@1.35.0 @bytecodealliance/preview2-shim@0.26.1 >&2
-fi
 host="$root/tests/jco/host"
 maps=()
 for iface in clock http loopback notify process storage; do

@@ -1,7 +1,7 @@
 //! The same guest outside wasmtime-the-library: transpiled by jco and run
 //! under Node with host interfaces written in JavaScript (in-memory storage,
 //! a fixed clock, a scripted HTTP issuer). Needs node and npm; the script
-//! installs jco into .tools/jco on first use.
+//! installs jco into .tools/node-host on first use.
 
 use crate::support::*;
 use codex_auth::{Auth, AuthorizeRequest, Options};

@@ -9,6 +9,7 @@ mod library;
 mod login;
 mod mock_backend;
 mod mock_issuer;
+mod node_host;
 mod pool;
 mod refresh;
 mod serve;

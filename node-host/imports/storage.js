@@ -1,0 +1,315 @@
+// codex:auth/storage: the vault on disk, in the native host's layout, so
+// both hosts (and the Codex CLI) share one home:
+//
+//   <home>/auth.json, auth.lock          the account `default`
+//   <home>/accounts/<name>/auth.json     an account of the vault's own
+//   <home>/accounts/<name> -> <dir>      an account linked to a Codex home
+//   <home>/vault.json                    settings (the pinned account)
+//   <home>/pool/<name>.json, .lock       an account's pool state
+//
+// Writes are atomic (temp file, fsync, rename, directory fsync), 0600 in a
+// 0700 directory. Locks are real `flock(2)` locks on `auth.lock`, the ones
+// the native host and the Codex CLI take: Node has no flock call, so
+// `flock(1)` (util-linux) locks a descriptor this process opened and passes
+// down. flock locks belong to the open file description, which the child
+// shares, so the lock stays with this process after the child exits, until
+// `unlock` closes the descriptor (or the process dies).
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const AUTH_FILE = 'auth.json';
+const LOCK_FILE = 'auth.lock';
+const ACCOUNTS_DIR = 'accounts';
+const SETTINGS_FILE = 'vault.json';
+const POOL_DIR = 'pool';
+/// Larger files are refused unread: no credential comes near this size.
+const MAX_FILE_SIZE = 16 << 20;
+/// flock(1)'s exit status when the lock was not had in time.
+const CONFLICT = 75;
+
+let home;
+let defaultAccount = 'default';
+const held = new Map();
+const heldPool = new Map();
+
+/// Where the vault lives, and the name of its home's own account (the
+/// guest's `defaults().defaultAccount`). Call before the first import.
+export function configure(options) {
+  home = path.resolve(options.home);
+  defaultAccount = options.defaultAccount;
+}
+
+const io = (why) => ({ tag: 'io', val: why });
+const failure = (what, file, e) => io(`${what} ${file}: ${e.message ?? e}`);
+
+function accountDir(name) {
+  if (name === defaultAccount) return home;
+  if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+    throw io(`\`${name}\` is not an account name`);
+  }
+  return path.join(home, ACCOUNTS_DIR, name);
+}
+
+/// One file of the vault: read, written atomically, locked by a file of its own.
+class VaultFile {
+  constructor(dir, name, lock) {
+    this.dir = dir;
+    this.file = path.join(dir, name);
+    this.lockFile = path.join(dir, lock);
+  }
+
+  load() {
+    let stat;
+    try {
+      stat = fs.statSync(this.file);
+    } catch (e) {
+      if (e.code === 'ENOENT') return undefined;
+      throw failure('cannot read', this.file, e);
+    }
+    if (stat.isDirectory()) throw io(`cannot read ${this.file}: it is a directory, not a file`);
+    if (stat.size > MAX_FILE_SIZE) {
+      throw io(`refusing to read ${this.file}: it is ${stat.size} bytes; a credential file is at most ${MAX_FILE_SIZE}`);
+    }
+    try {
+      return new Uint8Array(fs.readFileSync(this.file));
+    } catch (e) {
+      if (e.code === 'ENOENT') return undefined;
+      throw failure('cannot read', this.file, e);
+    }
+  }
+
+  save(contents) {
+    this.ensureDir();
+    if (isDirectory(this.file)) throw io(`cannot write ${this.file}: it is a directory, not a file`);
+    const temp = path.join(this.dir, `.auth-${randomBytes(6).toString('hex')}`);
+    let fd;
+    try {
+      fd = fs.openSync(temp, 'wx', 0o600);
+      fs.writeFileSync(fd, contents);
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      fd = undefined;
+      fs.renameSync(temp, this.file);
+    } catch (e) {
+      if (fd !== undefined) fs.closeSync(fd);
+      fs.rmSync(temp, { force: true });
+      throw failure('cannot write', this.file, e);
+    }
+    // The rename is durable only once the directory entry is.
+    try {
+      const dir = fs.openSync(this.dir, 'r');
+      try {
+        fs.fsyncSync(dir);
+      } finally {
+        fs.closeSync(dir);
+      }
+    } catch (e) {
+      throw failure('cannot sync the directory of', this.file, e);
+    }
+  }
+
+  remove() {
+    try {
+      fs.unlinkSync(this.file);
+      return true;
+    } catch (e) {
+      if (e.code === 'ENOENT') return false;
+      throw failure('cannot remove', this.file, e);
+    }
+  }
+
+  /// Takes the exclusive lock within `timeoutMs` (`0` tries once) and
+  /// returns its descriptor; closing it releases the lock.
+  lock(timeoutMs) {
+    this.ensureDir();
+    let fd;
+    try {
+      fd = fs.openSync(this.lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    } catch (e) {
+      throw failure('cannot open the lock file', this.lockFile, e);
+    }
+    const wait = timeoutMs > 0 ? ['-w', String(timeoutMs / 1000)] : ['-n'];
+    const child = spawnSync('flock', ['-x', ...wait, '-E', String(CONFLICT), '3'], {
+      stdio: ['ignore', 'ignore', 'pipe', fd],
+    });
+    if (child.status === 0) return fd;
+    fs.closeSync(fd);
+    if (child.status === CONFLICT) throw { tag: 'lock-timeout', val: timeoutMs };
+    const why = child.error?.message ?? (child.stderr.toString().trim() || `flock exited with ${child.status}`);
+    throw io(`cannot lock ${this.lockFile}: ${why} (flock(1) from util-linux is needed)`);
+  }
+
+  /// Creates the directory 0700 when missing; an existing one keeps its
+  /// mode (it may be a shared ~/.codex).
+  ensureDir() {
+    if (isDirectory(this.dir)) return;
+    try {
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw failure('cannot create the directory', this.dir, e);
+    }
+  }
+}
+
+function isDirectory(p) {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+const store = (account) => new VaultFile(accountDir(account), AUTH_FILE, LOCK_FILE);
+const settings = () => new VaultFile(home, SETTINGS_FILE, 'vault.lock');
+const pool = (account) => {
+  accountDir(account);
+  return new VaultFile(path.join(home, POOL_DIR), `${account}.json`, `${account}.lock`);
+};
+
+function symlinkTarget(account) {
+  try {
+    const link = accountDir(account);
+    return fs.lstatSync(link).isSymbolicLink() ? fs.readlinkSync(link) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function accounts() {
+  const names = [];
+  try {
+    fs.lstatSync(path.join(home, AUTH_FILE));
+    names.push(defaultAccount);
+  } catch {}
+  const dir = path.join(home, ACCOUNTS_DIR);
+  try {
+    // Strays are not accounts; the guest drops any name it would not accept.
+    names.push(...fs.readdirSync(dir));
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw failure('cannot list', dir, e);
+  }
+  return names;
+}
+
+export function location(account) {
+  const target = symlinkTarget(account);
+  if (target !== undefined) return path.join(target, AUTH_FILE);
+  try {
+    return store(account).file;
+  } catch {
+    return `<no store for ${account}>`;
+  }
+}
+
+export function linkedTo(account) {
+  return symlinkTarget(account);
+}
+
+export function load(account) {
+  return store(account).load();
+}
+
+export function save(account, contents) {
+  store(account).save(contents);
+}
+
+export function remove(account) {
+  return store(account).remove();
+}
+
+export function lock(account, timeoutMs) {
+  if (held.has(account)) throw io(`the lock of account \`${account}\` is already held here`);
+  held.set(account, store(account).lock(timeoutMs));
+}
+
+export function unlock(account) {
+  const fd = held.get(account);
+  held.delete(account);
+  if (fd !== undefined) fs.closeSync(fd);
+}
+
+export function link(account, directory) {
+  const linkPath = accountDir(account);
+  let target;
+  try {
+    target = fs.realpathSync(directory);
+  } catch (e) {
+    throw failure('cannot use', directory, e);
+  }
+  if (!isDirectory(target)) throw io(`${target} is not a directory`);
+  for (const existing of accounts()) {
+    let dir;
+    try {
+      dir = fs.realpathSync(accountDir(existing));
+    } catch {
+      continue;
+    }
+    if (dir === target) throw io(`${target} is already the account \`${existing}\``);
+  }
+  const parent = path.dirname(linkPath);
+  try {
+    fs.mkdirSync(parent, { recursive: true, mode: 0o700 });
+    fs.symlinkSync(target, linkPath);
+  } catch (e) {
+    throw failure('cannot create the link', linkPath, e);
+  }
+}
+
+export function forget(account) {
+  // What the pool knew of it goes with it.
+  pool(account).remove();
+  if (account === defaultAccount) return;
+  const dir = accountDir(account);
+  let stat;
+  try {
+    stat = fs.lstatSync(dir);
+  } catch (e) {
+    if (e.code === 'ENOENT') return;
+    throw failure('cannot read', dir, e);
+  }
+  if (stat.isSymbolicLink()) {
+    try {
+      fs.unlinkSync(dir);
+    } catch (e) {
+      throw failure('cannot remove the link', dir, e);
+    }
+    return;
+  }
+  if (fs.existsSync(path.join(dir, AUTH_FILE))) throw io(`${dir} still holds a credential`);
+  fs.rmSync(path.join(dir, LOCK_FILE), { force: true });
+  try {
+    fs.rmdirSync(dir);
+  } catch (e) {
+    throw failure('cannot remove', dir, e);
+  }
+}
+
+export function loadSettings() {
+  return settings().load();
+}
+
+export function saveSettings(contents) {
+  // Settings are rewritten whole and read leniently: no lock needed.
+  settings().save(contents);
+}
+
+export function loadPool(account) {
+  return pool(account).load();
+}
+
+export function savePool(account, contents) {
+  pool(account).save(contents);
+}
+
+export function lockPool(account, timeoutMs) {
+  if (heldPool.has(account)) throw io(`the pool lock of \`${account}\` is already held here`);
+  heldPool.set(account, pool(account).lock(timeoutMs));
+}
+
+export function unlockPool(account) {
+  const fd = heldPool.get(account);
+  heldPool.delete(account);
+  if (fd !== undefined) fs.closeSync(fd);
+}
