@@ -6,6 +6,7 @@
 use crate::mock_issuer::{ACCOUNT, MockIssuer, RefreshMode, StallEnd};
 use crate::support::*;
 use serde_json::Value;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -136,6 +137,23 @@ fn browser_sign_in_under_node_through_a_scripted_browser() {
     assert_signed_in(&dir, result);
     assert!(std::fs::read_to_string(&page).unwrap().contains("Signed in"));
     assert_eq!(mock.state().exchanges, 1, "the forged code never reached the issuer");
+}
+
+#[test]
+fn pasted_sign_in_under_node_reads_the_terminal() {
+    let ports = free_ports();
+    let mock = MockIssuer::start(&ports);
+    let dir = Dir::new();
+    let mut cmd = node(&dir, &mock.url);
+    cmd.args(["login", "--paste", "--json", "--port", &ports[0].to_string()]);
+    let mut login = Running::spawn(cmd);
+    let redirect = authorize_redirect(&login.authorize_url());
+    let mut stdin = login.child.stdin.take().unwrap();
+    // A URL of another sign-in is refused and the prompt comes again.
+    writeln!(stdin, "{}", redirect.replace("state=", "state=x")).unwrap();
+    login.line_where(|l| l.contains("does not belong to this sign-in"));
+    writeln!(stdin, "{redirect}").unwrap();
+    assert_signed_in(&dir, login.finish());
 }
 
 #[test]
