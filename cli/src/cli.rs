@@ -51,6 +51,14 @@ pub struct Global {
     #[arg(long, global = true, value_name = "STRATEGY", value_parser = strategies())]
     pub strategy: Option<String>,
 
+    /// Where credentials are kept: `file` (auth.json in each Codex home),
+    /// `keyring` (the Codex CLI's keyring entry of each Codex home; refresh
+    /// still locks its auth.lock), or a `postgres://` URL (every account a
+    /// row, shared by a fleet of machines) [env: CODEX_AUTH_STORE, or
+    /// CODEX_AUTH_DATABASE_URL for a database; config: `store`; default: file].
+    #[arg(long, global = true, value_name = "STORE")]
+    pub store: Option<String>,
+
     /// Read an API key from standard input and use it for this run, above
     /// every stored account (the `runtime` tier; never written).
     #[arg(long, global = true)]

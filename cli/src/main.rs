@@ -40,12 +40,20 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
                 given.push((name.to_owned(), value, Origin::Environment));
             }
         }
+        // The URL variable counts only when the store variable is unset.
+        if let Some(value) = [&defaults.store_var, &defaults.database_url_var]
+            .into_iter()
+            .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        {
+            given.push(("store".to_owned(), value, Origin::Environment));
+        }
     }
     for (name, value) in [
         ("issuer", &cli.global.issuer),
         ("chatgpt_base_url", &cli.global.chatgpt_base_url),
         ("account", &cli.global.account),
         ("strategy", &cli.global.strategy),
+        ("store", &cli.global.store),
     ] {
         if let Some(value) = value {
             given.push((name.to_owned(), value.clone(), Origin::Flag));
@@ -76,6 +84,9 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
     }
     if let Some(base) = cli.global.chatgpt_base_url {
         options.chatgpt_base_url = Some(base);
+    }
+    if let Some(store) = cli.global.store {
+        options.store = Some(store);
     }
     if let Some(name) = cli.global.strategy {
         // clap accepted only the known names.
@@ -113,7 +124,14 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
         }
         Command::Import { path, name, take_over, json } => {
             let home = codex_home(path)?;
-            let status = if take_over {
+            // A database cannot hold a directory in place: the login moves in.
+            let in_database = auth.in_database();
+            if in_database && !take_over {
+                eprintln!(
+                    "The vault is a database, which cannot share a Codex home in place: moving its login in"
+                );
+            }
+            let status = if take_over || in_database {
                 let status = auth.move_codex_home(&name, &home)?;
                 eprintln!(
                     "Moved {} from {} into account `{name}`; {} is logged out now (nothing was revoked)",

@@ -615,6 +615,8 @@ impl x::vault::Guest for Component {
             chatgpt_base_url_var: d.chatgpt_base_url_var.into(),
             strategy: to_strategy(pool::Strategy::default()),
             strategy_var: d.strategy_var.into(),
+            store_var: d.store_var.into(),
+            database_url_var: d.database_url_var.into(),
             guest_vars: d.guest_vars.into_iter().map(Into::into).collect(),
         }
     }
@@ -627,20 +629,29 @@ impl x::vault::Guest for Component {
         crate::config_file::parse(&file.json, &file.path).map(drop)
     }
 
+    fn plan_stores(
+        given: Vec<x::vault::GivenSetting>,
+        file: Option<x::session::ConfigFile>,
+    ) -> Result<x::vault::StorePlan, String> {
+        let (given, file) = given_and_file(given, file)?;
+        let to = |s: crate::stores::AccountStore| match s {
+            crate::stores::AccountStore::File => x::vault::AccountStore::File,
+            crate::stores::AccountStore::Keyring => x::vault::AccountStore::Keyring,
+        };
+        let plan = crate::stores::plan(&given, file.as_ref())?;
+        Ok(x::vault::StorePlan {
+            database: plan.database,
+            default_store: to(plan.default_store),
+            accounts: plan.accounts.into_iter().map(|(name, store)| (name, to(store))).collect(),
+        })
+    }
+
     fn settings(
         given: Vec<x::vault::GivenSetting>,
         file: Option<x::session::ConfigFile>,
     ) -> Result<Vec<x::vault::Setting>, String> {
         use crate::config_file::Origin as O;
-        let file = file.map(|f| crate::config_file::parse(&f.json, &f.path)).transpose()?;
-        let to = |o: x::vault::Origin| match o {
-            x::vault::Origin::Flag => O::Flag,
-            x::vault::Origin::Environment => O::Environment,
-            x::vault::Origin::File => O::File,
-            x::vault::Origin::Default => O::Default,
-            x::vault::Origin::Unset => O::Unset,
-        };
-        let given: Vec<_> = given.into_iter().map(|g| (g.name, g.value, to(g.origin))).collect();
+        let (given, file) = given_and_file(given, file)?;
         Ok(crate::config_file::effective(&given, file.as_ref())
             .into_iter()
             .map(|s| x::vault::Setting {
@@ -771,4 +782,23 @@ fn to_usage(u: usage::Usage) -> x::vault::Usage {
             .collect(),
         limit_reached: u.limit_reached,
     }
+}
+
+/// What a flag or the environment gave, and the parsed config file.
+#[allow(clippy::type_complexity)]
+fn given_and_file(
+    given: Vec<x::vault::GivenSetting>,
+    file: Option<x::session::ConfigFile>,
+) -> Result<(Vec<(String, String, crate::config_file::Origin)>, Option<crate::config_file::ConfigFile>), String>
+{
+    use crate::config_file::Origin as O;
+    let file = file.map(|f| crate::config_file::parse(&f.json, &f.path)).transpose()?;
+    let to = |o: x::vault::Origin| match o {
+        x::vault::Origin::Flag => O::Flag,
+        x::vault::Origin::Environment => O::Environment,
+        x::vault::Origin::File => O::File,
+        x::vault::Origin::Default => O::Default,
+        x::vault::Origin::Unset => O::Unset,
+    };
+    Ok((given.into_iter().map(|g| (g.name, g.value, to(g.origin))).collect(), file))
 }

@@ -4,6 +4,7 @@
 
 use crate::command::CommandSpec;
 use crate::pool::Strategy;
+use crate::stores::{self, AccountStore, Store};
 use crate::vault::check_name;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -21,6 +22,8 @@ pub struct ConfigFile {
     pub strategy: Option<Strategy>,
     /// A key that beats every stored account (the `config` tier).
     pub api_key: Option<String>,
+    /// Where the credentials are kept (`file`, `keyring`, a `postgres://` URL).
+    pub store: Option<Store>,
     pub serve: ServeSettings,
     pub accounts: BTreeMap<String, AccountSettings>,
 }
@@ -42,6 +45,8 @@ pub struct AccountSettings {
     pub label: Option<String>,
     /// Makes it a command account.
     pub command: Option<CommandSpec>,
+    /// Keeps it in the keyring (or a file), whatever the vault's `store`.
+    pub store: Option<AccountStore>,
 }
 
 /// Reads the file's JSON form; the error names the key and the file.
@@ -76,7 +81,11 @@ pub fn parse(json: &str, path: &str) -> Result<ConfigFile, String> {
         }
     };
     let root = table(&root, "")?;
-    only(&root, &["issuer", "chatgpt_base_url", "account", "strategy", "api_key", "serve", "accounts"], "")?;
+    only(
+        &root,
+        &["issuer", "chatgpt_base_url", "account", "strategy", "api_key", "store", "serve", "accounts"],
+        "",
+    )?;
     let mut config = ConfigFile {
         issuer: text(&root, "issuer", "issuer")?,
         chatgpt_base_url: text(&root, "chatgpt_base_url", "chatgpt_base_url")?,
@@ -85,6 +94,9 @@ pub fn parse(json: &str, path: &str) -> Result<ConfigFile, String> {
             .map(|s| Strategy::parse(&s).map_err(|why| fail("strategy", &format!("is wrong: {why}"))))
             .transpose()?,
         api_key: text(&root, "api_key", "api_key")?,
+        store: text(&root, "store", "store")?
+            .map(|s| stores::parse(&s).map_err(|why| fail("store", &format!("is wrong: {why}"))))
+            .transpose()?,
         ..ConfigFile::default()
     };
     if let Some(name) = &config.account {
@@ -109,7 +121,25 @@ pub fn parse(json: &str, path: &str) -> Result<ConfigFile, String> {
             check_name(&name)
                 .map_err(|why| fail(&format!("accounts.{name}"), &format!("is wrong: {why}")))?;
             let settings = table(&settings, &format!("accounts.{name}"))?;
-            only(&settings, &["label", "command", "args", "timeout_ms", "refresh_interval_ms"], &prefix)?;
+            only(
+                &settings,
+                &["label", "command", "args", "timeout_ms", "refresh_interval_ms", "store"],
+                &prefix,
+            )?;
+            let store = match text(&settings, "store", &format!("{prefix}store"))?
+                .as_deref()
+                .map(stores::parse)
+            {
+                None => None,
+                Some(Ok(Store::Account(store))) => Some(store),
+                Some(Ok(Store::Database(_))) => {
+                    return Err(fail(
+                        &format!("{prefix}store"),
+                        "cannot be a database: set `store` at the top, for every account",
+                    ));
+                }
+                Some(Err(why)) => return Err(fail(&format!("{prefix}store"), &format!("is wrong: {why}"))),
+            };
             let command = match settings.get("command") {
                 None => {
                     if let Some(key) = ["args", "timeout_ms", "refresh_interval_ms"]
@@ -133,7 +163,11 @@ pub fn parse(json: &str, path: &str) -> Result<ConfigFile, String> {
             };
             config.accounts.insert(
                 name,
-                AccountSettings { label: text(&settings, "label", &format!("{prefix}label"))?, command },
+                AccountSettings {
+                    label: text(&settings, "label", &format!("{prefix}label"))?,
+                    command,
+                    store,
+                },
             );
         }
     }
@@ -217,12 +251,18 @@ pub fn effective(given: &[(String, String, Origin)], file: Option<&ConfigFile>) 
         given.iter().find(|(n, ..)| n == "chatgpt_base_url").map(|(_, v, _)| v.clone())
     };
     let base = chatgpt(given).or(f.chatgpt_base_url.clone()).unwrap_or(d::CHATGPT_BASE_URL.into());
-    let table: [(&'static str, Option<String>, Option<String>); 10] = [
+    let store = f.store.as_ref().map(|s| match s {
+        Store::Account(AccountStore::File) => "file".to_owned(),
+        Store::Account(AccountStore::Keyring) => "keyring".to_owned(),
+        Store::Database(url) => stores::redact(url),
+    });
+    let table: [(&'static str, Option<String>, Option<String>); 11] = [
         ("issuer", f.issuer.clone(), Some(d::ISSUER.into())),
         ("chatgpt_base_url", f.chatgpt_base_url.clone(), Some(d::CHATGPT_BASE_URL.into())),
         ("account", f.account.clone(), None),
         ("strategy", f.strategy.map(|s| s.name().into()), Some(Strategy::default().name().into())),
         ("api_key", f.api_key.clone().map(hint), None),
+        ("store", store, Some("file".into())),
         ("serve.port", f.serve.port.map(|p| p.to_string()), Some(d::SERVE_PORT.to_string())),
         ("serve.socket", f.serve.socket.clone(), None),
         ("serve.upstream", f.serve.upstream.clone(), Some(format!("{}/codex", base.trim_end_matches('/')))),
@@ -242,9 +282,14 @@ pub fn effective(given: &[(String, String, Origin)], file: Option<&ConfigFile>) 
         .map(|(name, from_file, default)| {
             let given = given.iter().filter(|(n, ..)| n == name).min_by_key(|(.., o)| *o as u8);
             let (value, origin) = match (given, from_file, default) {
-                (Some((_, v, o)), ..) => {
-                    (Some(if name == "api_key" { hint(v.clone()) } else { v.clone() }), *o)
-                }
+                (Some((_, v, o)), ..) => (
+                    Some(match name {
+                        "api_key" => hint(v.clone()),
+                        "store" => stores::redact(v),
+                        _ => v.clone(),
+                    }),
+                    *o,
+                ),
                 (None, Some(v), _) => (Some(v), Origin::File),
                 (None, None, Some(v)) => (Some(v), Origin::Default),
                 (None, None, None) => (None, Origin::Unset),

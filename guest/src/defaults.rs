@@ -41,6 +41,10 @@ pub const ISSUER_VAR: &str = "CODEX_AUTH_ISSUER";
 pub const CHATGPT_BASE_URL_VAR: &str = "CODEX_AUTH_CHATGPT_BASE_URL";
 /// The pool's strategy (`round-robin`, `least-used`, `drain-first`).
 pub const STRATEGY_VAR: &str = "CODEX_AUTH_STRATEGY";
+/// Where credentials are kept: `file`, `keyring` or a `postgres://` URL.
+pub const STORE_VAR: &str = "CODEX_AUTH_STORE";
+/// A PostgreSQL URL that holds the vault (below `CODEX_AUTH_STORE`).
+pub const DATABASE_URL_VAR: &str = "CODEX_AUTH_DATABASE_URL";
 /// Variables that tell whether a browser can be used for signing in.
 pub const LOGIN_VARS: [&str; 4] = ["DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY"];
 
@@ -71,6 +75,8 @@ pub struct Defaults {
     pub chatgpt_base_url_var: &'static str,
     pub strategy: &'static str,
     pub strategy_var: &'static str,
+    pub store_var: &'static str,
+    pub database_url_var: &'static str,
     /// Every variable the guest itself reads from its environment: the
     /// host passes exactly these.
     pub guest_vars: Vec<&'static str>,
@@ -95,6 +101,8 @@ pub fn defaults() -> Defaults {
         chatgpt_base_url_var: CHATGPT_BASE_URL_VAR,
         strategy: crate::pool::Strategy::DrainFirst.name(),
         strategy_var: STRATEGY_VAR,
+        store_var: STORE_VAR,
+        database_url_var: DATABASE_URL_VAR,
         guest_vars: std::iter::once(API_KEY_VAR).chain(LOGIN_VARS).collect(),
     }
 }

@@ -30,6 +30,7 @@ pub mod refresh;
 pub mod responses;
 pub mod rfc3339;
 pub mod session;
+pub mod stores;
 pub mod usage;
 pub mod vault;
 

@@ -190,3 +190,18 @@ fn a_failed_proactive_refresh_pauses_before_trying_again() {
     assert_eq!(s.access_token().unwrap(), tokens(NOW + 3600, "rt-1").access_token);
     assert_eq!(s.platform().requests.borrow().len(), 2);
 }
+
+#[test]
+fn an_unreachable_store_keeps_serving_a_still_valid_token() {
+    // A database that went down: the lock cannot be had.
+    let s = stored(NOW + 200);
+    let old = tokens(NOW + 200, "rt-0").access_token;
+    *s.platform().lock_error.borrow_mut() =
+        Some(crate::platform::StorageError::Io("cannot reach the database postgres://h/db".into()));
+    assert_eq!(s.access_token().unwrap(), old, "due, not expired: the token is served");
+    assert!(s.platform().requests.borrow().is_empty(), "nothing is sent without the lock");
+    // Once it has expired there is nothing to serve: the error says why.
+    s.platform().now_ms.set((NOW + 300) * 1000);
+    let err = s.access_token().unwrap_err();
+    assert!(matches!(&err, AuthError::Storage(why) if why.contains("cannot reach the database")), "{err:?}");
+}

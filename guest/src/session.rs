@@ -307,10 +307,13 @@ impl<P: Platform> Session<P> {
                 let (token, account) = self.current_bearer()?;
                 Ok(f(&token, account.as_deref()))
             }
-            // A proactive refresh that could not reach the issuer: the old
+            // A proactive refresh that could not reach the issuer, or the
+            // store (a database that is down, a lock held too long): the old
             // token still works until it expires; do not make every call
-            // wait on the issuer meanwhile.
-            Err(AuthError::Transport(_)) if decision == RefreshDecision::Due => {
+            // wait meanwhile.
+            Err(AuthError::Transport(_) | AuthError::Storage(_) | AuthError::LockTimeout(_))
+                if decision == RefreshDecision::Due =>
+            {
                 self.proactive_pause_until_ms
                     .set(self.platform.now_ms().saturating_add(PROACTIVE_RETRY_PAUSE_MS));
                 Ok(f(&access_token, account_id.as_deref()))

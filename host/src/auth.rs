@@ -5,9 +5,9 @@
 //! and status go through a separate vault instance that reads without any
 //! lock, so they never wait behind a refresh.
 
+use crate::backend::{AccountStore, Backend, StorePlan};
 use crate::bindings::{self, session::Config, types::AuthError};
 use crate::file_store::{FileStore, StoreError};
-use crate::layout::Layout;
 use crate::state::{HostState, Shared};
 use crate::{
     Account, AuthorizeRequest, CheckOutcome, Claims, Credential, Defaults, Error, Learned, LoginMethod,
@@ -35,6 +35,8 @@ pub struct Auth {
     /// The account calls use, as the guest chose it; chosen again after
     /// anything that may change the choice.
     selected: Mutex<Option<String>>,
+    /// Where the accounts are, as the guest's store plan says.
+    backend: Arc<Backend>,
 }
 
 /// One guest instance behind a lock, made on first use.
@@ -98,6 +100,10 @@ impl Auth {
             let checked = check_config(runtime, file)?;
             checked.map_err(Error::InvalidInput)?;
         }
+        let plan = plan_stores(runtime, &options, file.as_ref())?;
+        let backend = Arc::new(
+            Backend::open(&options.home, &runtime.defaults.default_account, plan).map_err(from_store)?,
+        );
         let ms = |d: Option<std::time::Duration>| d.map(|d| saturate(d.as_millis()));
         let config = Config {
             issuer: options.issuer.clone(),
@@ -119,6 +125,7 @@ impl Auth {
             vault: Slot::default(),
             sessions: Mutex::default(),
             selected: Mutex::default(),
+            backend,
         };
         auth.with(&auth.vault, Resource::Vault, |_| Ok(()))?;
         Ok(auth)
@@ -156,6 +163,12 @@ impl Auth {
             i.guest.codex_auth_vault().call_settings(&mut i.store, &given, file.as_ref())
         })?;
         Ok(settings.map_err(Error::InvalidInput)?.into_iter().map(crate::Setting::from).collect())
+    }
+
+    /// Whether every account is a row of a database (`--store postgres://...`)
+    /// rather than a Codex home on disk.
+    pub fn in_database(&self) -> bool {
+        self.backend.in_database()
     }
 
     /// The guest's defaults: what every `None` in [`Options`] stands for.
@@ -511,7 +524,7 @@ impl Auth {
             }
             Ok(_) => {}
         }
-        let mut target = self.layout().store(name).map_err(from_store)?;
+        let mut target = self.backend.store(name).map_err(from_store)?;
         // The account is new: its lock is free unless another move races this
         // one, and nothing waits while the source's lock is held.
         target.lock(std::time::Duration::ZERO).map_err(from_store)?;
@@ -600,10 +613,6 @@ impl Auth {
 
     // ---- plumbing ----------------------------------------------------------
 
-    fn layout(&self) -> Layout {
-        Layout::new(&self.options.home, &self.runtime.defaults.default_account)
-    }
-
     fn target(&self, name: Option<&str>) -> Result<String, Error> {
         let explicit = name.map(str::to_owned).or_else(|| self.options.account.clone());
         self.vault_call(|i| vault(&i.guest).call_target(&mut i.store, i.resource, explicit.as_deref()))
@@ -658,7 +667,7 @@ impl Auth {
     }
 
     fn instantiate(&self, resource: Resource<'_>) -> Result<Instance, Error> {
-        let state = HostState::new(self.layout(), self.shared.clone(), self.options.max_guest_memory);
+        let state = HostState::new(self.backend.clone(), self.shared.clone(), self.options.max_guest_memory);
         let (mut store, guest) =
             runtime::instantiate(self.runtime, state).map_err(|e| Error::Engine(e.to_string()))?;
         let made = match resource {
@@ -774,4 +783,41 @@ fn check_config(
         .codex_auth_vault()
         .call_check_config(&mut store, file)
         .map_err(|e| Error::GuestTrap(e.root_cause().to_string()))
+}
+
+/// The guest's store plan from the flag ([`Options::store`]), the
+/// environment and the config file.
+fn plan_stores(
+    runtime: &runtime::Runtime,
+    options: &Options,
+    file: Option<&bindings::session::ConfigFile>,
+) -> Result<StorePlan, Error> {
+    use bindings::vault::{GivenSetting, Origin};
+    let mut given: Vec<GivenSetting> = options
+        .store_environment
+        .iter()
+        .map(|(name, value)| GivenSetting {
+            name: name.clone(),
+            value: value.clone(),
+            origin: Origin::Environment,
+        })
+        .collect();
+    if let Some(store) = &options.store {
+        given.push(GivenSetting { name: "store".into(), value: store.clone(), origin: Origin::Flag });
+    }
+    let (mut store, guest) = runtime::bare_instance(runtime).map_err(|e| Error::Engine(e.to_string()))?;
+    let plan = guest
+        .codex_auth_vault()
+        .call_plan_stores(&mut store, &given, file)
+        .map_err(|e| Error::GuestTrap(e.root_cause().to_string()))?
+        .map_err(Error::InvalidInput)?;
+    let to = |s: bindings::vault::AccountStore| match s {
+        bindings::vault::AccountStore::File => AccountStore::File,
+        bindings::vault::AccountStore::Keyring => AccountStore::Keyring,
+    };
+    Ok(StorePlan {
+        database: plan.database,
+        default_store: to(plan.default_store),
+        accounts: plan.accounts.into_iter().map(|(name, s)| (name, to(s))).collect(),
+    })
 }

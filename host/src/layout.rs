@@ -43,6 +43,11 @@ impl Layout {
         Self { home: home.into(), default_account: default_account.to_owned() }
     }
 
+    /// The name of the home's own account.
+    pub fn default_account(&self) -> &str {
+        &self.default_account
+    }
+
     /// The Codex home of an account (a link is returned as the link's path,
     /// which the file system follows).
     pub fn account_dir(&self, name: &str) -> Result<PathBuf, StoreError> {
@@ -59,6 +64,7 @@ impl Layout {
     }
 
     /// The store of an account.
+    #[cfg(test)]
     pub fn store(&self, name: &str) -> Result<FileStore, StoreError> {
         Ok(FileStore::new(self.account_dir(name)?))
     }

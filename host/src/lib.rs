@@ -39,12 +39,15 @@ auth.report(&account, Upstream::Answer { status, headers: &answer_headers, body:
 
 mod accounts;
 mod auth;
+mod backend;
 mod bindings;
 mod clock;
 mod credential;
+mod database;
 mod error;
 mod file_store;
 mod imports;
+mod keyring_store;
 mod layout;
 mod logic;
 mod login;

@@ -50,6 +50,10 @@ pub struct Defaults {
     pub strategy: Strategy,
     /// The pool's strategy, by name.
     pub strategy_var: String,
+    /// Where credentials are kept (`file`, `keyring`, a `postgres://` URL).
+    pub store_var: String,
+    /// A PostgreSQL URL holding the vault (below [`Defaults::store_var`]).
+    pub database_url_var: String,
     /// Every variable the guest reads from its environment.
     pub guest_vars: Vec<String>,
 }
@@ -87,6 +91,14 @@ pub struct Options {
     /// Variables the guest reads to judge whether a browser can be used
     /// (named in [`Defaults::guest_vars`]).
     pub environment: Vec<(String, String)>,
+    /// Where credentials are kept: `file` (the default), `keyring` (the
+    /// Codex CLI's keyring entry of each Codex home) or a `postgres://` URL
+    /// (every account a row, shared by a fleet). Beats the environment and
+    /// the config file.
+    pub store: Option<String>,
+    /// What the environment said of the store ([`Defaults::store_var`],
+    /// [`Defaults::database_url_var`]), for the guest to weigh.
+    pub(crate) store_environment: Vec<(String, String)>,
     /// The most linear memory the guest may use.
     pub max_guest_memory: usize,
     /// The guest's clock.
@@ -116,6 +128,8 @@ impl Options {
             api_key: None,
             runtime_key: None,
             environment: Vec::new(),
+            store: None,
+            store_environment: Vec::new(),
             max_guest_memory: 64 << 20,
             clock: Arc::new(SystemClock),
             notifier: Arc::new(Silent),
@@ -154,6 +168,11 @@ impl Options {
             }
         }
         options.api_key = var(&defaults.api_key_var);
+        options.store_environment =
+            [("store", &defaults.store_var), ("database_url", &defaults.database_url_var)]
+                .into_iter()
+                .filter_map(|(name, v)| Some((name.to_owned(), var(v)?)))
+                .collect();
         options.environment = defaults
             .guest_vars
             .iter()

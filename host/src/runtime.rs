@@ -9,9 +9,7 @@ embedded too ([`GUEST_WASM`]), for other hosts.
 
 use crate::Defaults;
 use crate::bindings::GuestPre;
-use crate::layout::Layout;
 use crate::state::{HostState, Shared};
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, Linker};
@@ -88,6 +86,8 @@ fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<
         chatgpt_base_url_var: d.chatgpt_base_url_var,
         strategy: d.strategy.into(),
         strategy_var: d.strategy_var,
+        store_var: d.store_var,
+        database_url_var: d.database_url_var,
         guest_vars: d.guest_vars,
     })
 }
@@ -101,7 +101,8 @@ fn bare_store(engine: &Engine) -> Store<HostState> {
         http: OnceLock::new(),
         environment: Vec::new(),
     });
-    let mut store = Store::new(engine, HostState::new(Layout::new(PathBuf::new(), ""), shared, 16 << 20));
+    let mut store =
+        Store::new(engine, HostState::new(Arc::new(crate::backend::Backend::none()), shared, 16 << 20));
     store.limiter(|s| &mut s.limits);
     store
 }

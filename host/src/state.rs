@@ -1,10 +1,9 @@
 //! The host state of one guest instance: the WASI context (environment only),
 //! the store it may touch, and the capabilities shared across instances.
 
+use crate::backend::{Backend, Store};
 use crate::clock::Clock;
-use crate::file_store::FileStore;
 use crate::imports::loopback::Listener;
-use crate::layout::Layout;
 use crate::notifier::Notifier;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -27,18 +26,19 @@ pub(crate) struct Shared {
 pub(crate) struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
-    pub layout: Layout,
+    /// Where the vault's accounts are, shared by every instance of an `Auth`.
+    pub backend: Arc<Backend>,
     /// The account stores whose lock this instance holds.
-    pub held: HashMap<String, FileStore>,
+    pub held: HashMap<String, Store>,
     /// The pool states whose lock this instance holds.
-    pub held_pool: HashMap<String, FileStore>,
+    pub held_pool: HashMap<String, Store>,
     pub shared: Arc<Shared>,
     pub listener: Option<Listener>,
     pub limits: StoreLimits,
 }
 
 impl HostState {
-    pub fn new(layout: Layout, shared: Arc<Shared>, max_memory: usize) -> Self {
+    pub fn new(backend: Arc<Backend>, shared: Arc<Shared>, max_memory: usize) -> Self {
         // The guest gets randomness and the variables it names (the API key,
         // and those that tell whether a browser can be used): no arguments,
         // no files, no sockets.
@@ -51,7 +51,7 @@ impl HostState {
         Self {
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            layout,
+            backend,
             held: HashMap::new(),
             held_pool: HashMap::new(),
             shared,

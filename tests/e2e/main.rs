@@ -14,4 +14,5 @@ mod pool;
 mod refresh;
 mod serve;
 mod sources;
+mod stores;
 mod support;

@@ -284,32 +284,22 @@ fn native_and_node_processes_share_one_refresh() {
     dir.write_store(&serde_json::to_vec(&mock.codex_file(now() - 10)).unwrap());
     let guest = transpiled_guest();
     assert!(guest.exists());
-    let spawn = |mut cmd: Command| cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     // The first refresh is held while the others start and meet the same
     // expired token; Node processes are spawned first (they start slower).
     mock.state().refresh_mode = RefreshMode::StallFirst;
     let children: Vec<_> = (0..16)
         .map(|i| {
             if i >= 8 {
-                let mut cmd = dir.cli();
-                cmd.args(["--issuer", &mock.url, "token"]);
-                spawn(cmd)
+                spawn_piped(dir.cli().args(["--issuer", &mock.url, "token"]))
             } else {
-                let mut cmd = node(&dir, &mock.url);
-                cmd.arg("token");
-                spawn(cmd)
+                spawn_piped(node(&dir, &mock.url).arg("token"))
             }
         })
         .collect();
     mock.wait_for_stalled(1);
     assert!(try_lock(&dir).is_none(), "the refreshing process holds auth.lock");
     mock.release_stall(StallEnd::Proceed);
-    let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
-    for o in &outputs {
-        assert_eq!(code_of(o), 0, "{}", stderr(o));
-    }
-    let token = stdout(&outputs[0]);
-    assert!(outputs.iter().all(|o| stdout(o) == token), "every process prints the one refreshed token");
+    let token = same_output_from_all(children);
     assert_eq!(token.trim(), stored(&dir)["tokens"]["access_token"]);
     let state = mock.state();
     assert_eq!((state.refresh_requests, state.reuse_errors), (1, 0));

@@ -46,22 +46,8 @@ fn sixteen_processes_share_one_refresh() {
     let mock = MockIssuer::start(&[]);
     let dir = Dir::new();
     store_with(&dir, &mock, now() - 10);
-    let children: Vec<_> = (0..16)
-        .map(|_| {
-            dir.cli()
-                .args(["--issuer", &mock.url, "token"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
-    for o in &outputs {
-        assert_eq!(code(o), 0, "{}", stderr(o));
-    }
-    let first = stdout(&outputs[0]);
-    assert!(outputs.iter().all(|o| stdout(o) == first));
+    let children = (0..16).map(|_| spawn_piped(dir.cli().args(["--issuer", &mock.url, "token"]))).collect();
+    same_output_from_all(children);
     let state = mock.state();
     assert_eq!((state.refresh_requests, state.reuse_errors), (1, 0));
 }

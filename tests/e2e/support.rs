@@ -232,3 +232,19 @@ impl Running {
         (status.code().unwrap_or(-1), out, self.seen.join("\n"))
     }
 }
+
+/// Starts `cmd` with stdout and stderr captured.
+pub fn spawn_piped(cmd: &mut Command) -> std::process::Child {
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn")
+}
+
+/// Waits for every process of a storm; each must succeed and print the
+/// same, which is returned.
+pub fn same_output_from_all(children: Vec<std::process::Child>) -> String {
+    let outputs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    for o in &outputs {
+        assert_eq!(code(o), 0, "{}", stderr(o));
+        assert_eq!(stdout(o), stdout(&outputs[0]), "every process prints the same");
+    }
+    stdout(&outputs[0])
+}

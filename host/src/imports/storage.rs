@@ -1,77 +1,101 @@
+use crate::backend::Store;
 use crate::bindings::storage::{Host, StorageError};
-use crate::file_store::{FileStore, StoreError};
+use crate::file_store::StoreError;
 use crate::state::HostState;
 use std::path::Path;
 use std::time::Duration;
 
+impl HostState {
+    /// Runs `f` on the account's store: the one whose lock this instance
+    /// holds (a database row is written in its lock's transaction), else a
+    /// fresh one.
+    fn on_store<R>(
+        &mut self,
+        account: &str,
+        f: impl FnOnce(&mut Store) -> Result<R, StoreError>,
+    ) -> Result<R, StorageError> {
+        match self.held.get_mut(account) {
+            Some(store) => f(store),
+            None => self.backend.store(account).and_then(|mut s| f(&mut s)),
+        }
+        .map_err(into_wit)
+    }
+
+    fn on_pool<R>(
+        &mut self,
+        account: &str,
+        f: impl FnOnce(&mut Store) -> Result<R, StoreError>,
+    ) -> Result<R, StorageError> {
+        match self.held_pool.get_mut(account) {
+            Some(store) => f(store),
+            None => self.backend.pool(account).and_then(|mut s| f(&mut s)),
+        }
+        .map_err(into_wit)
+    }
+}
+
 impl Host for HostState {
     fn accounts(&mut self) -> Result<Vec<String>, StorageError> {
-        self.layout.accounts().map_err(into_wit)
+        self.backend.accounts().map_err(into_wit)
     }
 
     fn location(&mut self, account: String) -> String {
-        // A linked account is named by where its file really is.
-        if let Some(home) = self.layout.linked_to(&account) {
-            return home.join(crate::AUTH_FILE).display().to_string();
-        }
-        match self.layout.store(&account) {
-            Ok(store) => store.file().display().to_string(),
-            Err(_) => format!("<no store for {}>", account.escape_debug()),
-        }
+        self.backend.location(&account)
     }
 
     fn linked_to(&mut self, account: String) -> Option<String> {
-        self.layout.linked_to(&account).map(|p| p.display().to_string())
+        self.backend.linked_to(&account).map(|p| p.display().to_string())
     }
 
     fn load(&mut self, account: String) -> Result<Option<Vec<u8>>, StorageError> {
-        self.layout.store(&account).and_then(|s| s.load()).map_err(into_wit)
+        self.on_store(&account, |s| s.load())
     }
 
     fn save(&mut self, account: String, contents: Vec<u8>) -> Result<(), StorageError> {
-        self.layout.store(&account).and_then(|s| s.save(&contents)).map_err(into_wit)
+        self.on_store(&account, |s| s.save(&contents))
     }
 
     fn remove(&mut self, account: String) -> Result<bool, StorageError> {
-        self.layout.store(&account).and_then(|s| s.remove()).map_err(into_wit)
+        self.on_store(&account, |s| s.remove())
     }
 
     fn lock(&mut self, account: String, timeout_ms: u32) -> Result<(), StorageError> {
         if self.held.contains_key(&account) {
             return Err(StorageError::Io(format!("the lock of account `{account}` is already held here")));
         }
-        let mut store: FileStore = self.layout.store(&account).map_err(into_wit)?;
+        let mut store = self.backend.store(&account).map_err(into_wit)?;
         store.lock(Duration::from_millis(u64::from(timeout_ms))).map_err(into_wit)?;
         self.held.insert(account, store);
         Ok(())
     }
 
     fn unlock(&mut self, account: String) {
-        // Dropping the store closes the lock file, which releases the flock.
+        // Dropping the store releases the lock (closes the lock file, or
+        // ends the row's transaction).
         self.held.remove(&account);
     }
 
     fn link(&mut self, account: String, directory: String) -> Result<(), StorageError> {
-        self.layout.link(&account, Path::new(&directory)).map_err(into_wit)
+        self.backend.link(&account, Path::new(&directory)).map_err(into_wit)
     }
 
     fn forget(&mut self, account: String) -> Result<(), StorageError> {
-        self.layout.forget(&account).map_err(into_wit)
+        self.backend.forget(&account).map_err(into_wit)
     }
 
     fn load_pool(&mut self, account: String) -> Result<Option<Vec<u8>>, StorageError> {
-        self.layout.pool(&account).and_then(|s| s.load()).map_err(into_wit)
+        self.on_pool(&account, |s| s.load())
     }
 
     fn save_pool(&mut self, account: String, contents: Vec<u8>) -> Result<(), StorageError> {
-        self.layout.pool(&account).and_then(|s| s.save(&contents)).map_err(into_wit)
+        self.on_pool(&account, |s| s.save(&contents))
     }
 
     fn lock_pool(&mut self, account: String, timeout_ms: u32) -> Result<(), StorageError> {
         if self.held_pool.contains_key(&account) {
             return Err(StorageError::Io(format!("the pool lock of `{account}` is already held here")));
         }
-        let mut store = self.layout.pool(&account).map_err(into_wit)?;
+        let mut store = self.backend.pool(&account).map_err(into_wit)?;
         store.lock(Duration::from_millis(u64::from(timeout_ms))).map_err(into_wit)?;
         self.held_pool.insert(account, store);
         Ok(())
@@ -82,12 +106,12 @@ impl Host for HostState {
     }
 
     fn load_settings(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
-        self.layout.settings().load().map_err(into_wit)
+        self.backend.settings().load().map_err(into_wit)
     }
 
     fn save_settings(&mut self, contents: Vec<u8>) -> Result<(), StorageError> {
         // Settings are rewritten whole and read leniently: no lock needed.
-        self.layout.settings().save(&contents).map_err(into_wit)
+        self.backend.settings().save(&contents).map_err(into_wit)
     }
 }
 

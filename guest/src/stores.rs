@@ -1,0 +1,152 @@
+//! Where a vault keeps its credentials: files in Codex homes (the default),
+//! the Codex CLI's keyring entry per Codex home, or a PostgreSQL database
+//! for the whole vault (a fleet of machines sharing one pool). Decided here
+//! from the flag, the environment and the config file; the host opens what
+//! the plan says and decides nothing.
+
+use crate::config_file::{ConfigFile, Origin};
+
+/// How one account's credential is kept when the vault is in files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountStore {
+    /// `auth.json` in the account's Codex home.
+    File,
+    /// The Codex CLI's keyring entry for the account's Codex home; its
+    /// `auth.lock` still serializes refresh.
+    Keyring,
+}
+
+/// The vault's stores.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorePlan {
+    /// Every account is a row of this database (a `postgres://` URL); the
+    /// rest of the plan is then unused.
+    pub database: Option<String>,
+    /// The store of an account the config file does not name.
+    pub default_store: AccountStore,
+    /// `[accounts.NAME] store = ...` of the config file.
+    pub accounts: Vec<(String, AccountStore)>,
+}
+
+/// What `store` may say: `file`, `keyring`, or a PostgreSQL URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Store {
+    Account(AccountStore),
+    Database(String),
+}
+
+pub fn parse(text: &str) -> Result<Store, String> {
+    match text {
+        "file" => Ok(Store::Account(AccountStore::File)),
+        "keyring" => Ok(Store::Account(AccountStore::Keyring)),
+        url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Store::Database(url.to_owned()))
+        }
+        other => Err(format!(
+            "`{}` is not a store: use file, keyring or a postgres:// URL",
+            redact(other).escape_debug()
+        )),
+    }
+}
+
+/// A store as it may be shown: a database URL without its password.
+pub fn redact(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else { return text.to_owned() };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
+            let hidden = if user_info.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{tail}")
+        }
+        None => text.to_owned(),
+    }
+}
+
+/// The plan: `given` `store` (the flag, then the environment), then a given
+/// `database_url` (its own variable), then the file's `store`, then files.
+/// A database holds the whole vault, so it cannot be set for one account.
+pub fn plan(given: &[(String, String, Origin)], file: Option<&ConfigFile>) -> Result<StorePlan, String> {
+    let chosen = given
+        .iter()
+        .filter(|(name, ..)| name == "store" || name == "database_url")
+        .min_by_key(|(name, _, origin)| (*origin as u8, name == "database_url"));
+    let vault_wide = match (chosen, file.and_then(|f| f.store.as_ref())) {
+        (Some((_, value, _)), _) => parse(value)?,
+        (None, Some(from_file)) => from_file.clone(),
+        (None, None) => Store::Account(AccountStore::File),
+    };
+    let accounts: Vec<(String, AccountStore)> = file
+        .map(|f| f.accounts.iter().filter_map(|(name, s)| Some((name.clone(), s.store?))).collect())
+        .unwrap_or_default();
+    match vault_wide {
+        Store::Database(url) => {
+            if let Some((name, _)) = accounts.first() {
+                return Err(format!(
+                    "`accounts.{name}.store` cannot be used: the vault is in a database, which holds every account"
+                ));
+            }
+            Ok(StorePlan { database: Some(url), default_store: AccountStore::File, accounts })
+        }
+        Store::Account(default_store) => Ok(StorePlan { database: None, default_store, accounts }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config_file::AccountSettings;
+
+    fn given(value: &str, origin: Origin) -> (String, String, Origin) {
+        ("store".into(), value.into(), origin)
+    }
+
+    #[test]
+    fn flag_beats_environment_beats_file_beats_files() {
+        let mut file =
+            ConfigFile { store: Some(Store::Account(AccountStore::Keyring)), ..Default::default() };
+        file.accounts
+            .insert("ci".into(), AccountSettings { store: Some(AccountStore::File), ..Default::default() });
+        assert_eq!(plan(&[], None).unwrap().default_store, AccountStore::File);
+        let from_file = plan(&[], Some(&file)).unwrap();
+        assert_eq!(
+            (from_file.default_store, from_file.accounts),
+            (AccountStore::Keyring, vec![("ci".into(), AccountStore::File)])
+        );
+        let env = [("database_url".into(), "postgres://db/x".into(), Origin::Environment)];
+        file.accounts.clear();
+        assert_eq!(plan(&env, Some(&file)).unwrap().database.as_deref(), Some("postgres://db/x"));
+        let both = [env[0].clone(), given("file", Origin::Environment)];
+        assert_eq!(
+            plan(&both, Some(&file)).unwrap().database,
+            None,
+            "CODEX_AUTH_STORE beats the URL variable"
+        );
+        let flagged = [env[0].clone(), given("keyring", Origin::Flag)];
+        let flagged = plan(&flagged, Some(&file)).unwrap();
+        assert_eq!((flagged.database, flagged.default_store), (None, AccountStore::Keyring));
+    }
+
+    #[test]
+    fn a_database_holds_every_account_and_bad_stores_are_named() {
+        let mut file = ConfigFile::default();
+        file.accounts
+            .insert("a".into(), AccountSettings { store: Some(AccountStore::Keyring), ..Default::default() });
+        let e = plan(&[given("postgresql://h/db", Origin::Flag)], Some(&file)).unwrap_err();
+        assert!(e.contains("accounts.a.store"), "{e}");
+        let e = plan(&[given("mysql://u:hunter2@h/db", Origin::Flag)], None).unwrap_err();
+        assert!(e.contains("not a store") && !e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn passwords_are_never_shown() {
+        assert_eq!(
+            redact("postgres://ada:s3cret@db.example:5432/auth?sslmode=require"),
+            "postgres://ada:***@db.example:5432/auth?sslmode=require"
+        );
+        assert_eq!(redact("postgres://ada@db/auth"), "postgres://ada@db/auth");
+        assert_eq!(redact("postgres://db/auth"), "postgres://db/auth");
+        assert_eq!(redact("keyring"), "keyring");
+        assert_eq!(redact("postgres://a:b@c@host/db"), "postgres://a:***@host/db");
+    }
+}

@@ -1,0 +1,199 @@
+/*!
+The vault's stores as the guest's plan ([`StorePlan`]) says: accounts in
+Codex homes on disk, each in its `auth.json` or in the Codex CLI's keyring
+entry, or every account a row of a PostgreSQL database. The host opens what
+the plan names and decides nothing else; the storage import goes through
+here.
+*/
+
+use crate::database::{Database, Row, Table};
+use crate::file_store::{FileStore, StoreError};
+use crate::keyring_store::KeyringStore;
+use crate::layout::Layout;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How an account of a vault on disk is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStore {
+    File,
+    Keyring,
+}
+
+/// The guest's plan, in the host's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StorePlan {
+    pub database: Option<String>,
+    pub default_store: AccountStore,
+    pub accounts: HashMap<String, AccountStore>,
+}
+
+/// Where one vault's accounts are.
+pub(crate) struct Backend {
+    /// The home: the settings (the pin, this machine's) and, on disk, the accounts.
+    layout: Layout,
+    stores: Stores,
+}
+
+enum Stores {
+    Disk { default_store: AccountStore, accounts: HashMap<String, AccountStore> },
+    Database(Arc<Database>),
+}
+
+/// One account's store (or pool state), and while held, its lock.
+#[derive(Debug)]
+pub(crate) enum Store {
+    File(FileStore),
+    Keyring(KeyringStore),
+    /// Boxed: a held row carries its connection.
+    Row(Box<Row>),
+}
+
+impl Backend {
+    /// Opens what `plan` names; a database is connected to on first use.
+    pub fn open(home: &Path, default_account: &str, plan: StorePlan) -> Result<Self, StoreError> {
+        let stores = match plan.database {
+            Some(url) => Stores::Database(Arc::new(Database::open(&url)?)),
+            None => Stores::Disk { default_store: plan.default_store, accounts: plan.accounts },
+        };
+        Ok(Self { layout: Layout::new(home, default_account), stores })
+    }
+
+    /// A backend for calls that touch no store.
+    pub fn none() -> Self {
+        Self {
+            layout: Layout::new(PathBuf::new(), ""),
+            stores: Stores::Disk { default_store: AccountStore::File, accounts: HashMap::new() },
+        }
+    }
+
+    pub fn in_database(&self) -> bool {
+        matches!(self.stores, Stores::Database(_))
+    }
+
+    /// The store of account `name`.
+    pub fn store(&self, name: &str) -> Result<Store, StoreError> {
+        match &self.stores {
+            Stores::Disk { default_store, accounts } => {
+                let dir = self.layout.account_dir(name)?;
+                Ok(match accounts.get(name).unwrap_or(default_store) {
+                    AccountStore::File => Store::File(FileStore::new(dir)),
+                    AccountStore::Keyring => Store::Keyring(KeyringStore::new(dir)),
+                })
+            }
+            Stores::Database(database) => {
+                self.layout.account_dir(name)?;
+                Ok(Store::Row(Box::new(Row::new(database, Table::Accounts, name))))
+            }
+        }
+    }
+
+    /// The pool state of account `name`.
+    pub fn pool(&self, name: &str) -> Result<Store, StoreError> {
+        match &self.stores {
+            Stores::Disk { .. } => self.layout.pool(name).map(Store::File),
+            Stores::Database(database) => {
+                self.layout.account_dir(name)?;
+                Ok(Store::Row(Box::new(Row::new(database, Table::Pool, name))))
+            }
+        }
+    }
+
+    pub fn settings(&self) -> FileStore {
+        self.layout.settings()
+    }
+
+    pub fn accounts(&self) -> Result<Vec<String>, StoreError> {
+        match &self.stores {
+            Stores::Disk { default_store, accounts } => {
+                let mut names = self.layout.accounts()?;
+                // The home's own account exists when its store holds
+                // something, wherever that store is.
+                let default = self.layout.default_account();
+                if !names.iter().any(|n| n == default)
+                    && *accounts.get(default).unwrap_or(default_store) == AccountStore::Keyring
+                    && KeyringStore::new(self.layout.account_dir(default)?).load()?.is_some()
+                {
+                    names.insert(0, default.to_owned());
+                }
+                Ok(names)
+            }
+            Stores::Database(database) => database.names(Table::Accounts),
+        }
+    }
+
+    /// Where an account's store is, for messages only.
+    pub fn location(&self, name: &str) -> String {
+        match self.store(name) {
+            Ok(Store::File(file)) => match self.linked_to(name) {
+                Some(home) => home.join(crate::AUTH_FILE).display().to_string(),
+                None => file.file().display().to_string(),
+            },
+            Ok(Store::Keyring(keyring)) => keyring.location(),
+            Ok(Store::Row(row)) => row.location(),
+            Err(_) => format!("<no store for {}>", name.escape_debug()),
+        }
+    }
+
+    pub fn linked_to(&self, name: &str) -> Option<PathBuf> {
+        match &self.stores {
+            Stores::Disk { .. } => self.layout.linked_to(name),
+            Stores::Database(_) => None,
+        }
+    }
+
+    pub fn link(&self, name: &str, target: &Path) -> Result<(), StoreError> {
+        match &self.stores {
+            Stores::Disk { .. } => self.layout.link(name, target),
+            Stores::Database(_) => Err(StoreError::Io(format!(
+                "a database vault holds its accounts itself and cannot link {}; use `codex-auth import --move`",
+                target.display()
+            ))),
+        }
+    }
+
+    pub fn forget(&self, name: &str) -> Result<(), StoreError> {
+        match &self.stores {
+            Stores::Disk { .. } => self.layout.forget(name),
+            Stores::Database(database) => database.forget(name),
+        }
+    }
+}
+
+impl Store {
+    pub fn load(&mut self) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Store::File(s) => s.load(),
+            Store::Keyring(s) => s.load(),
+            Store::Row(s) => s.load(),
+        }
+    }
+
+    pub fn save(&mut self, contents: &[u8]) -> Result<(), StoreError> {
+        match self {
+            Store::File(s) => s.save(contents),
+            Store::Keyring(s) => s.save(contents),
+            Store::Row(s) => s.save(contents),
+        }
+    }
+
+    pub fn remove(&mut self) -> Result<bool, StoreError> {
+        match self {
+            Store::File(s) => s.remove(),
+            Store::Keyring(s) => s.remove(),
+            Store::Row(s) => s.remove(),
+        }
+    }
+
+    /// Takes the store's exclusive lock within `timeout` (zero: one try),
+    /// until this value is dropped.
+    pub fn lock(&mut self, timeout: Duration) -> Result<(), StoreError> {
+        match self {
+            Store::File(s) => s.lock(timeout),
+            Store::Keyring(s) => s.lock(timeout),
+            Store::Row(s) => s.lock(timeout),
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! The keyring and PostgreSQL stores against the real services: a Secret
+//! Service (gnome-keyring on a private D-Bus session bus) and a PostgreSQL
+//! server in a temp dir, each started by the project's script
+//! (`scripts/secret-service.sh`, `scripts/postgres.sh`), which installs the
+//! Debian package when it is missing.
+
+use crate::mock_issuer::{MockIssuer, RefreshMode, StallEnd};
+use crate::support::*;
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+const SERVICE: &str = "Codex Auth";
+
+fn script(name: &str) -> Command {
+    let mut cmd = Command::new("bash");
+    cmd.arg(Path::new(ROOT).join("scripts").join(name));
+    cmd
+}
+
+/// Spawns `cmd` with piped stdio and returns it with the value of the
+/// first stdout line `KEY=value`.
+fn start_service(mut cmd: Command, key: &str) -> (Child, BufReader<ChildStdout>, String) {
+    let mut child =
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    lines.read_line(&mut line).unwrap();
+    let value =
+        line.trim().strip_prefix(&format!("{key}=")).unwrap_or_else(|| panic!("the script said {line:?}"));
+    (child, lines, value.to_owned())
+}
+
+// ---- the keyring -----------------------------------------------------------
+
+/// The session bus of a Secret Service shared by this process's tests; it
+/// ends when the process does (its script's stdin closes).
+fn bus() -> &'static str {
+    static BUS: OnceLock<(Mutex<Child>, String)> = OnceLock::new();
+    &BUS.get_or_init(|| {
+        let (child, _, address) = start_service(script("secret-service.sh"), "DBUS_SESSION_BUS_ADDRESS");
+        (Mutex::new(child), address)
+    })
+    .1
+}
+
+/// The Codex CLI's keyring account name for a Codex home.
+fn codex_key(home: &Path) -> String {
+    let canonical = std::fs::canonicalize(home).unwrap();
+    let hex: String =
+        Sha256::digest(canonical.to_string_lossy().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    format!("cli|{}", &hex[..16])
+}
+
+/// Another keyring client (libsecret's `secret-tool`), as the Codex CLI
+/// would see the entry.
+fn secret_tool(args: &[&str], input: Option<&str>) -> Output {
+    let mut child = Command::new("secret-tool")
+        .args(args)
+        .env("DBUS_SESSION_BUS_ADDRESS", bus())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    if let Some(input) = input {
+        stdin.write_all(input.as_bytes()).unwrap();
+    }
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+fn keyring_entry(home: &Path) -> Option<Value> {
+    let o = secret_tool(&["lookup", "service", SERVICE, "username", &codex_key(home)], None);
+    o.status.success().then(|| serde_json::from_slice(&o.stdout).expect("the entry is auth.json's JSON"))
+}
+
+/// Writes the entry as a Codex CLI in keyring mode does (the keyring
+/// crate's attributes).
+fn codex_writes_keyring(home: &Path, value: &Value) {
+    std::fs::create_dir_all(home).unwrap();
+    let key = codex_key(home);
+    let o = secret_tool(
+        &[
+            "store",
+            "--label",
+            SERVICE,
+            "service",
+            SERVICE,
+            "username",
+            &key,
+            "target",
+            "default",
+            "application",
+            "rust-keyring",
+        ],
+        Some(&value.to_string()),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+fn keyring_cli(dir: &Dir, mock: &MockIssuer) -> Command {
+    let mut cmd = dir.cli();
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", bus()).args(["--issuer", &mock.url]);
+    cmd
+}
+
+#[test]
+fn a_keyring_account_shares_the_codex_clis_entry_and_its_lock() {
+    let mock = MockIssuer::start(&[]);
+    let dir = Dir::new();
+    let codex = mock.codex_file(now() - 10);
+    codex_writes_keyring(&dir.home(), &codex);
+    // A file left from before the keyring: a second holder, to be cleared.
+    std::fs::write(dir.auth_file(), codex.to_string()).unwrap();
+
+    let children =
+        (0..6).map(|_| spawn_piped(keyring_cli(&dir, &mock).args(["--store", "keyring", "token"]))).collect();
+    let token = same_output_from_all(children);
+    let state = mock.state();
+    assert_eq!((state.refresh_requests, state.reuse_errors), (1, 0), "auth.lock serializes refresh");
+    drop(state);
+    // The Codex CLI finds the rotated tokens in its own entry.
+    let entry = keyring_entry(&dir.home()).expect("the entry is there");
+    assert_eq!(entry["tokens"]["access_token"], token.trim());
+    assert_ne!(entry["tokens"]["refresh_token"], codex["tokens"]["refresh_token"]);
+    assert!(!dir.auth_file().exists(), "no copy of the token is left in a file");
+    assert!(dir.home().join("auth.lock").exists());
+
+    let status = run(keyring_cli(&dir, &mock).args(["--store", "keyring", "status", "--json"]));
+    assert_eq!(code(&status), 0, "{}", stderr(&status));
+    let status: Value = serde_json::from_str(&stdout(&status)).unwrap();
+    assert_eq!(status["logged_in"], true);
+    assert!(status["source"].to_string().contains(&codex_key(&dir.home())), "{status}");
+}
+
+#[test]
+fn keyring_per_account_from_the_config_file() {
+    let mock = MockIssuer::start(&[]);
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.home()).unwrap();
+    std::fs::write(dir.home().join("config.toml"), "[accounts.work]\nstore = \"keyring\"\n").unwrap();
+    let login = run(keyring_cli(&dir, &mock).args(["login", "--device", "--name", "work", "--json"]));
+    assert_eq!(code(&login), 0, "{}", stderr(&login));
+    let work = dir.home().join("accounts/work");
+    assert!(keyring_entry(&work).is_some_and(|e| e["tokens"]["account_id"] == crate::mock_issuer::ACCOUNT));
+    assert!(!work.join("auth.json").exists(), "the keyring account has no file");
+
+    // The other account stays a file, in the same home.
+    dir.write_store(&serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap());
+    let accounts = run(keyring_cli(&dir, &mock).args(["accounts", "--json"]));
+    assert_eq!(code(&accounts), 0, "{}", stderr(&accounts));
+    let accounts: Value = serde_json::from_str(&stdout(&accounts)).unwrap();
+    let names: Vec<_> =
+        accounts.as_array().unwrap().iter().map(|a| (a["name"].clone(), a["state"].clone())).collect();
+    assert_eq!(names, vec![("default".into(), "ok".into()), ("work".into(), "ok".into())]);
+    assert!(keyring_entry(&dir.home()).is_none(), "`default` was never put in the keyring");
+
+    // A config file asking for something else is refused by name.
+    std::fs::write(dir.home().join("config.toml"), "[accounts.work]\nstore = \"postgres://db/x\"\n").unwrap();
+    let o = run(keyring_cli(&dir, &mock).arg("accounts"));
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("accounts.work.store"), "{}", stderr(&o));
+}
+
+#[test]
+fn no_reachable_keyring_is_an_error_and_nothing_falls_back_to_a_file() {
+    let mock = MockIssuer::start(&[]);
+    let dir = Dir::new();
+    let gone = dir.root.path().join("no-bus");
+    for args in [&["token"][..], &["login", "--device"]] {
+        let o = run(dir
+            .cli()
+            .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", gone.display()))
+            .args(["--issuer", &mock.url, "--store", "keyring"])
+            .args(args));
+        assert_eq!(code(&o), 1, "{args:?}");
+        assert!(stderr(&o).contains("no keyring is reachable"), "{args:?}: {}", stderr(&o));
+        assert!(!dir.auth_file().exists(), "{args:?}: no silent fallback to a file");
+    }
+    assert_eq!(mock.state().exchanges, 0, "no sign-in starts without a store to keep it");
+}
+
+// ---- PostgreSQL ----------------------------------------------------------
+
+/// A PostgreSQL server of one test, stopped and removed when dropped.
+struct Postgres {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: BufReader<ChildStdout>,
+    url: String,
+}
+
+impl Postgres {
+    fn start() -> Self {
+        let mut cmd = script("postgres.sh");
+        cmd.arg(free_ports()[0].to_string());
+        let (mut child, lines, url) = start_service(cmd, "DATABASE_URL");
+        let stdin = child.stdin.take();
+        Self { child, stdin, lines, url }
+    }
+
+    fn password(&self) -> &str {
+        let rest = self.url.strip_prefix("postgres://postgres:").unwrap();
+        &rest[..rest.find('@').unwrap()]
+    }
+
+    fn command(&mut self, command: &str) {
+        writeln!(self.stdin.as_mut().unwrap(), "{command}").unwrap();
+        let mut line = String::new();
+        self.lines.read_line(&mut line).unwrap();
+        assert!(line.trim().ends_with("ed"), "{command}: {line:?}");
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+fn db_cli(dir: &Dir, mock: &MockIssuer, db: &Postgres) -> Command {
+    let mut cmd = dir.cli();
+    cmd.env("CODEX_AUTH_DATABASE_URL", &db.url).args(["--issuer", &mock.url]);
+    cmd
+}
+
+fn assert_no_password(db: &Postgres, o: &Output) {
+    for text in [stdout(o), stderr(o)] {
+        assert!(!text.contains(db.password()), "the database password leaked: {text}");
+    }
+}
+
+/// A Codex home holding a login of `mock` that expires at `exp`.
+fn codex_home(mock: &MockIssuer, exp: i64) -> Dir {
+    let codex = Dir::new();
+    codex.write_store(&serde_json::to_vec(&mock.codex_file(exp)).unwrap());
+    codex
+}
+
+#[test]
+fn login_import_and_refresh_against_postgres() {
+    let mock = MockIssuer::start(&[]);
+    let db = Postgres::start();
+    let dir = Dir::new();
+    let login = run(db_cli(&dir, &mock, &db).args(["login", "--device", "--name", "work", "--json"]));
+    assert_eq!(code(&login), 0, "{}", stderr(&login));
+    assert_no_password(&db, &login);
+
+    // Import moves the login in: a database cannot hold a directory in place.
+    let codex = codex_home(&mock, now() - 10);
+    let import = run(db_cli(&dir, &mock, &db).args(["import", "--name", "team"]).arg(codex.home()));
+    assert_eq!(code(&import), 0, "{}", stderr(&import));
+    assert!(!codex.auth_file().exists(), "one holder: the Codex home is logged out");
+
+    // A second machine (another home) sees both accounts and refreshes the
+    // expired one; the first then reads what it wrote.
+    let other = Dir::new();
+    let accounts = run(db_cli(&other, &mock, &db).args(["accounts", "--json"]));
+    assert_eq!(code(&accounts), 0, "{}", stderr(&accounts));
+    assert_no_password(&db, &accounts);
+    let names: Vec<Value> = serde_json::from_str::<Value>(&stdout(&accounts))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].clone())
+        .collect();
+    assert_eq!(names, ["team", "work"]);
+    let refreshed = run(db_cli(&other, &mock, &db).args(["--account", "team", "token"]));
+    assert_eq!(code(&refreshed), 0, "{}", stderr(&refreshed));
+    let again = run(db_cli(&dir, &mock, &db).args(["--account", "team", "token"]));
+    assert_eq!(stdout(&again), stdout(&refreshed));
+    let state = mock.state();
+    assert_eq!((state.refresh_requests, state.reuse_errors), (1, 0));
+    drop(state);
+
+    // Status names the row, never the password; a flag beats the variable.
+    let status = run(db_cli(&dir, &mock, &db).args(["--account", "team", "status", "--json"]));
+    assert!(stdout(&status).contains("codex_auth_accounts"), "{}", stdout(&status));
+    assert_no_password(&db, &status);
+    let files = run(db_cli(&dir, &mock, &db).args(["--store", "file", "accounts", "--json"]));
+    assert_eq!(stdout(&files).trim(), "[]", "{}", stderr(&files));
+    let show = run(db_cli(&dir, &mock, &db).args(["config", "show"]));
+    assert!(stdout(&show).contains("postgres://postgres:***@127.0.0.1"), "{}", stdout(&show));
+    assert_no_password(&db, &show);
+
+    // Logout and remove work on rows too.
+    let removed = run(db_cli(&dir, &mock, &db).args(["remove", "work"]));
+    assert_eq!(code(&removed), 0, "{}", stderr(&removed));
+    let left = run(db_cli(&other, &mock, &db).args(["accounts", "--json"]));
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&left)).unwrap().as_array().unwrap().len(), 1);
+}
+
+/// Machines (each a home of its own) running `token` at once.
+fn storm(mock: &MockIssuer, db: &Postgres, homes: &[Dir]) -> Vec<Child> {
+    homes
+        .iter()
+        .map(|home| spawn_piped(db_cli(home, mock, db).args(["--account", "team", "token"])))
+        .collect()
+}
+
+fn seed_expired_team(mock: &MockIssuer, db: &Postgres) {
+    let seed = Dir::new();
+    let codex = codex_home(mock, now() - 10);
+    let o = run(db_cli(&seed, mock, db).args(["import", "--move", "--name", "team"]).arg(codex.home()));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[test]
+fn a_fleet_of_32_machines_refreshes_one_expired_token_once() {
+    let mock = MockIssuer::start(&[]);
+    let db = Postgres::start();
+    seed_expired_team(&mock, &db);
+    let homes: Vec<Dir> = (0..32).map(|_| Dir::new()).collect();
+    same_output_from_all(storm(&mock, &db, &homes));
+    let state = mock.state();
+    assert_eq!((state.refresh_requests, state.reuse_errors), (1, 0));
+}
+
+#[test]
+fn the_database_stopped_mid_storm_loses_nothing() {
+    let mock = MockIssuer::start(&[]);
+    let mut db = Postgres::start();
+    seed_expired_team(&mock, &db);
+    // The first refresh is held at the issuer while the others wait for
+    // the row's lock; then the server goes away under all of them.
+    mock.state().refresh_mode = RefreshMode::StallFirst;
+    let homes: Vec<Dir> = (0..32).map(|_| Dir::new()).collect();
+    let children = storm(&mock, &db, &homes);
+    mock.wait_for_stalled(1);
+    db.command("stop");
+    // The request in flight never took effect (its connection dropped).
+    mock.release_stall(StallEnd::Abandon);
+    let outputs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    for o in &outputs {
+        assert_eq!(code(o), 1, "nothing to serve: the token has expired");
+        assert!(stderr(o).contains("the database postgres://postgres@127.0.0.1"), "{}", stderr(o));
+        assert_no_password(&db, o);
+    }
+
+    // Back up: the row is as it was, and the fleet shares one refresh.
+    db.command("start");
+    same_output_from_all(storm(&mock, &db, &homes));
+    let state = mock.state();
+    assert_eq!(state.reuse_errors, 0, "no refresh token was presented twice");
+    assert_eq!(state.refresh_requests, 2, "the abandoned one, then one for the fleet");
+}
+
+/// The system clock moved forward by `ahead` milliseconds.
+struct Ahead(std::sync::Arc<std::sync::atomic::AtomicI64>);
+
+impl codex_auth::Clock for Ahead {
+    fn now_ms(&self) -> i64 {
+        codex_auth::SystemClock.now_ms() + self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn sleep(&self, duration: std::time::Duration) {
+        std::thread::sleep(duration);
+    }
+}
+
+#[test]
+fn a_valid_token_is_served_while_the_database_is_down() {
+    use codex_auth::{Auth, Options};
+    let mock = MockIssuer::start(&[]);
+    let mut db = Postgres::start();
+    let seed = Dir::new();
+    let codex = codex_home(&mock, now() + 3600);
+    let o = run(db_cli(&seed, &mock, &db).args(["import", "--move", "--name", "team"]).arg(codex.home()));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+
+    // A long-lived process (a server, an agent) with the token in hand.
+    let ahead = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let mut options = Options::new(seed.home());
+    options.issuer = Some(mock.url.clone());
+    options.store = Some(db.url.clone());
+    options.account = Some("team".into());
+    options.clock = std::sync::Arc::new(Ahead(ahead.clone()));
+    let auth = Auth::open(options).unwrap();
+    let first = auth.access_token().unwrap();
+    db.command("stop");
+    // Now within 5 minutes of expiry, so due for a refresh, but the row
+    // cannot be locked: the still-valid token is served and nothing is sent.
+    ahead.store((3600 - 100) * 1000, std::sync::atomic::Ordering::SeqCst);
+    let during = auth.access_token().unwrap();
+    assert_eq!(during.expose(), first.expose());
+    assert_eq!(mock.state().refresh_requests, 0);
+    // Back up: the next call (after the pause) refreshes as usual.
+    db.command("start");
+    ahead.store((3600 - 30) * 1000, std::sync::atomic::Ordering::SeqCst);
+    let after = auth.access_token().unwrap();
+    assert_ne!(after.expose(), first.expose());
+    assert_eq!(mock.state().refresh_requests, 1);
+}
