@@ -41,6 +41,11 @@ pub struct Fake {
     /// Written over the store when the next request is sent: a peer that
     /// refreshes while this request is in flight.
     pub peer_write_on_send: RefCell<Option<Vec<u8>>>,
+    /// Failures of the next saves, in order (a store that went away)...
+    pub save_errors: RefCell<VecDeque<StorageError>>,
+    /// ...and of the locks after a failed save (it stays away a while).
+    pub lock_errors: RefCell<VecDeque<StorageError>>,
+    pub lock_errors_after_failed_save: RefCell<VecDeque<StorageError>>,
 }
 
 impl Fake {
@@ -95,6 +100,10 @@ impl Platform for Fake {
         }
     }
     fn save(&self, account: &str, contents: &[u8]) -> Result<(), StorageError> {
+        if let Some(e) = self.save_errors.borrow_mut().pop_front() {
+            self.lock_errors.borrow_mut().extend(self.lock_errors_after_failed_save.borrow_mut().drain(..));
+            return Err(e);
+        }
         self.saves.set(self.saves.get() + 1);
         match account {
             "default" => {
@@ -118,7 +127,9 @@ impl Platform for Fake {
         // Waiting for a store lock while holding a pool lock would make the
         // pool's waiters wait behind a refresh.
         assert!(self.pool_locks.borrow().is_empty(), "took a store lock holding a pool lock");
-        if let Some(e) = self.lock_error.borrow().clone() {
+        if let Some(e) =
+            self.lock_error.borrow().clone().or_else(|| self.lock_errors.borrow_mut().pop_front())
+        {
             return Err(e);
         }
         let fresh = match account {

@@ -33,12 +33,22 @@ enum Attempt {
     Done,
     /// A transient failure with attempts left: pause, lock, re-read, retry.
     Retry,
+    /// The issuer rotated the tokens but the store could not take them (a
+    /// database that went away mid-refresh): `sent` is spent, so `fresh`
+    /// holds the only good refresh token.
+    Unwritten {
+        fresh: Box<StoredAuth>,
+        sent: String,
+        why: String,
+    },
 }
 
 /// Attempts at a refresh whose access token has already expired.
 const EXPIRED_ATTEMPTS: u32 = 3;
 /// The first pause between attempts; it doubles.
 const FIRST_BACKOFF_MS: u64 = 500;
+/// The longest pause between tries to write rotated tokens.
+const MAX_PERSIST_PAUSE_MS: u64 = 2_000;
 
 impl<P: Platform> Session<P> {
     /// Refreshes under the store lock when `need` says so. Returns whether
@@ -54,6 +64,7 @@ impl<P: Platform> Session<P> {
         loop {
             match self.refresh_attempt(need, attempt)? {
                 Attempt::Done => return Ok(()),
+                Attempt::Unwritten { fresh, sent, why } => return self.persist_rotated(*fresh, &sent, why),
                 Attempt::Retry => {
                     // The guard is gone: nobody waits on this pause.
                     self.platform.sleep_ms(backoff);
@@ -97,14 +108,20 @@ impl<P: Platform> Session<P> {
         };
         match self.send_refresh(&tokens.refresh_token, timeout_ms)? {
             Ok(grant) => {
+                let sent = tokens.refresh_token.clone();
                 let fresh = StoredAuth {
                     credential: Some(Credential::ChatGpt(merge(tokens, grant))),
                     last_refresh: Some(self.now_seconds()),
                     login_required: None,
                 };
                 // Persisted before anyone is handed the new token.
-                self.write(previous.as_deref(), fresh)?;
-                Ok(Attempt::Done)
+                match self.write(previous.as_deref(), fresh.clone()) {
+                    Ok(()) => Ok(Attempt::Done),
+                    Err(AuthError::Storage(why)) => {
+                        Ok(Attempt::Unwritten { fresh: Box::new(fresh), sent, why })
+                    }
+                    Err(e) => Err(e),
+                }
             }
             Err(RefreshFailure::Permanent(error)) => {
                 self.mark_login_required(previous.as_deref(), stored, &tokens, error).map(|()| Attempt::Done)
@@ -121,6 +138,51 @@ impl<P: Platform> Session<P> {
                     ),
                     _ => why,
                 }))
+            }
+        }
+    }
+
+    /// Keeps rotated tokens the store could not take: this session uses
+    /// them at once, and they are written as soon as the store is back
+    /// (within the lock timeout), each try taking the lock and re-reading,
+    /// and writing only while the store still holds the refresh token that
+    /// was sent (a compare-and-set: a peer's newer sign-in is never
+    /// overwritten). Pauses are taken with the lock released. A store that
+    /// stays away is an error that says the rotation is lost.
+    fn persist_rotated(&self, fresh: StoredAuth, sent: &str, mut why: String) -> Result<(), AuthError> {
+        self.adopt(fresh.clone());
+        let deadline = self.platform.now_ms().saturating_add(i64::from(self.config.lock_timeout_ms));
+        let mut pause = FIRST_BACKOFF_MS / 2;
+        while self.platform.now_ms() < deadline {
+            self.platform.sleep_ms(pause);
+            pause = (pause * 2).min(MAX_PERSIST_PAUSE_MS);
+            match self.persist_if_unchanged(&fresh, sent) {
+                Ok(()) => return Ok(()),
+                Err(AuthError::Storage(again)) => why = again,
+                Err(AuthError::LockTimeout(ms)) => {
+                    why = format!("the store lock was held for more than {ms} ms")
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(AuthError::Storage(format!(
+            "{why}; the refreshed tokens could not be written, and the issuer has retired the stored \
+             refresh token: sign in again if this account stops working"
+        )))
+    }
+
+    fn persist_if_unchanged(&self, fresh: &StoredAuth, sent: &str) -> Result<(), AuthError> {
+        let _lock = self.lock()?;
+        let previous = self.platform.load(&self.config.account)?;
+        let stored = self.parse(previous.as_deref())?;
+        match &stored.credential {
+            Some(Credential::ChatGpt(tokens)) if tokens.refresh_token == sent => {
+                self.write(previous.as_deref(), fresh.clone())
+            }
+            // Someone wrote since (a new sign-in): theirs stands.
+            _ => {
+                self.adopt(stored);
+                Ok(())
             }
         }
     }

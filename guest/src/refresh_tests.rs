@@ -205,3 +205,60 @@ fn an_unreachable_store_keeps_serving_a_still_valid_token() {
     let err = s.access_token().unwrap_err();
     assert!(matches!(&err, AuthError::Storage(why) if why.contains("cannot reach the database")), "{err:?}");
 }
+
+#[test]
+fn rotated_tokens_the_store_could_not_take_are_written_once_it_is_back() {
+    use crate::platform::StorageError;
+    let s = stored(NOW - 10);
+    let gone =
+        || StorageError::Io("cannot write to the database postgres://h/db: the connection closed".into());
+    // The database goes away after the issuer has answered: the write
+    // fails, and so do the next two tries to lock.
+    s.platform().save_errors.borrow_mut().push_back(gone());
+    s.platform().lock_errors_after_failed_save.borrow_mut().extend([gone(), gone()]);
+    s.platform().responses.borrow_mut().push_back(ok(rotated(NOW + 3600, "rt-1")));
+    assert_eq!(s.access_token().unwrap(), tokens(NOW + 3600, "rt-1").access_token);
+    assert_eq!(s.platform().requests.borrow().len(), 1, "the spent token is never sent again");
+    let stored = auth_file::read(s.platform().file.borrow().as_deref().unwrap()).unwrap();
+    let Some(Credential::ChatGpt(written)) = stored.credential else { panic!("{stored:?}") };
+    assert_eq!(written.refresh_token, "rt-1", "written once the store was back");
+    assert_eq!(s.platform().slept_ms.borrow().len(), 3, "paused with the lock released");
+}
+
+#[test]
+fn rotated_tokens_never_overwrite_a_newer_sign_in() {
+    use crate::platform::StorageError;
+    let s = stored(NOW - 10);
+    s.platform().save_errors.borrow_mut().push_back(StorageError::Io("gone".into()));
+    s.platform().responses.borrow_mut().push_back(ok(rotated(NOW + 3600, "rt-1")));
+    // Meanwhile someone signed in again: the store no longer holds rt-0.
+    let newer = auth_file::write(
+        None,
+        &auth_file::StoredAuth {
+            credential: Some(Credential::ChatGpt(tokens(NOW + 7200, "rt-new"))),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    *s.platform().peer_write_on_send.borrow_mut() = Some(newer.clone());
+    assert_eq!(s.access_token().unwrap(), tokens(NOW + 7200, "rt-new").access_token);
+    assert_eq!(s.platform().file.borrow().as_deref(), Some(&newer[..]));
+}
+
+#[test]
+fn a_store_that_stays_away_says_the_rotation_is_lost() {
+    use crate::platform::StorageError;
+    let s = stored(NOW - 10);
+    s.platform().save_errors.borrow_mut().push_back(StorageError::Io("gone".into()));
+    s.platform().responses.borrow_mut().push_back(ok(rotated(NOW + 3600, "rt-1")));
+    s.platform()
+        .lock_errors_after_failed_save
+        .borrow_mut()
+        .extend((0..100).map(|_| StorageError::Io("still gone".into())));
+    let err = s.access_token().unwrap_err();
+    assert!(
+        matches!(&err, AuthError::Storage(why) if why.contains("still gone") && why.contains("sign in again")),
+        "{err:?}"
+    );
+    assert_eq!(s.platform().requests.borrow().len(), 1);
+}

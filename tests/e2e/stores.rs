@@ -353,6 +353,104 @@ fn the_database_stopped_mid_storm_loses_nothing() {
     assert_eq!(state.refresh_requests, 2, "the abandoned one, then one for the fleet");
 }
 
+#[test]
+fn rotated_tokens_survive_the_database_stopping_mid_refresh() {
+    let mock = MockIssuer::start(&[]);
+    let mut db = Postgres::start();
+    seed_expired_team(&mock, &db);
+    mock.state().refresh_mode = RefreshMode::StallFirst;
+    let homes: Vec<Dir> = (0..32).map(|_| Dir::new()).collect();
+    let mut children = storm(&mock, &db, &homes);
+    mock.wait_for_stalled(1);
+    db.command("stop");
+    // The issuer rotates: the token sent is spent, and the refresher's
+    // write finds no database.
+    mock.release_stall(StallEnd::Proceed);
+    // Every other machine fails at once (its connection dropped, or none
+    // could be made); the refresher keeps the new tokens and waits.
+    let mut failed = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while failed.len() < homes.len() - 1 {
+        assert!(std::time::Instant::now() < deadline, "{} of the others ended", failed.len());
+        let mut i = 0;
+        while i < children.len() {
+            if children[i].try_wait().unwrap().is_some() {
+                failed.push(children.swap_remove(i).wait_with_output().unwrap());
+            } else {
+                i += 1;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for o in &failed {
+        assert_eq!(code(o), 1, "{}", stdout(o));
+        assert_no_password(&db, o);
+    }
+    db.command("start");
+    let refresher = children.pop().unwrap().wait_with_output().unwrap();
+    assert_eq!(code(&refresher), 0, "{}", stderr(&refresher));
+    // Nothing was lost: the fleet uses what the refresher wrote back.
+    let token = same_output_from_all(storm(&mock, &db, &homes));
+    assert_eq!(token, stdout(&refresher));
+    let state = mock.state();
+    assert_eq!((state.refresh_requests, state.reuse_errors), (1, 0));
+}
+
+/// Runs SQL on the test's database with the server's own client.
+fn psql(db: &Postgres, sql: &str) -> String {
+    let psql = std::fs::read_dir("/usr/lib/postgresql")
+        .unwrap()
+        .map(|e| e.unwrap().path().join("bin/psql"))
+        .find(|p| p.exists())
+        .expect("psql is installed with the server");
+    let o = Command::new(psql).args(["-At", &db.url, "-c", sql]).output().unwrap();
+    assert!(o.status.success(), "{sql}: {}", stderr(&o));
+    stdout(&o)
+}
+
+#[test]
+fn a_refused_refresh_disables_the_row_and_a_sign_in_enables_it() {
+    let mock = MockIssuer::start(&[]);
+    let db = Postgres::start();
+    seed_expired_team(&mock, &db);
+    mock.state().refresh_mode =
+        RefreshMode::Fail(401, br#"{"error":{"code":"refresh_token_invalidated"}}"#.to_vec());
+    let dir = Dir::new();
+    let o = run(db_cli(&dir, &mock, &db).args(["--account", "team", "token"]));
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("disabled"), "{}", stderr(&o));
+    // Kept, marked, and every machine sees it disabled.
+    let row = psql(&db, "SELECT convert_from(auth, 'UTF8') FROM codex_auth_accounts WHERE name = 'team'");
+    let row: Value = serde_json::from_str(row.trim()).unwrap();
+    assert!(row["tokens"]["refresh_token"].is_string(), "the credential is kept");
+    let other = Dir::new();
+    let listed = run(db_cli(&other, &mock, &db).args(["accounts", "--json"]));
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&listed)).unwrap()[0]["state"], "disabled");
+    // A new sign-in of it enables it again.
+    mock.state().refresh_mode = RefreshMode::Normal;
+    let login = run(db_cli(&other, &mock, &db).args(["login", "--device", "--name", "team"]));
+    assert_eq!(code(&login), 0, "{}", stderr(&login));
+    let listed = run(db_cli(&dir, &mock, &db).args(["accounts", "--json"]));
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&listed)).unwrap()[0]["state"], "ok");
+}
+
+#[test]
+fn the_schema_is_made_once_and_a_newer_one_is_refused() {
+    let mock = MockIssuer::start(&[]);
+    let db = Postgres::start();
+    // Many first starts at once migrate once.
+    let homes: Vec<Dir> = (0..8).map(|_| Dir::new()).collect();
+    let children =
+        homes.iter().map(|h| spawn_piped(db_cli(h, &mock, &db).args(["accounts", "--json"]))).collect();
+    assert_eq!(same_output_from_all(children).trim(), "[]");
+    assert_eq!(psql(&db, "SELECT count(*), max(version) FROM codex_auth_schema").trim(), "1|1");
+    // A database a newer codex-auth migrated is not written by this one.
+    psql(&db, "UPDATE codex_auth_schema SET version = 99");
+    let o = run(db_cli(&Dir::new(), &mock, &db).args(["accounts"]));
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("schema version 99"), "{}", stderr(&o));
+}
+
 /// The system clock moved forward by `ahead` milliseconds.
 struct Ahead(std::sync::Arc<std::sync::atomic::AtomicI64>);
 
