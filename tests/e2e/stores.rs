@@ -497,3 +497,59 @@ fn a_valid_token_is_served_while_the_database_is_down() {
     assert_ne!(after.expose(), first.expose());
     assert_eq!(mock.state().refresh_requests, 1);
 }
+
+/// `codex-auth serve` on `cli`'s store; returns the server, its URL and key.
+fn serve(cli: impl Fn() -> Command) -> (Child, String, String) {
+    let key = stdout(&run(cli().args(["serve", "--print-key"]))).trim().to_owned();
+    let mut child =
+        cli().args(["serve", "--port", "0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let start: Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("{e}: {first:?}"));
+    (child, format!("http://{}", start["listening"].as_str().unwrap()), key)
+}
+
+/// Many callers of one server ask for the token of an expired account.
+fn tokens_from(url: &str, key: &str) -> Vec<String> {
+    std::thread::scope(|s| {
+        let calls: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    let answer = http().get(format!("{url}/v1/token")).bearer_auth(key).send().unwrap();
+                    assert_eq!(answer.status().as_u16(), 200);
+                    serde_json::from_str::<Value>(&answer.text().unwrap()).unwrap()["token"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+            })
+            .collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    })
+}
+
+#[test]
+fn serve_hands_out_tokens_from_the_keyring_and_from_postgres() {
+    let mock = MockIssuer::start(&[]);
+    let dir = Dir::new();
+    codex_writes_keyring(&dir.home(), &mock.codex_file(now() - 10));
+    let (mut keyring_server, url, key) = serve(|| {
+        let mut cmd = keyring_cli(&dir, &mock);
+        cmd.args(["--store", "keyring"]);
+        cmd
+    });
+    let tokens = tokens_from(&url, &key);
+    keyring_server.kill().unwrap();
+    assert!(tokens.iter().all(|t| *t == tokens[0]));
+    assert_eq!(keyring_entry(&dir.home()).unwrap()["tokens"]["access_token"], tokens[0]);
+
+    let db = Postgres::start();
+    seed_expired_team(&mock, &db);
+    let machine = Dir::new();
+    let (mut db_server, url, key) = serve(|| db_cli(&machine, &mock, &db));
+    let tokens = tokens_from(&url, &key);
+    db_server.kill().unwrap();
+    assert!(tokens.iter().all(|t| *t == tokens[0]));
+    let state = mock.state();
+    assert_eq!((state.refresh_requests, state.reuse_errors), (2, 0), "one refresh for each store");
+}
