@@ -100,10 +100,7 @@ impl Auth {
             let checked = check_config(runtime, file)?;
             checked.map_err(Error::InvalidInput)?;
         }
-        let plan = plan_stores(runtime, &options, file.as_ref())?;
-        let backend = Arc::new(
-            Backend::open(&options.home, &runtime.defaults.default_account, plan).map_err(from_store)?,
-        );
+        let backend = Arc::new(Backend::new(&options.home, &runtime.defaults.default_account));
         let ms = |d: Option<std::time::Duration>| d.map(|d| saturate(d.as_millis()));
         let config = Config {
             issuer: options.issuer.clone(),
@@ -127,7 +124,13 @@ impl Auth {
             selected: Mutex::default(),
             backend,
         };
-        auth.with(&auth.vault, Resource::Vault, |_| Ok(()))?;
+        // The vault instance reads no store until used: it answers the
+        // store plan first, and the backend opens what it says.
+        let given = given_stores(&auth.options);
+        let plan = auth.with(&auth.vault, Resource::Vault, |i| {
+            i.guest.codex_auth_vault().call_plan_stores(&mut i.store, &given, auth.config.file.as_ref())
+        })?;
+        auth.backend.plan(store_plan(plan.map_err(Error::InvalidInput)?)).map_err(from_store)?;
         Ok(auth)
     }
 
@@ -785,13 +788,9 @@ fn check_config(
         .map_err(|e| Error::GuestTrap(e.root_cause().to_string()))
 }
 
-/// The guest's store plan from the flag ([`Options::store`]), the
-/// environment and the config file.
-fn plan_stores(
-    runtime: &runtime::Runtime,
-    options: &Options,
-    file: Option<&bindings::session::ConfigFile>,
-) -> Result<StorePlan, Error> {
+/// What the flag ([`Options::store`]) and the environment said of the store,
+/// for the guest's store plan.
+fn given_stores(options: &Options) -> Vec<bindings::vault::GivenSetting> {
     use bindings::vault::{GivenSetting, Origin};
     let mut given: Vec<GivenSetting> = options
         .store_environment
@@ -805,19 +804,17 @@ fn plan_stores(
     if let Some(store) = &options.store {
         given.push(GivenSetting { name: "store".into(), value: store.clone(), origin: Origin::Flag });
     }
-    let (mut store, guest) = runtime::bare_instance(runtime).map_err(|e| Error::Engine(e.to_string()))?;
-    let plan = guest
-        .codex_auth_vault()
-        .call_plan_stores(&mut store, &given, file)
-        .map_err(|e| Error::GuestTrap(e.root_cause().to_string()))?
-        .map_err(Error::InvalidInput)?;
+    given
+}
+
+fn store_plan(plan: bindings::vault::StorePlan) -> StorePlan {
     let to = |s: bindings::vault::AccountStore| match s {
         bindings::vault::AccountStore::File => AccountStore::File,
         bindings::vault::AccountStore::Keyring => AccountStore::Keyring,
     };
-    Ok(StorePlan {
+    StorePlan {
         database: plan.database,
         default_store: to(plan.default_store),
         accounts: plan.accounts.into_iter().map(|(name, s)| (name, to(s))).collect(),
-    })
+    }
 }

@@ -12,7 +12,7 @@ use crate::keyring_store::KeyringStore;
 use crate::layout::Layout;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// How an account of a vault on disk is kept.
@@ -34,7 +34,10 @@ pub(crate) struct StorePlan {
 pub(crate) struct Backend {
     /// The home: the settings (the pin, this machine's) and, on disk, the accounts.
     layout: Layout,
-    stores: Stores,
+    /// Set once, from the guest's plan, right after the vault instance is
+    /// made (its constructor reads no store), so no extra instance is needed
+    /// to ask for the plan.
+    stores: OnceLock<Stores>,
 }
 
 enum Stores {
@@ -52,30 +55,42 @@ pub(crate) enum Store {
 }
 
 impl Backend {
+    /// The vault at `home`, its stores still to be planned ([`Backend::plan`]).
+    pub fn new(home: &Path, default_account: &str) -> Self {
+        Self { layout: Layout::new(home, default_account), stores: OnceLock::new() }
+    }
+
     /// Opens what `plan` names; a database is connected to on first use.
-    pub fn open(home: &Path, default_account: &str, plan: StorePlan) -> Result<Self, StoreError> {
+    pub fn plan(&self, plan: StorePlan) -> Result<(), StoreError> {
         let stores = match plan.database {
             Some(url) => Stores::Database(Arc::new(Database::open(&url)?)),
             None => Stores::Disk { default_store: plan.default_store, accounts: plan.accounts },
         };
-        Ok(Self { layout: Layout::new(home, default_account), stores })
+        self.stores.set(stores).map_err(|_| StoreError::Io("the vault's stores were planned twice".into()))
     }
 
     /// A backend for calls that touch no store.
     pub fn none() -> Self {
-        Self {
-            layout: Layout::new(PathBuf::new(), ""),
-            stores: Stores::Disk { default_store: AccountStore::File, accounts: HashMap::new() },
-        }
+        let none = Self::new(&PathBuf::new(), "");
+        let _ = none.plan(StorePlan {
+            database: None,
+            default_store: AccountStore::File,
+            accounts: HashMap::new(),
+        });
+        none
+    }
+
+    fn stores(&self) -> Result<&Stores, StoreError> {
+        self.stores.get().ok_or_else(|| StoreError::Io("the vault's stores are not planned yet".into()))
     }
 
     pub fn in_database(&self) -> bool {
-        matches!(self.stores, Stores::Database(_))
+        matches!(self.stores.get(), Some(Stores::Database(_)))
     }
 
     /// The store of account `name`.
     pub fn store(&self, name: &str) -> Result<Store, StoreError> {
-        match &self.stores {
+        match self.stores()? {
             Stores::Disk { default_store, accounts } => {
                 let dir = self.layout.account_dir(name)?;
                 Ok(match accounts.get(name).unwrap_or(default_store) {
@@ -92,7 +107,7 @@ impl Backend {
 
     /// The pool state of account `name`.
     pub fn pool(&self, name: &str) -> Result<Store, StoreError> {
-        match &self.stores {
+        match self.stores()? {
             Stores::Disk { .. } => self.layout.pool(name).map(Store::File),
             Stores::Database(database) => {
                 self.layout.account_dir(name)?;
@@ -106,7 +121,7 @@ impl Backend {
     }
 
     pub fn accounts(&self) -> Result<Vec<String>, StoreError> {
-        match &self.stores {
+        match self.stores()? {
             Stores::Disk { default_store, accounts } => {
                 let mut names = self.layout.accounts()?;
                 // The home's own account exists when its store holds
@@ -138,14 +153,14 @@ impl Backend {
     }
 
     pub fn linked_to(&self, name: &str) -> Option<PathBuf> {
-        match &self.stores {
+        match self.stores.get()? {
             Stores::Disk { .. } => self.layout.linked_to(name),
             Stores::Database(_) => None,
         }
     }
 
     pub fn link(&self, name: &str, target: &Path) -> Result<(), StoreError> {
-        match &self.stores {
+        match self.stores()? {
             Stores::Disk { .. } => self.layout.link(name, target),
             Stores::Database(_) => Err(StoreError::Io(format!(
                 "a database vault holds its accounts itself and cannot link {}; use `codex-auth import --move`",
@@ -155,7 +170,7 @@ impl Backend {
     }
 
     pub fn forget(&self, name: &str) -> Result<(), StoreError> {
-        match &self.stores {
+        match self.stores()? {
             Stores::Disk { .. } => self.layout.forget(name),
             Stores::Database(database) => database.forget(name),
         }
