@@ -219,15 +219,25 @@ export function remove(account) {
   return store(account).remove();
 }
 
+/// Takes `file`'s lock for `account` into `locks` (not re-entrant).
+function take(locks, account, file, timeoutMs, what) {
+  if (locks.has(account)) throw io(`the ${what} of \`${account}\` is already held here`);
+  locks.set(account, file.lock(timeoutMs));
+}
+
+/// Releases it (closing the descriptor drops the flock); nothing when not held.
+function release(locks, account) {
+  const fd = locks.get(account);
+  locks.delete(account);
+  if (fd !== undefined) fs.closeSync(fd);
+}
+
 export function lock(account, timeoutMs) {
-  if (held.has(account)) throw io(`the lock of account \`${account}\` is already held here`);
-  held.set(account, store(account).lock(timeoutMs));
+  take(held, account, store(account), timeoutMs, 'lock of account');
 }
 
 export function unlock(account) {
-  const fd = held.get(account);
-  held.delete(account);
-  if (fd !== undefined) fs.closeSync(fd);
+  release(held, account);
 }
 
 export function link(account, directory) {
@@ -304,12 +314,9 @@ export function savePool(account, contents) {
 }
 
 export function lockPool(account, timeoutMs) {
-  if (heldPool.has(account)) throw io(`the pool lock of \`${account}\` is already held here`);
-  heldPool.set(account, pool(account).lock(timeoutMs));
+  take(heldPool, account, pool(account), timeoutMs, 'pool lock');
 }
 
 export function unlockPool(account) {
-  const fd = heldPool.get(account);
-  heldPool.delete(account);
-  if (fd !== undefined) fs.closeSync(fd);
+  release(heldPool, account);
 }

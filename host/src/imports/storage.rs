@@ -6,29 +6,20 @@ use std::path::Path;
 use std::time::Duration;
 
 impl HostState {
-    /// Runs `f` on the account's store: the one whose lock this instance
-    /// holds (a database row is written in its lock's transaction), else a
-    /// fresh one.
-    fn on_store<R>(
+    /// Runs `f` on the account's store (`pool` false) or pool state: the
+    /// one whose lock this instance holds (a database row is written in its
+    /// lock's transaction), else a fresh one.
+    fn on<R>(
         &mut self,
+        pool: bool,
         account: &str,
         f: impl FnOnce(&mut Store) -> Result<R, StoreError>,
     ) -> Result<R, StorageError> {
-        match self.held.get_mut(account) {
+        let held = if pool { &mut self.held_pool } else { &mut self.held };
+        match held.get_mut(account) {
             Some(store) => f(store),
+            None if pool => self.backend.pool(account).and_then(|mut s| f(&mut s)),
             None => self.backend.store(account).and_then(|mut s| f(&mut s)),
-        }
-        .map_err(into_wit)
-    }
-
-    fn on_pool<R>(
-        &mut self,
-        account: &str,
-        f: impl FnOnce(&mut Store) -> Result<R, StoreError>,
-    ) -> Result<R, StorageError> {
-        match self.held_pool.get_mut(account) {
-            Some(store) => f(store),
-            None => self.backend.pool(account).and_then(|mut s| f(&mut s)),
         }
         .map_err(into_wit)
     }
@@ -48,15 +39,15 @@ impl Host for HostState {
     }
 
     fn load(&mut self, account: String) -> Result<Option<Vec<u8>>, StorageError> {
-        self.on_store(&account, |s| s.load())
+        self.on(false, &account, |s| s.load())
     }
 
     fn save(&mut self, account: String, contents: Vec<u8>) -> Result<(), StorageError> {
-        self.on_store(&account, |s| s.save(&contents))
+        self.on(false, &account, |s| s.save(&contents))
     }
 
     fn remove(&mut self, account: String) -> Result<bool, StorageError> {
-        self.on_store(&account, |s| s.remove())
+        self.on(false, &account, |s| s.remove())
     }
 
     fn lock(&mut self, account: String, timeout_ms: u32) -> Result<(), StorageError> {
@@ -84,11 +75,11 @@ impl Host for HostState {
     }
 
     fn load_pool(&mut self, account: String) -> Result<Option<Vec<u8>>, StorageError> {
-        self.on_pool(&account, |s| s.load())
+        self.on(true, &account, |s| s.load())
     }
 
     fn save_pool(&mut self, account: String, contents: Vec<u8>) -> Result<(), StorageError> {
-        self.on_pool(&account, |s| s.save(&contents))
+        self.on(true, &account, |s| s.save(&contents))
     }
 
     fn lock_pool(&mut self, account: String, timeout_ms: u32) -> Result<(), StorageError> {
