@@ -380,7 +380,11 @@ impl x::auth_file::Guest for Component {
 // ---- the session ----------------------------------------------------------
 
 /// The exported `session` resource.
-struct SessionResource(session::Session<Imports>);
+/// Borrows the one platform, as a vault's sessions do: one `Session<&Imports>`
+/// in the code instead of two copies of every session method.
+struct SessionResource(session::Session<&'static Imports>);
+
+static IMPORTS: Imports = Imports;
 
 impl x::session::Guest for Component {
     type Session = SessionResource;
@@ -424,7 +428,7 @@ fn to_strategy(s: pool::Strategy) -> x::session::Strategy {
 
 impl x::session::GuestSession for SessionResource {
     fn new(account: String, c: x::session::Config) -> Self {
-        Self(session::Session::new(Imports, resolve(account, c)))
+        Self(session::Session::new(&IMPORTS, resolve(account, c)))
     }
     fn status(&self) -> Result<t::Status, t::AuthError> {
         self.0.status().map(to_status).map_err(to_auth_error)
