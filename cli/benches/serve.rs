@@ -120,7 +120,11 @@ fn open_streams(n: usize, url: &str, headers: &[(String, String)], backend: &Moc
             let (url, headers, barrier) = (url.to_owned(), headers.to_vec(), barrier.clone());
             std::thread::spawn(move || {
                 // No overall timeout: the stream stays open across the barrier.
-                let client = reqwest::blocking::Client::builder().timeout(None).build().unwrap();
+                let client = reqwest::blocking::Client::builder()
+                    .tls_backend_preconfigured(codex_auth::tls::client_config().unwrap())
+                    .timeout(None)
+                    .build()
+                    .unwrap();
                 let mut builder = client.post(&url).body("{}");
                 for (k, v) in &headers {
                     builder = builder.header(k, v);

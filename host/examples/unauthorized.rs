@@ -11,7 +11,9 @@ use codex_auth::{Auth, Options, Secret};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::args().nth(1).ok_or("usage: unauthorized URL")?;
     let auth = Auth::open(Options::from_env())?;
-    let client = reqwest::blocking::Client::new();
+    let client = reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured(codex_auth::tls::client_config()?)
+        .build()?;
     let send = |token: &Secret| {
         let mut request = client.get(&url).bearer_auth(token.expose());
         if let Ok(status) = auth.status()

@@ -59,6 +59,7 @@ mod runtime;
 mod secret;
 mod state;
 mod status;
+pub mod tls;
 
 pub use accounts::{Account, AccountState, Removal};
 pub use auth::{AccountRef, Auth, defaults};

@@ -101,7 +101,10 @@ pub async fn run(
         .await
         .map(|list| list.into_iter().map(|a| a.name).collect::<Vec<_>>())
         .unwrap_or_default();
+    let tls = codex_auth::tls::client_config()
+        .map_err(|e| io::Error::other(format!("cannot set up HTTPS: {e}")))?;
     let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| io::Error::other(format!("cannot set up HTTPS: {e}")))?;

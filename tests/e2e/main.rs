@@ -16,3 +16,4 @@ mod serve;
 mod sources;
 mod stores;
 mod support;
+mod tls;

@@ -109,7 +109,7 @@ fn a_permanent_failure_marks_login_required_without_deleting() {
     store_with(&dir, &mock, now() - 10);
     let rt = stored_refresh_token(&dir);
     // Someone else used this refresh token: presenting it again is reuse.
-    let spent = reqwest::blocking::Client::new()
+    let spent = crate::support::http()
         .post(format!("{}/oauth/token", mock.url))
         .header("Content-Type", "application/json")
         .body(

@@ -167,6 +167,7 @@ pub fn authorize_redirect(authorize_url: &str) -> String {
 
 pub fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured(codex_auth::tls::client_config().unwrap())
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))
         .build()

@@ -54,7 +54,9 @@ fn too_large() -> TransportError {
 /// One client per `Auth`: redirects are the guest's business, so none are
 /// followed; TLS is always verified.
 fn client() -> Result<reqwest::blocking::Client, String> {
+    let tls = crate::tls::client_config().map_err(|e| format!("cannot set up HTTPS: {e}"))?;
     reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("codex-auth/", env!("CARGO_PKG_VERSION")))
         .build()
