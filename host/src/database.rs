@@ -15,10 +15,11 @@ transient: a token it already holds is served while it is still valid.
 
 use crate::file_store::StoreError;
 use postgres::error::SqlState;
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config};
 use std::str::FromStr as _;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// The schema, one step per version; a step is never edited once released.
 const MIGRATIONS: &[&str] = &["CREATE TABLE codex_auth_accounts (
@@ -65,6 +66,9 @@ impl Table {
 /// this process has checked the schema.
 pub(crate) struct Database {
     config: Config,
+    /// TLS whenever the server offers it (`sslmode=prefer`, the default;
+    /// `require` insists, `disable` never asks), always verified as HTTPS is.
+    tls: MakeRustlsConnect,
     /// `postgres://user@host:port/db`, never with a password.
     shown: String,
     idle: Mutex<Vec<Client>>,
@@ -102,14 +106,31 @@ impl Database {
             hosts.join(","),
             config.get_dbname().unwrap_or("")
         );
-        Ok(Self { config, shown, idle: Mutex::new(Vec::new()), migrated: Mutex::new(false) })
+        let tls = crate::tls::client_config()
+            .map_err(|e| StoreError::Io(format!("cannot set up TLS for the database {shown}: {e}")))?;
+        Ok(Self {
+            config,
+            shown,
+            tls: MakeRustlsConnect::new(tls),
+            idle: Mutex::new(Vec::new()),
+            migrated: Mutex::new(false),
+        })
     }
 
     fn error(&self, what: &str, e: &postgres::Error) -> StoreError {
         let why = match e.as_db_error() {
             Some(db) => db.message().to_owned(),
             None if e.is_closed() => "the connection closed".to_owned(),
-            None => e.to_string(),
+            None => {
+                // The cause says why (a certificate that does not verify...).
+                let mut why = e.to_string();
+                let mut source = std::error::Error::source(e);
+                while let Some(cause) = source {
+                    why = format!("{why}: {cause}");
+                    source = cause.source();
+                }
+                why
+            }
         };
         StoreError::Io(format!("{what} the database {}: {why}", self.shown))
     }
@@ -122,7 +143,7 @@ impl Database {
                 return Ok(client);
             }
         }
-        let mut client = self.config.connect(NoTls).map_err(|e| self.error("cannot reach", &e))?;
+        let mut client = self.config.connect(self.tls.clone()).map_err(|e| self.error("cannot reach", &e))?;
         let mut migrated = lock(&self.migrated);
         if !*migrated {
             self.migrate(&mut client)?;

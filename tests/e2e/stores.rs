@@ -9,7 +9,7 @@ use crate::support::*;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 
@@ -205,6 +205,20 @@ impl Postgres {
         Self { child, stdin, lines, url }
     }
 
+    /// A server that takes TCP connections only over TLS, and its
+    /// certificate.
+    fn start_tls() -> (Self, PathBuf) {
+        let mut cmd = script("postgres.sh");
+        cmd.args([free_ports()[0].to_string().as_str(), "tls"]);
+        let (mut child, mut lines, url) = start_service(cmd, "DATABASE_URL");
+        let mut line = String::new();
+        lines.read_line(&mut line).unwrap();
+        let cert =
+            line.trim().strip_prefix("TLS_CERT=").unwrap_or_else(|| panic!("the script said {line:?}"));
+        let stdin = child.stdin.take();
+        (Self { child, stdin, lines, url }, PathBuf::from(cert))
+    }
+
     fn password(&self) -> &str {
         let rest = self.url.strip_prefix("postgres://postgres:").unwrap();
         &rest[..rest.find('@').unwrap()]
@@ -397,6 +411,37 @@ fn rotated_tokens_survive_the_database_stopping_mid_refresh() {
 }
 
 /// Runs SQL on the test's database with the server's own client.
+#[test]
+fn the_database_connection_is_tls_and_verified() {
+    let mock = MockIssuer::start(&[]);
+    let (db, cert) = Postgres::start_tls();
+    let dir = Dir::new();
+    let (other, _) = crate::tls::certificate(dir.root.path(), "other");
+    let accounts = |trusted: &Path, url: &str| {
+        let o = run(db_cli(&dir, &mock, &db)
+            .env("SSL_CERT_FILE", trusted)
+            .env("CODEX_AUTH_DATABASE_URL", url)
+            .args(["accounts", "--json"]));
+        assert_no_password(&db, &o);
+        o
+    };
+
+    // The server takes TCP connections only over TLS, so this answer came
+    // over TLS, its certificate checked against SSL_CERT_FILE.
+    let listed = accounts(&cert, &db.url);
+    assert_eq!((code(&listed), stdout(&listed).trim()), (0, "[]"), "{}", stderr(&listed));
+
+    // A certificate nobody vouches for stops the connection.
+    let untrusted = accounts(&other, &db.url);
+    assert_ne!(code(&untrusted), 0);
+    assert!(stderr(&untrusted).contains("certificate"), "{}", stderr(&untrusted));
+
+    // And the server does refuse plaintext: `sslmode=disable` gets nowhere.
+    let plain = accounts(&cert, &format!("{}?sslmode=disable", db.url));
+    assert_ne!(code(&plain), 0);
+    assert!(stderr(&plain).contains("no encryption"), "{}", stderr(&plain));
+}
+
 fn psql(db: &Postgres, sql: &str) -> String {
     let psql = std::fs::read_dir("/usr/lib/postgresql")
         .unwrap()

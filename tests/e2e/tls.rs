@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 /// A self-signed certificate for 127.0.0.1 and its key, in `dir`; not a CA
 /// (webpki refuses a CA certificate as the server's own).
-fn certificate(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+pub fn certificate(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let (cert, key) = (dir.join(format!("{name}.pem")), dir.join(format!("{name}.key")));
     let install = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/install-test-services.sh");
     assert!(Command::new(install).status().unwrap().success(), "{install} failed");
