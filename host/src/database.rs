@@ -121,16 +121,8 @@ impl Database {
         let why = match e.as_db_error() {
             Some(db) => db.message().to_owned(),
             None if e.is_closed() => "the connection closed".to_owned(),
-            None => {
-                // The cause says why (a certificate that does not verify...).
-                let mut why = e.to_string();
-                let mut source = std::error::Error::source(e);
-                while let Some(cause) = source {
-                    why = format!("{why}: {cause}");
-                    source = cause.source();
-                }
-                why
-            }
+            // The cause says why (a certificate that does not verify...).
+            None => crate::error::with_causes(e),
         };
         StoreError::Io(format!("{what} the database {}: {why}", self.shown))
     }

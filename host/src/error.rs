@@ -119,3 +119,15 @@ fn rfc3339(unix: i64) -> String {
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
 }
+
+/// An error with every cause after it (`connecting: TLS handshake: invalid
+/// peer certificate...`): the innermost cause is usually what says why.
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut why = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        why = format!("{why}: {cause}");
+        source = cause.source();
+    }
+    why
+}

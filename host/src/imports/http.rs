@@ -1,6 +1,5 @@
 use crate::bindings::http::{Host, Method, Request, Response, TransportError};
 use crate::state::HostState;
-use std::error::Error as _;
 use std::io::Read as _;
 use std::time::Duration;
 
@@ -66,13 +65,7 @@ fn client() -> Result<reqwest::blocking::Client, String> {
 fn transport_error(e: reqwest::Error) -> TransportError {
     // The chain's innermost cause says what went wrong (refused, DNS...).
     let (timeout, connect) = (e.is_timeout(), e.is_connect());
-    let e = e.without_url();
-    let mut why = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        why = format!("{why}: {cause}");
-        source = cause.source();
-    }
+    let why = crate::error::with_causes(&e.without_url());
     if timeout {
         TransportError::Timeout
     } else if connect {
