@@ -31,6 +31,14 @@ impl Platform for Memory {
     fn linked_to(&self, _account: &str) -> Option<String> {
         None
     }
+    fn home_signs(
+        &self,
+        _account: &str,
+        _codex_home: Option<&str>,
+        _names: &[&str],
+    ) -> codex_auth_guest::codex_home::HomeSigns {
+        codex_auth_guest::codex_home::HomeSigns::default()
+    }
     fn load(&self, _account: &str) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(Some(self.file.clone()))
     }

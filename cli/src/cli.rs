@@ -113,10 +113,16 @@ pub enum Command {
         json: bool,
     },
     /// Add a Codex CLI login as an account. By default the Codex home is
-    /// linked in place: it stays the one holder of its refresh token and is
-    /// refreshed there under its own auth.lock, so `codex` keeps working.
+    /// linked in place: it stays the one holder of its refresh token, so
+    /// `codex` keeps working. The Codex CLI then keeps refreshing it on its
+    /// own (it sends its refresh before it locks), so codex-auth leaves that
+    /// to it and refreshes only in the last minute before expiry (setting
+    /// `shared_refresh_seconds`), when expired, on a 401, or when forced.
     /// With --move the login moves into the vault and the Codex home is left
-    /// logged out (nothing is revoked). Nothing is ever copied.
+    /// logged out (nothing is revoked): codex-auth is then the one refresher,
+    /// and the Codex CLI gets its token from codex-auth through a provider
+    /// whose auth command is `codex-auth token` (a linked import prints the
+    /// exact block). Nothing is ever copied.
     #[command(
         after_help = "Examples:\n  codex-auth import                      # links $CODEX_HOME, else ~/.codex, as `codex`\n  codex-auth import ~/other-codex --name other\n  codex-auth import --move --name work"
     )]

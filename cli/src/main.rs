@@ -3,6 +3,7 @@
 
 mod cli;
 mod output;
+mod shared_home;
 mod terminal;
 
 use clap::Parser as _;
@@ -101,7 +102,13 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
         );
     }
     match cli.command {
-        Command::Status { json } => output::status(&auth, json),
+        Command::Status { json } => {
+            let code = output::status(&auth, json)?;
+            if !json && auth.status().is_ok_and(|s| s.shared_with_codex) {
+                eprintln!("{}", shared_home::line(shared_refresh(&auth.settings(&given)?)));
+            }
+            Ok(code)
+        }
         Command::Token => {
             let token = auth.access_token()?;
             output::stdout_line(token.expose());
@@ -144,10 +151,29 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
                 auth.link_codex_home(&name, &home)?;
                 let status = auth.account_status(&name)?;
                 eprintln!(
-                    "Linked {} as account `{name}`: {} stays where it is and is refreshed there, so `codex` keeps working",
+                    "Linked {} as account `{name}` ({}); it stays where it is, so `codex` keeps working",
                     home.display(),
                     output::describe(&status)
                 );
+                if status.shared_with_codex {
+                    let settings = auth.settings(&given)?;
+                    let block = shared_home::provider_block(
+                        &auth.options().home,
+                        &name,
+                        &status,
+                        &setting(&settings, "chatgpt_base_url").unwrap_or_default(),
+                    );
+                    eprintln!(
+                        "{}",
+                        shared_home::note(
+                            &name,
+                            &home,
+                            &auth.options().home,
+                            shared_refresh(&settings),
+                            &block
+                        )
+                    );
+                }
                 status
             };
             if json {
@@ -271,6 +297,9 @@ fn login(auth: &Auth, args: LoginArgs) -> Result<ExitCode, codex_auth::Error> {
         status.account.as_deref().unwrap_or_default(),
         store_path(&status.source)
     );
+    if status.shared_with_codex {
+        eprintln!("{}", shared_home::line(shared_refresh(&auth.settings(&[])?)));
+    }
     if args.json {
         output::status_json(&status);
     }
@@ -324,6 +353,16 @@ fn serve(
         .block_on(codex_auth_serve::run(codex_auth::AsyncAuth::new(auth), options, stop_signal()))
         .map_err(|e| codex_auth::Error::Storage(format!("serve: {e}")))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A setting's effective value, by name.
+fn setting(settings: &[codex_auth::Setting], name: &str) -> Option<String> {
+    settings.iter().find(|s| s.name == name).and_then(|s| s.value.clone())
+}
+
+/// How long before expiry codex-auth refreshes a home the Codex CLI also uses.
+fn shared_refresh(settings: &[codex_auth::Setting]) -> u64 {
+    setting(settings, "shared_refresh_seconds").and_then(|v| v.parse().ok()).unwrap_or_default()
 }
 
 /// SIGTERM or SIGINT.

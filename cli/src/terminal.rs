@@ -60,6 +60,10 @@ impl Notifier for Terminal {
                 &mut state,
                 &format!("codex-auth: account `{account}` disabled ({reason}); sign it in again with `codex-auth login --name {account}`"),
             ),
+            LoginEvent::PeerRefreshed { account } => self.line(
+                &mut state,
+                &format!("codex-auth: account `{account}` was refreshed by another program (the Codex CLI?) first; using the login it stored"),
+            ),
             LoginEvent::AccountBlocked { account, until } => self.line(
                 &mut state,
                 &format!("codex-auth: account `{account}` reached its usage limit; skipped until {}", crate::output::when(until)),

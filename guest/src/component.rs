@@ -45,6 +45,16 @@ impl Platform for Imports {
     fn linked_to(&self, account: &str) -> Option<String> {
         storage::linked_to(account)
     }
+    fn home_signs(
+        &self,
+        account: &str,
+        codex_home: Option<&str>,
+        names: &[&str],
+    ) -> crate::codex_home::HomeSigns {
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let signs = storage::home_signs(account, codex_home, &names);
+        crate::codex_home::HomeSigns { is_codex_home: signs.is_codex_home, present: signs.present }
+    }
     fn load(&self, account: &str) -> Result<Option<Vec<u8>>, platform::StorageError> {
         storage::load(account).map_err(from_storage_error)
     }
@@ -154,6 +164,7 @@ impl Platform for Imports {
             N::AccountBlocked { account, until } => {
                 notify::Event::AccountBlocked(notify::AccountBlocked { account, until })
             }
+            N::PeerRefreshed { account } => notify::Event::PeerRefreshed(account),
         };
         notify::emit(&event);
     }
@@ -393,19 +404,24 @@ impl x::session::Guest for Component {
 /// A session's configuration: the host's settings over the guest's defaults.
 fn resolve(account: String, c: x::session::Config) -> session::Config {
     let d = session::Config::default();
+    // The host checked it with `check-config`; one that fails now is left out.
+    let file = c.file.as_ref().and_then(|f| crate::config_file::parse(&f.json, &f.path).ok());
     session::Config {
         account,
         issuer: c.issuer.unwrap_or(d.issuer),
         client_id: c.client_id.unwrap_or(d.client_id),
         originator: c.originator.unwrap_or(d.originator),
         refresh_skew_seconds: c.refresh_skew_seconds.unwrap_or(d.refresh_skew_seconds),
+        shared_refresh_seconds: c
+            .shared_refresh_seconds
+            .or(file.as_ref().and_then(|f| f.shared_refresh_seconds))
+            .unwrap_or(d.shared_refresh_seconds),
         lock_timeout_ms: c.lock_timeout_ms.unwrap_or(d.lock_timeout_ms),
         http_timeout_ms: c.http_timeout_ms.unwrap_or(d.http_timeout_ms),
         chatgpt_base_url: c.chatgpt_base_url.unwrap_or(d.chatgpt_base_url),
         strategy: c.strategy.map_or(d.strategy, from_strategy),
         runtime_key: c.runtime_key,
-        // The host checked it with `check-config`; one that fails now is left out.
-        file: c.file.as_ref().and_then(|f| crate::config_file::parse(&f.json, &f.path).ok()),
+        file,
         file_path: c.file.map(|f| f.path).unwrap_or_default(),
     }
 }
@@ -513,6 +529,7 @@ fn to_status(s: session::Status) -> t::Status {
         last_refresh: s.last_refresh,
         login_required: s.login_required,
         api_key_hint: s.api_key_hint,
+        shared_with_codex: s.shared_with_codex,
     }
 }
 
@@ -605,6 +622,7 @@ impl x::vault::Guest for Component {
             client_id: d.client_id.into(),
             originator: d.originator.into(),
             refresh_skew_seconds: d.refresh_skew_seconds,
+            shared_refresh_seconds: d.shared_refresh_seconds,
             lock_timeout_ms: d.lock_timeout_ms,
             http_timeout_ms: d.http_timeout_ms,
             login_ports: d.login_ports.to_vec(),

@@ -24,6 +24,9 @@ pub struct ConfigFile {
     pub api_key: Option<String>,
     /// Where the credentials are kept (`file`, `keyring`, a `postgres://` URL).
     pub store: Option<Store>,
+    /// On a Codex home the Codex CLI also uses, refresh only this long
+    /// before expiry.
+    pub shared_refresh_seconds: Option<u32>,
     pub serve: ServeSettings,
     pub accounts: BTreeMap<String, AccountSettings>,
 }
@@ -83,7 +86,17 @@ pub fn parse(json: &str, path: &str) -> Result<ConfigFile, String> {
     let root = table(&root, "")?;
     only(
         &root,
-        &["issuer", "chatgpt_base_url", "account", "strategy", "api_key", "store", "serve", "accounts"],
+        &[
+            "issuer",
+            "chatgpt_base_url",
+            "account",
+            "strategy",
+            "api_key",
+            "store",
+            "shared_refresh_seconds",
+            "serve",
+            "accounts",
+        ],
         "",
     )?;
     let mut config = ConfigFile {
@@ -96,6 +109,11 @@ pub fn parse(json: &str, path: &str) -> Result<ConfigFile, String> {
         api_key: text(&root, "api_key", "api_key")?,
         store: text(&root, "store", "store")?
             .map(|s| stores::parse(&s).map_err(|why| fail("store", &format!("is wrong: {why}"))))
+            .transpose()?,
+        shared_refresh_seconds: number(&root, "shared_refresh_seconds", "shared_refresh_seconds")?
+            .map(|n| {
+                u32::try_from(n).map_err(|_| fail("shared_refresh_seconds", "must be at most 4294967295"))
+            })
             .transpose()?,
         ..ConfigFile::default()
     };
@@ -182,7 +200,7 @@ mod tests {
     fn every_setting_and_command_accounts() {
         let json = serde_json::json!({
             "issuer": "http://127.0.0.1:1", "strategy": "least-used", "account": "work", "api_key": "sk-config",
-            "serve": {"port": 8765, "drain_seconds": 3},
+            "serve": {"port": 8765, "drain_seconds": 3}, "shared_refresh_seconds": 30,
             "accounts": {
                 "work": {"label": "Work"},
                 "vault-cmd": {"command": "/usr/bin/get-token", "args": ["--plain"], "refresh_interval_ms": 60000}
@@ -190,6 +208,7 @@ mod tests {
         });
         let config = parse(&json.to_string(), "/h/config.toml").unwrap();
         assert_eq!(config.strategy, Some(Strategy::LeastUsed));
+        assert_eq!(config.shared_refresh_seconds, Some(30));
         assert_eq!((config.serve.port, config.serve.drain_seconds), (Some(8765), Some(3)));
         assert_eq!(config.accounts["work"].label.as_deref(), Some("Work"));
         let command = config.accounts["vault-cmd"].command.as_ref().unwrap();
@@ -256,13 +275,18 @@ pub fn effective(given: &[(String, String, Origin)], file: Option<&ConfigFile>) 
         Store::Account(AccountStore::Keyring) => "keyring".to_owned(),
         Store::Database(url) => stores::redact(url),
     });
-    let table: [(&'static str, Option<String>, Option<String>); 11] = [
+    let table: [(&'static str, Option<String>, Option<String>); 12] = [
         ("issuer", f.issuer.clone(), Some(d::ISSUER.into())),
         ("chatgpt_base_url", f.chatgpt_base_url.clone(), Some(d::CHATGPT_BASE_URL.into())),
         ("account", f.account.clone(), None),
         ("strategy", f.strategy.map(|s| s.name().into()), Some(Strategy::default().name().into())),
         ("api_key", f.api_key.clone().map(hint), None),
         ("store", store, Some("file".into())),
+        (
+            "shared_refresh_seconds",
+            f.shared_refresh_seconds.map(|s| s.to_string()),
+            Some(d::SHARED_REFRESH_SECONDS.to_string()),
+        ),
         ("serve.port", f.serve.port.map(|p| p.to_string()), Some(d::SERVE_PORT.to_string())),
         ("serve.socket", f.serve.socket.clone(), None),
         ("serve.upstream", f.serve.upstream.clone(), Some(format!("{}/codex", base.trim_end_matches('/')))),

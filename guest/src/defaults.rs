@@ -10,6 +10,10 @@ pub const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
 pub const ORIGINATOR: &str = "codex_cli_rs";
 /// Refresh this long before `exp`.
 pub const REFRESH_SKEW_SECONDS: u32 = 5 * 60;
+/// On a Codex home the Codex CLI also uses, refresh only this long before
+/// `exp`: the Codex CLI refreshes in its own 5-minute window without a lock
+/// (PROTOCOL.md, Refresh), so the window before this one is left to it.
+pub const SHARED_REFRESH_SECONDS: u32 = 60;
 /// How long a caller waits for a store lock.
 pub const LOCK_TIMEOUT_MS: u32 = 45_000;
 /// Bound on each HTTP request.
@@ -47,6 +51,10 @@ pub const STORE_VAR: &str = "CODEX_AUTH_STORE";
 pub const DATABASE_URL_VAR: &str = "CODEX_AUTH_DATABASE_URL";
 /// Variables that tell whether a browser can be used for signing in.
 pub const LOGIN_VARS: [&str; 4] = ["DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY"];
+/// The Codex CLI's home, as the Codex CLI reads it...
+pub const CODEX_HOME_VAR: &str = "CODEX_HOME";
+/// ...else `.codex` in the user's home directory.
+pub const USER_HOME_VAR: &str = "HOME";
 
 /// A lock holder never keeps a lock longer than this share of
 /// [`LOCK_TIMEOUT_MS`] (the bound on its one request under the lock), so a
@@ -62,6 +70,7 @@ pub struct Defaults {
     pub client_id: &'static str,
     pub originator: &'static str,
     pub refresh_skew_seconds: u32,
+    pub shared_refresh_seconds: u32,
     pub lock_timeout_ms: u32,
     pub http_timeout_ms: u32,
     pub login_ports: [u16; 2],
@@ -88,6 +97,7 @@ pub fn defaults() -> Defaults {
         client_id: CLIENT_ID,
         originator: ORIGINATOR,
         refresh_skew_seconds: REFRESH_SKEW_SECONDS,
+        shared_refresh_seconds: SHARED_REFRESH_SECONDS,
         lock_timeout_ms: LOCK_TIMEOUT_MS,
         http_timeout_ms: HTTP_TIMEOUT_MS,
         login_ports: LOGIN_PORTS,
@@ -103,7 +113,7 @@ pub fn defaults() -> Defaults {
         strategy_var: STRATEGY_VAR,
         store_var: STORE_VAR,
         database_url_var: DATABASE_URL_VAR,
-        guest_vars: std::iter::once(API_KEY_VAR).chain(LOGIN_VARS).collect(),
+        guest_vars: [API_KEY_VAR, CODEX_HOME_VAR, USER_HOME_VAR].into_iter().chain(LOGIN_VARS).collect(),
     }
 }
 

@@ -15,6 +15,13 @@ pub struct Fake {
     pub named: RefCell<BTreeMap<String, Option<Vec<u8>>>>,
     /// Linked accounts and the directory each links to.
     pub links: RefCell<BTreeMap<String, String>>,
+    /// What each account's directory shows of the Codex CLI, and the
+    /// directories asked about (the Codex home the guest computed).
+    pub signs: RefCell<BTreeMap<String, crate::codex_home::HomeSigns>>,
+    pub signs_asked: RefCell<Vec<(String, Option<String>)>>,
+    /// Written over the home's own store at the first pause: a peer that
+    /// stores its refresh while this session waits, unlocked.
+    pub peer_write_on_sleep: RefCell<Option<Vec<u8>>>,
     pub settings: RefCell<Option<Vec<u8>>>,
     pub pool: RefCell<BTreeMap<String, Vec<u8>>>,
     pub pool_locks: RefCell<BTreeSet<String>>,
@@ -67,6 +74,9 @@ impl Platform for Fake {
             "slept holding a lock"
         );
         self.slept_ms.borrow_mut().push(ms);
+        if let Some(bytes) = self.peer_write_on_sleep.borrow_mut().take() {
+            self.file.replace(Some(bytes));
+        }
         self.now_ms.set(self.now_ms.get() + ms as i64);
     }
     fn env_var(&self, name: &str) -> Option<String> {
@@ -92,6 +102,17 @@ impl Platform for Fake {
     }
     fn linked_to(&self, account: &str) -> Option<String> {
         self.links.borrow().get(account).cloned()
+    }
+    fn home_signs(
+        &self,
+        account: &str,
+        codex_home: Option<&str>,
+        names: &[&str],
+    ) -> crate::codex_home::HomeSigns {
+        self.signs_asked.borrow_mut().push((account.to_owned(), codex_home.map(str::to_owned)));
+        let mut signs = self.signs.borrow().get(account).cloned().unwrap_or_default();
+        signs.present.retain(|n| names.contains(&n.as_str()));
+        signs
     }
     fn load(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError> {
         match account {

@@ -12,6 +12,7 @@
 
 pub mod auth_file;
 pub mod authorize;
+pub mod codex_home;
 pub mod command;
 pub mod config_file;
 pub mod defaults;
@@ -42,6 +43,8 @@ mod login_tests;
 mod refresh_tests;
 #[cfg(test)]
 mod session_tests;
+#[cfg(test)]
+mod shared_home_tests;
 #[cfg(test)]
 mod vault_tests;
 

@@ -109,6 +109,12 @@ pub enum Notice {
         account: String,
         until: i64,
     },
+    /// The issuer said the refresh token sent was used already, and the
+    /// store meanwhile holds a newer login another program wrote: that one
+    /// is used, and the account stays enabled.
+    PeerRefreshed {
+        account: String,
+    },
 }
 
 /// Everything the guest may ask of its host.
@@ -130,6 +136,15 @@ pub trait Platform {
     fn store_location(&self, account: &str) -> String;
     /// The Codex home an account links to, when it is a link.
     fn linked_to(&self, account: &str) -> Option<String>;
+    /// What the account's directory shows of the Codex CLI: whether it is
+    /// the directory `codex_home`, and which of `names` it holds. Nothing
+    /// for a store without a directory (a database row).
+    fn home_signs(
+        &self,
+        account: &str,
+        codex_home: Option<&str>,
+        names: &[&str],
+    ) -> crate::codex_home::HomeSigns;
     fn load(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError>;
     fn save(&self, account: &str, contents: &[u8]) -> Result<(), StorageError>;
     fn remove(&self, account: &str) -> Result<bool, StorageError>;
@@ -196,6 +211,14 @@ impl<P: Platform + ?Sized> Platform for &P {
     }
     fn linked_to(&self, account: &str) -> Option<String> {
         (**self).linked_to(account)
+    }
+    fn home_signs(
+        &self,
+        account: &str,
+        codex_home: Option<&str>,
+        names: &[&str],
+    ) -> crate::codex_home::HomeSigns {
+        (**self).home_signs(account, codex_home, names)
     }
     fn load(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError> {
         (**self).load(account)

@@ -41,6 +41,12 @@ enum Attempt {
         sent: String,
         why: String,
     },
+    /// On a store the Codex CLI also uses, the issuer said `sent` was used
+    /// already: Codex refreshed first and writes once it has the lock.
+    Reused {
+        sent: String,
+        error: OAuthError,
+    },
 }
 
 /// Attempts at a refresh whose access token has already expired.
@@ -49,6 +55,11 @@ const EXPIRED_ATTEMPTS: u32 = 3;
 const FIRST_BACKOFF_MS: u64 = 500;
 /// The longest pause between tries to write rotated tokens.
 const MAX_PERSIST_PAUSE_MS: u64 = 2_000;
+/// How long a peer that refreshed first (the Codex CLI) may take to store
+/// its answer once the lock is free, and how often the store is re-read
+/// meanwhile.
+pub const PEER_WRITE_GRACE_MS: i64 = 5_000;
+const PEER_POLL_MS: u64 = 100;
 
 impl<P: Platform> Session<P> {
     /// Refreshes under the store lock when `need` says so. Returns whether
@@ -65,6 +76,7 @@ impl<P: Platform> Session<P> {
             match self.refresh_attempt(need, attempt)? {
                 Attempt::Done => return Ok(()),
                 Attempt::Unwritten { fresh, sent, why } => return self.persist_rotated(*fresh, &sent, why),
+                Attempt::Reused { sent, error } => return self.await_peer(&sent, error),
                 Attempt::Retry => {
                     // The guard is gone: nobody waits on this pause.
                     self.platform.sleep_ms(backoff);
@@ -123,6 +135,10 @@ impl<P: Platform> Session<P> {
                     Err(e) => Err(e),
                 }
             }
+            Err(RefreshFailure::Permanent(error)) if error.code == REUSED && self.shared().is_shared() => {
+                self.adopt(stored);
+                Ok(Attempt::Reused { sent: tokens.refresh_token, error })
+            }
             Err(RefreshFailure::Permanent(error)) => {
                 self.mark_login_required(previous.as_deref(), stored, &tokens, error).map(|()| Attempt::Done)
             }
@@ -169,6 +185,50 @@ impl<P: Platform> Session<P> {
             "{why}; the refreshed tokens could not be written, and the issuer has retired the stored \
              refresh token: sign in again if this account stops working"
         )))
+    }
+
+    /// The issuer says `sent` was used already, on a store the Codex CLI
+    /// also uses: Codex sent it first (it refreshes before it locks) and
+    /// stores its answer once it gets `auth.lock`, which this session has
+    /// just released. So the store is re-read, unlocked, for a short grace;
+    /// a newer login found there is used. Only a store that still holds
+    /// `sent` after that, checked under the lock, disables the account.
+    fn await_peer(&self, sent: &str, error: OAuthError) -> Result<(), AuthError> {
+        let deadline = self.platform.now_ms().saturating_add(PEER_WRITE_GRACE_MS);
+        loop {
+            let stored = self.read_store()?;
+            if holds_another_login(&stored, sent) {
+                self.adopt_peer_login(stored);
+                return Ok(());
+            }
+            if self.platform.now_ms() >= deadline {
+                break;
+            }
+            self.platform.sleep_ms(PEER_POLL_MS);
+        }
+        let _lock = self.lock()?;
+        let previous = self.platform.load(&self.config.account)?;
+        let stored = self.parse(previous.as_deref())?;
+        match stored.credential.clone() {
+            Some(Credential::ChatGpt(tokens)) if tokens.refresh_token == sent => {
+                self.mark_login_required(previous.as_deref(), stored, &tokens, error)
+            }
+            _ => {
+                self.adopt_peer_login(stored);
+                Ok(())
+            }
+        }
+    }
+
+    /// Uses a login another program stored after the one this session sent,
+    /// and says so.
+    fn adopt_peer_login(&self, stored: StoredAuth) {
+        let signed_in = matches!(stored.credential, Some(Credential::ChatGpt(_)));
+        self.adopt(stored);
+        if signed_in {
+            self.platform
+                .notify(crate::platform::Notice::PeerRefreshed { account: self.config.account.clone() });
+        }
     }
 
     fn persist_if_unchanged(&self, fresh: &StoredAuth, sent: &str) -> Result<(), AuthError> {
@@ -227,10 +287,8 @@ impl<P: Platform> Session<P> {
         error: OAuthError,
     ) -> Result<(), AuthError> {
         let now = self.parse(self.platform.load(&self.config.account)?.as_deref())?;
-        if let Some(Credential::ChatGpt(current)) = &now.credential
-            && current.refresh_token != sent.refresh_token
-        {
-            self.adopt(now);
+        if holds_another_login(&now, &sent.refresh_token) {
+            self.adopt_peer_login(now);
             return Ok(());
         }
         stored.login_required = Some(error.clone());
@@ -244,12 +302,21 @@ impl<P: Platform> Session<P> {
 
     pub(crate) fn decision(&self, tokens: &ChatGptTokens, last_refresh: Option<i64>) -> RefreshDecision {
         let expires_at = jwt::parse(&tokens.access_token).ok().and_then(|c| c.expires_at);
-        policy::decide_refresh(expires_at, last_refresh, self.now_seconds(), self.config.refresh_skew_seconds)
+        policy::decide_refresh(expires_at, last_refresh, self.now_seconds(), self.skew_seconds())
     }
 
     fn parse(&self, bytes: Option<&[u8]>) -> Result<StoredAuth, AuthError> {
         bytes.map_or(Ok(StoredAuth::default()), |b| auth_file::read(b).map_err(|reason| self.corrupt(reason)))
     }
+}
+
+/// The issuer's code for a refresh token presented a second time.
+const REUSED: &str = "refresh_token_reused";
+
+/// Whether `stored` holds a ChatGPT login other than the one whose refresh
+/// token was `sent`.
+fn holds_another_login(stored: &StoredAuth, sent: &str) -> bool {
+    matches!(&stored.credential, Some(Credential::ChatGpt(t)) if t.refresh_token != sent)
 }
 
 /// The rotated tokens: what the answer holds, the old values for the rest.

@@ -5,6 +5,7 @@
 //! runs in the component and natively against a fake in tests.
 
 use crate::auth_file::{self, ChatGptTokens, Credential, StoredAuth};
+use crate::codex_home::{self, Shared};
 use crate::command::CommandSpec;
 use crate::config_file::ConfigFile;
 use crate::defaults;
@@ -34,6 +35,9 @@ pub struct Config {
     pub client_id: String,
     pub originator: String,
     pub refresh_skew_seconds: u32,
+    /// On a store the Codex CLI also uses, refresh only this long before
+    /// `exp` (see [`crate::codex_home`]).
+    pub shared_refresh_seconds: u32,
     pub lock_timeout_ms: u32,
     pub http_timeout_ms: u32,
     /// The ChatGPT backend (usage, the Codex Responses API).
@@ -56,6 +60,7 @@ impl Default for Config {
             client_id: defaults::CLIENT_ID.into(),
             originator: defaults::ORIGINATOR.into(),
             refresh_skew_seconds: defaults::REFRESH_SKEW_SECONDS,
+            shared_refresh_seconds: defaults::SHARED_REFRESH_SECONDS,
             lock_timeout_ms: defaults::LOCK_TIMEOUT_MS,
             http_timeout_ms: defaults::HTTP_TIMEOUT_MS,
             chatgpt_base_url: defaults::CHATGPT_BASE_URL.into(),
@@ -124,6 +129,9 @@ pub struct Status {
     pub last_refresh: Option<i64>,
     pub login_required: bool,
     pub api_key_hint: Option<String>,
+    /// The Codex CLI uses this store too, so codex-auth refreshes it only in
+    /// the final window (see [`crate::codex_home`]).
+    pub shared_with_codex: bool,
 }
 
 /// What logout did.
@@ -176,11 +184,53 @@ pub struct Session<P> {
     /// After a proactive refresh failed, the still-valid token is served
     /// without asking the issuer again until this instant (Unix ms).
     proactive_pause_until_ms: Cell<i64>,
+    /// Whether the Codex CLI uses the store too; judged on first need and
+    /// again after a reload.
+    shared: RefCell<Option<Shared>>,
 }
 
 impl<P: Platform> Session<P> {
     pub fn new(platform: P, config: Config) -> Self {
-        Self { platform, config, loaded: RefCell::new(None), proactive_pause_until_ms: Cell::new(i64::MIN) }
+        Self {
+            platform,
+            config,
+            loaded: RefCell::new(None),
+            proactive_pause_until_ms: Cell::new(i64::MIN),
+            shared: RefCell::new(None),
+        }
+    }
+
+    /// Whether the Codex CLI uses this store too, and why.
+    pub fn shared(&self) -> Shared {
+        if let Some(shared) = self.shared.borrow().as_ref() {
+            return shared.clone();
+        }
+        let account = &self.config.account;
+        let var = |name: &str| self.platform.env_var(name);
+        let codex_home = codex_home::default_home(
+            var(defaults::CODEX_HOME_VAR).as_deref(),
+            var(defaults::USER_HOME_VAR).as_deref(),
+        );
+        let signs = self.platform.home_signs(account, codex_home.as_deref(), &codex_home::SIGNS);
+        let shared = codex_home::judge(self.platform.linked_to(account).as_deref(), &signs);
+        self.shared.replace(Some(shared.clone()));
+        shared
+    }
+
+    fn is_shared(&self) -> bool {
+        if let Some(shared) = self.shared.borrow().as_ref() {
+            return shared.is_shared();
+        }
+        self.shared().is_shared()
+    }
+
+    /// How long before `exp` a refresh is due for this store.
+    pub(crate) fn skew_seconds(&self) -> u32 {
+        codex_home::refresh_skew(
+            self.is_shared(),
+            self.config.refresh_skew_seconds,
+            self.config.shared_refresh_seconds,
+        )
     }
 
     pub fn platform(&self) -> &P {
@@ -204,6 +254,7 @@ impl<P: Platform> Session<P> {
             last_refresh: loaded.stored.last_refresh,
             login_required: loaded.stored.login_required.is_some(),
             api_key_hint: None,
+            shared_with_codex: false,
         };
         match &loaded.active {
             Active::Subscription { identity, access_expires_at, tokens } => {
@@ -216,6 +267,7 @@ impl<P: Platform> Session<P> {
                 status.email = identity.email.clone();
                 status.user_id = identity.user_id.clone();
                 status.expires_at = *access_expires_at;
+                status.shared_with_codex = self.is_shared();
             }
             Active::StoredKey(key) => {
                 status.account = Some(self.config.account.clone());
@@ -292,7 +344,7 @@ impl<P: Platform> Session<P> {
                 expires_at,
                 loaded.stored.last_refresh,
                 self.now_seconds(),
-                self.config.refresh_skew_seconds,
+                self.skew_seconds(),
             );
             let paused = decision == RefreshDecision::Due
                 && self.platform.now_ms() < self.proactive_pause_until_ms.get();
@@ -462,6 +514,7 @@ impl<P: Platform> Session<P> {
     /// Forgets what was read; the next call reads the store again.
     pub fn reload(&self) -> Result<(), AuthError> {
         self.loaded.replace(None);
+        self.shared.replace(None);
         self.loaded_ref().map(drop)
     }
 

@@ -107,6 +107,7 @@ impl Auth {
             client_id: options.client_id.clone(),
             originator: options.originator.clone(),
             refresh_skew_seconds: options.refresh_skew.map(|d| saturate(d.as_secs())),
+            shared_refresh_seconds: options.shared_refresh.map(|d| saturate(d.as_secs())),
             lock_timeout_ms: ms(options.lock_timeout),
             http_timeout_ms: ms(options.http_timeout),
             chatgpt_base_url: options.chatgpt_base_url.clone(),

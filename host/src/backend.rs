@@ -159,6 +159,15 @@ impl Backend {
         }
     }
 
+    /// Whether account `name`'s directory is `codex_home`, and which of
+    /// `names` it holds; nothing for a database row, which has no directory.
+    pub fn home_signs(&self, name: &str, codex_home: Option<&str>, names: &[String]) -> (bool, Vec<String>) {
+        match self.stores.get() {
+            Some(Stores::Disk { .. }) => self.layout.home_signs(name, codex_home.map(Path::new), names),
+            _ => (false, Vec::new()),
+        }
+    }
+
     pub fn link(&self, name: &str, target: &Path) -> Result<(), StoreError> {
         match self.stores()? {
             Stores::Disk { .. } => self.layout.link(name, target),

@@ -111,6 +111,23 @@ impl Layout {
         fs::symlink_metadata(&path).ok()?.file_type().is_symlink().then(|| fs::read_link(&path).ok())?
     }
 
+    /// Whether account `name`'s directory is `codex_home` (links resolved),
+    /// and which of `names` it holds. Only names and metadata are read.
+    pub fn home_signs(&self, name: &str, codex_home: Option<&Path>, names: &[String]) -> (bool, Vec<String>) {
+        let Ok(dir) = self.account_dir(name) else { return (false, Vec::new()) };
+        let resolved = fs::canonicalize(&dir).ok();
+        let is_codex_home = match (codex_home.and_then(|c| fs::canonicalize(c).ok()), resolved) {
+            (Some(codex), Some(dir)) => codex == dir,
+            _ => false,
+        };
+        let present = names
+            .iter()
+            .filter(|n| Path::new(n).components().count() == 1 && fs::symlink_metadata(dir.join(n)).is_ok())
+            .cloned()
+            .collect();
+        (is_codex_home, present)
+    }
+
     /// Makes `name` a link to the Codex home `target`.
     pub fn link(&self, name: &str, target: &Path) -> Result<(), StoreError> {
         let link = self.account_dir(name)?;

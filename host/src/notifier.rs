@@ -40,6 +40,13 @@ pub enum LoginEvent {
         /// When it frees up.
         until: i64,
     },
+    /// A refresh of the account was refused (its refresh token was used
+    /// already), and another program, such as the Codex CLI, had meanwhile
+    /// stored a newer login: that one is used, and the account stays enabled.
+    PeerRefreshed {
+        /// The account.
+        account: String,
+    },
 }
 
 /// Shows sign-in progress and opens browsers.

@@ -22,6 +22,9 @@ pub struct Defaults {
     pub originator: String,
     /// Refresh when the access token expires within this.
     pub refresh_skew: Duration,
+    /// On a Codex home the Codex CLI also uses, refresh only when the
+    /// access token expires within this.
+    pub shared_refresh: Duration,
     /// Bound on waiting for a store lock (a holder keeps it at most two thirds of this).
     pub lock_timeout: Duration,
     /// Bound on each HTTP request.
@@ -75,6 +78,11 @@ pub struct Options {
     pub originator: Option<String>,
     /// Refresh when the access token expires within this.
     pub refresh_skew: Option<Duration>,
+    /// On a store the Codex CLI also uses (a linked Codex home, a home that
+    /// is one, its keyring entry), refresh only when the access token
+    /// expires within this: the Codex CLI refreshes in its own 5-minute
+    /// window without a lock, so that window is left to it.
+    pub shared_refresh: Option<Duration>,
     /// Bound on waiting for a store lock.
     pub lock_timeout: Option<Duration>,
     /// Bound on each HTTP request.
@@ -121,6 +129,7 @@ impl Options {
             client_id: None,
             originator: None,
             refresh_skew: None,
+            shared_refresh: None,
             lock_timeout: None,
             http_timeout: None,
             chatgpt_base_url: None,

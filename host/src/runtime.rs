@@ -72,6 +72,7 @@ fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<
         client_id: d.client_id,
         originator: d.originator,
         refresh_skew: Duration::from_secs(u64::from(d.refresh_skew_seconds)),
+        shared_refresh: Duration::from_secs(u64::from(d.shared_refresh_seconds)),
         lock_timeout: ms(d.lock_timeout_ms),
         http_timeout: ms(d.http_timeout_ms),
         login_ports: d.login_ports,

@@ -82,6 +82,10 @@ pub struct Status {
     pub login_required: bool,
     /// The last characters of an API key, for display.
     pub api_key_hint: Option<String>,
+    /// The Codex CLI uses this store too (a Codex home): codex-auth leaves
+    /// its refresh window to it and refreshes only in the final one
+    /// ([`crate::Options::shared_refresh`]), when expired, on a 401, or when forced.
+    pub shared_with_codex: bool,
 }
 
 impl Status {
@@ -120,6 +124,7 @@ impl From<wit::Status> for Status {
             last_refresh: s.last_refresh,
             login_required: s.login_required,
             api_key_hint: s.api_key_hint,
+            shared_with_codex: s.shared_with_codex,
         }
     }
 }

@@ -24,6 +24,9 @@ export function emit(event) {
     case 'account-disabled':
       say(`account ${val.account} is disabled: ${val.reason}; sign in again to enable it`);
       break;
+    case 'peer-refreshed':
+      say(`account ${val} was refreshed by another program (the Codex CLI?) first; using the login it stored`);
+      break;
     case 'account-blocked':
       say(`account ${val.account} is blocked by a usage limit until ${new Date(Number(val.until) * 1000).toISOString()}`);
       break;

@@ -207,6 +207,36 @@ export function linkedTo(account) {
   return symlinkTarget(account);
 }
 
+// What the account's directory shows of the Codex CLI: whether it is the
+// Codex CLI's own home (links resolved), and which of `names` it holds.
+export function homeSigns(account, codexHome, names) {
+  let dir;
+  try {
+    dir = accountDir(account);
+  } catch {
+    return { isCodexHome: false, present: [] };
+  }
+  const real = (p) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return undefined;
+    }
+  };
+  const resolved = real(dir);
+  const isCodexHome = codexHome !== undefined && resolved !== undefined && real(codexHome) === resolved;
+  const present = names.filter((name) => {
+    if (name.includes('/')) return false;
+    try {
+      fs.lstatSync(path.join(dir, name));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return { isCodexHome, present };
+}
+
 export function load(account) {
   return store(account).load();
 }

@@ -13,6 +13,7 @@ mod node_host;
 mod pool;
 mod refresh;
 mod serve;
+mod shared_home;
 mod sources;
 mod stores;
 mod support;

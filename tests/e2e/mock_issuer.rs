@@ -153,6 +153,20 @@ impl MockIssuer {
         let _guard = cvar.wait_while(lock.lock().unwrap(), |s| s.stalled < n).unwrap();
     }
 
+    /// Blocks until `n` refresh tokens were presented a second time.
+    pub fn wait_for_reuse(&self, n: u32) {
+        let (lock, cvar) = &*self.state;
+        let _guard = cvar.wait_while(lock.lock().unwrap(), |s| s.reuse_errors < n).unwrap();
+    }
+
+    /// Holds the next refresh request until [`Self::release_stall`].
+    pub fn stall_next(&self) {
+        let mut state = self.state();
+        state.refresh_mode = RefreshMode::StallFirst;
+        state.stall_end = StallEnd::Pending;
+        state.stalled = 0;
+    }
+
     /// Ends every stalled refresh the given way.
     pub fn release_stall(&self, end: StallEnd) {
         let (lock, cvar) = &*self.state;
@@ -364,6 +378,7 @@ fn refresh(shared: &Arc<(Mutex<State>, Condvar)>, body: &str) -> Reply {
         let family = rt.family;
         state.revoked_families.insert(family);
         state.reuse_errors += 1;
+        cvar.notify_all();
         return json_reply(
             401,
             json!({"error": {"code": "refresh_token_reused", "message": "Your refresh token has already been used"}}),

@@ -17,6 +17,7 @@ impl Host for HostState {
             Event::Info(line) => LoginEvent::Info(line),
             Event::AccountDisabled(d) => LoginEvent::AccountDisabled { account: d.account, reason: d.reason },
             Event::AccountBlocked(b) => LoginEvent::AccountBlocked { account: b.account, until: b.until },
+            Event::PeerRefreshed(account) => LoginEvent::PeerRefreshed { account },
         };
         self.shared.notifier.notify(event);
     }

@@ -1,5 +1,5 @@
 use crate::backend::Store;
-use crate::bindings::storage::{Host, StorageError};
+use crate::bindings::storage::{CodexSigns, Host, StorageError};
 use crate::file_store::StoreError;
 use crate::state::HostState;
 use std::path::Path;
@@ -36,6 +36,11 @@ impl Host for HostState {
 
     fn linked_to(&mut self, account: String) -> Option<String> {
         self.backend.linked_to(&account).map(|p| p.display().to_string())
+    }
+
+    fn home_signs(&mut self, account: String, codex_home: Option<String>, names: Vec<String>) -> CodexSigns {
+        let (is_codex_home, present) = self.backend.home_signs(&account, codex_home.as_deref(), &names);
+        CodexSigns { is_codex_home, present }
     }
 
     fn load(&mut self, account: String) -> Result<Option<Vec<u8>>, StorageError> {

@@ -17,6 +17,11 @@ export function linkedTo(_account) {
   return undefined;
 }
 
+// An in-memory store has no directory: nothing of the Codex CLI is there.
+export function homeSigns(_account, _codexHome, _names) {
+  return { isCodexHome: false, present: [] };
+}
+
 export function load(account) {
   return files(account).file;
 }

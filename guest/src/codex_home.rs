@@ -1,0 +1,113 @@
+//! Whether the Codex CLI uses an account's store too, and what follows for
+//! refresh.
+//!
+//! The Codex CLI sends its refresh request with the refresh token it read
+//! at start, *before* it takes `auth.lock` (PROTOCOL.md, Refresh: measured
+//! with strace on 0.169 and 0.171). So on a home it also uses, any other
+//! refresher inside Codex's 5-minute window can present the same token
+//! second and get the whole family revoked, however well it locks. One
+//! refresher per home, chosen on purpose: on such a store codex-auth leaves
+//! that window to Codex and refreshes only in a short final window, when the
+//! token has expired, on a 401, or when forced.
+
+/// Names the Codex CLI leaves in a Codex home it has used and codex-auth
+/// never writes in an account's directory: its settings, its sessions and
+/// logs, and the lock it takes to write `auth.json`.
+pub const SIGNS: [&str; 9] = [
+    "config.toml",
+    "auth.json.lock",
+    "sessions",
+    "archived_sessions",
+    "history.jsonl",
+    "log",
+    "version.json",
+    "AGENTS.md",
+    "sqlite",
+];
+
+/// What the host saw of an account's directory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HomeSigns {
+    /// The directory is the Codex CLI's own home (see [`default_home`]).
+    pub is_codex_home: bool,
+    /// Those of [`SIGNS`] found in it.
+    pub present: Vec<String>,
+}
+
+/// Why a store counts as shared with the Codex CLI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shared {
+    /// Not shared: codex-auth is its one refresher.
+    No,
+    /// An account imported in place: a Codex home by definition.
+    Linked(String),
+    /// The Codex CLI's own home (`$CODEX_HOME`, else `~/.codex`).
+    CodexHome,
+    /// A directory holding what the Codex CLI leaves behind.
+    Signs(Vec<String>),
+}
+
+impl Shared {
+    pub fn is_shared(&self) -> bool {
+        *self != Shared::No
+    }
+}
+
+/// The Codex CLI's own home, as it computes it: `$CODEX_HOME`, else `.codex`
+/// in the user's home directory; `None` when neither is known.
+pub fn default_home(codex_home: Option<&str>, user_home: Option<&str>) -> Option<String> {
+    match (codex_home.filter(|v| !v.is_empty()), user_home.filter(|v| !v.is_empty())) {
+        (Some(dir), _) => Some(dir.to_owned()),
+        (None, Some(home)) => Some(format!("{}/.codex", home.trim_end_matches('/'))),
+        (None, None) => None,
+    }
+}
+
+/// Judges the facts about one account's store.
+pub fn judge(linked: Option<&str>, signs: &HomeSigns) -> Shared {
+    match (linked, signs) {
+        (Some(target), _) => Shared::Linked(target.to_owned()),
+        (None, HomeSigns { is_codex_home: true, .. }) => Shared::CodexHome,
+        (None, HomeSigns { present, .. }) if !present.is_empty() => Shared::Signs(present.clone()),
+        _ => Shared::No,
+    }
+}
+
+/// How long before `exp` a refresh is due: the configured skew, or on a
+/// shared store the final window only (never longer than the skew).
+pub fn refresh_skew(shared: bool, skew_seconds: u32, shared_seconds: u32) -> u32 {
+    if shared { skew_seconds.min(shared_seconds) } else { skew_seconds }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_codex_home_is_codex_home_else_dot_codex() {
+        assert_eq!(default_home(Some("/c"), Some("/u")).as_deref(), Some("/c"));
+        assert_eq!(default_home(Some(""), Some("/u/")).as_deref(), Some("/u/.codex"));
+        assert_eq!(default_home(None, Some("/u")).as_deref(), Some("/u/.codex"));
+        assert_eq!(default_home(None, None), None);
+    }
+
+    #[test]
+    fn linked_codex_homes_and_signs_of_codex_make_a_store_shared() {
+        let none = HomeSigns::default();
+        assert_eq!(judge(None, &none), Shared::No);
+        assert_eq!(judge(Some("/c"), &none), Shared::Linked("/c".into()));
+        let home = HomeSigns { is_codex_home: true, present: vec![] };
+        assert_eq!(judge(None, &home), Shared::CodexHome);
+        let used = HomeSigns { is_codex_home: false, present: vec!["sessions".into()] };
+        assert_eq!(judge(None, &used), Shared::Signs(vec!["sessions".into()]));
+        assert!(!Shared::No.is_shared() && Shared::CodexHome.is_shared());
+    }
+
+    #[test]
+    fn a_shared_store_refreshes_only_in_the_final_window() {
+        assert_eq!(refresh_skew(false, 300, 60), 300);
+        assert_eq!(refresh_skew(true, 300, 60), 60);
+        // A shorter skew of the user's own stays.
+        assert_eq!(refresh_skew(true, 30, 60), 30);
+    }
+}
