@@ -39,6 +39,10 @@ impl Platform for Memory {
     ) -> codex_auth_guest::codex_home::HomeSigns {
         codex_auth_guest::codex_home::HomeSigns::default()
     }
+    fn codex_config(&self, _account: &str) -> Result<Option<(String, String)>, StorageError> {
+        Ok(None)
+    }
+    fn use_store(&self, _account: &str, _store: codex_auth_guest::stores::AccountStore) {}
     fn load(&self, _account: &str) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(Some(self.file.clone()))
     }

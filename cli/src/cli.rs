@@ -152,7 +152,7 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<AccountsAction>,
     },
-    /// The config file (`config.toml` in the home; read, never written).
+    /// The config file (`codex-auth.toml` in the home; read, never written).
     #[command(subcommand)]
     Config(ConfigAction),
     /// Show every account's usage: each window's percent used, length, and

@@ -297,6 +297,7 @@ pub fn settings(settings: &[codex_auth::Setting], path: &std::path::Path, json: 
                 Origin::File => format!("{}", path.display()),
                 Origin::Default => "default".to_owned(),
                 Origin::Unset => "not set".to_owned(),
+                Origin::Codex => "the Codex CLI's config.toml, sign-in keys only".to_owned(),
             };
             format!("{:width$}  {}  ({origin})", s.name, s.value.as_deref().unwrap_or("-"))
         })

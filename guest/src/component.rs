@@ -55,6 +55,12 @@ impl Platform for Imports {
         let signs = storage::home_signs(account, codex_home, &names);
         crate::codex_home::HomeSigns { is_codex_home: signs.is_codex_home, present: signs.present }
     }
+    fn codex_config(&self, account: &str) -> Result<Option<(String, String)>, platform::StorageError> {
+        storage::codex_config(account, crate::codex_config::FILE_NAME).map_err(from_storage_error)
+    }
+    fn use_store(&self, account: &str, store: crate::stores::AccountStore) {
+        storage::use_store(account, to_account_store(store));
+    }
     fn load(&self, account: &str) -> Result<Option<Vec<u8>>, platform::StorageError> {
         storage::load(account).map_err(from_storage_error)
     }
@@ -173,6 +179,16 @@ impl Platform for Imports {
     }
     fn ask(&self, prompt: &str) -> Result<String, String> {
         notify::ask(prompt)
+    }
+}
+
+fn to_account_store(s: crate::stores::AccountStore) -> t::AccountStore {
+    use crate::stores::AccountStore as S;
+    match s {
+        S::File => t::AccountStore::File,
+        S::Keyring => t::AccountStore::Keyring,
+        S::Auto => t::AccountStore::Auto,
+        S::Ephemeral => t::AccountStore::Ephemeral,
     }
 }
 
@@ -656,11 +672,17 @@ impl x::vault::Guest for Component {
         file: Option<x::session::ConfigFile>,
     ) -> Result<x::vault::StorePlan, String> {
         let (given, file) = given_and_file(given, file)?;
-        let to = |s: crate::stores::AccountStore| match s {
-            crate::stores::AccountStore::File => x::vault::AccountStore::File,
-            crate::stores::AccountStore::Keyring => x::vault::AccountStore::Keyring,
-        };
-        let plan = crate::stores::plan(&given, file.as_ref())?;
+        let to = to_account_store;
+        let mut plan = crate::stores::plan(&given, file.as_ref(), &[])?;
+        if plan.database.is_none() {
+            // A Codex home that cannot be read keeps the vault's store; its
+            // error is shown where it matters (`config show`, a sign-in).
+            let homes: Vec<_> = crate::stores::read_homes(&Imports)
+                .into_iter()
+                .filter_map(|(name, read)| Some((name, read.ok()?)))
+                .collect();
+            plan = crate::stores::plan(&given, file.as_ref(), &homes)?;
+        }
         Ok(x::vault::StorePlan {
             database: plan.database,
             default_store: to(plan.default_store),
@@ -674,7 +696,7 @@ impl x::vault::Guest for Component {
     ) -> Result<Vec<x::vault::Setting>, String> {
         use crate::config_file::Origin as O;
         let (given, file) = given_and_file(given, file)?;
-        Ok(crate::config_file::effective(&given, file.as_ref())
+        let mut settings: Vec<x::vault::Setting> = crate::config_file::effective(&given, file.as_ref())
             .into_iter()
             .map(|s| x::vault::Setting {
                 name: s.name.into(),
@@ -687,7 +709,12 @@ impl x::vault::Guest for Component {
                     O::Unset => x::vault::Origin::Unset,
                 },
             })
-            .collect())
+            .collect();
+        let homes = crate::stores::read_homes(&Imports);
+        settings.extend(crate::codex_config::settings_of(&homes).into_iter().map(|(name, value)| {
+            x::vault::Setting { name, value: Some(value), origin: x::vault::Origin::Codex }
+        }));
+        Ok(settings)
     }
 }
 
@@ -820,7 +847,7 @@ fn given_and_file(
         x::vault::Origin::Environment => O::Environment,
         x::vault::Origin::File => O::File,
         x::vault::Origin::Default => O::Default,
-        x::vault::Origin::Unset => O::Unset,
+        x::vault::Origin::Unset | x::vault::Origin::Codex => O::Unset,
     };
     Ok((given.into_iter().map(|g| (g.name, g.value, to(g.origin))).collect(), file))
 }

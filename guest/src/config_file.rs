@@ -1,4 +1,4 @@
-//! The vault's `config.toml`, as JSON (the host parses the TOML syntax and
+//! The vault's `codex-auth.toml`, as JSON (the host parses the TOML syntax and
 //! reports syntax errors with line and column; what the keys mean, and that
 //! every key is known, is decided here). The file is only ever read.
 
@@ -9,8 +9,9 @@ use crate::vault::check_name;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// `config.toml` in the vault's home.
-pub const FILE_NAME: &str = "config.toml";
+/// codex-auth's own settings, in the vault's home. Not `config.toml`: that
+/// name belongs to the Codex CLI, whose home the vault's home may be.
+pub const FILE_NAME: &str = "codex-auth.toml";
 
 /// What the file sets. Every field is optional.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -273,6 +274,9 @@ pub fn effective(given: &[(String, String, Origin)], file: Option<&ConfigFile>) 
     let store = f.store.as_ref().map(|s| match s {
         Store::Account(AccountStore::File) => "file".to_owned(),
         Store::Account(AccountStore::Keyring) => "keyring".to_owned(),
+        // Only a Codex home's own config.toml sets these.
+        Store::Account(AccountStore::Auto) => "auto".to_owned(),
+        Store::Account(AccountStore::Ephemeral) => "ephemeral".to_owned(),
         Store::Database(url) => stores::redact(url),
     });
     let table: [(&'static str, Option<String>, Option<String>); 12] = [

@@ -19,6 +19,10 @@ pub struct Fake {
     /// directories asked about (the Codex home the guest computed).
     pub signs: RefCell<BTreeMap<String, crate::codex_home::HomeSigns>>,
     pub signs_asked: RefCell<Vec<(String, Option<String>)>>,
+    /// Each account's Codex `config.toml`, as JSON.
+    pub codex_configs: RefCell<BTreeMap<String, String>>,
+    /// The stores the guest chose for accounts added after the plan.
+    pub stores_used: RefCell<Vec<(String, crate::stores::AccountStore)>>,
     /// Written over the home's own store at the first pause: a peer that
     /// stores its refresh while this session waits, unlocked.
     pub peer_write_on_sleep: RefCell<Option<Vec<u8>>>,
@@ -113,6 +117,13 @@ impl Platform for Fake {
         let mut signs = self.signs.borrow().get(account).cloned().unwrap_or_default();
         signs.present.retain(|n| names.contains(&n.as_str()));
         signs
+    }
+    fn use_store(&self, account: &str, store: crate::stores::AccountStore) {
+        self.stores_used.borrow_mut().push((account.to_owned(), store));
+    }
+    fn codex_config(&self, account: &str) -> Result<Option<(String, String)>, StorageError> {
+        let configs = self.codex_configs.borrow();
+        Ok(configs.get(account).map(|json| (format!("/fake/{account}/config.toml"), json.clone())))
     }
     fn load(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError> {
         match account {

@@ -12,6 +12,7 @@
 
 pub mod auth_file;
 pub mod authorize;
+pub mod codex_config;
 pub mod codex_home;
 pub mod command;
 pub mod config_file;

@@ -342,7 +342,8 @@ impl<P: Platform> Session<P> {
             code_challenge: pkce.challenge.clone(),
             state: state.to_owned(),
             originator: self.config.originator.clone(),
-            allowed_workspace_id: None,
+            // As the Codex CLI does for a home with a forced workspace.
+            allowed_workspace_id: self.codex_config()?.and_then(|c| c.forced_workspace_id),
         })
         .map_err(AuthError::InvalidInput)?;
         self.platform.notify(Notice::OpenUrl(url.clone()));

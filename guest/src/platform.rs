@@ -145,6 +145,12 @@ pub trait Platform {
         codex_home: Option<&str>,
         names: &[&str],
     ) -> crate::codex_home::HomeSigns;
+    /// The Codex CLI's `config.toml` of the account's Codex home, as
+    /// (path, JSON); `None` when there is none.
+    fn codex_config(&self, account: &str) -> Result<Option<(String, String)>, StorageError>;
+    /// From now on keep `account`'s credential in `store` (an account added
+    /// after the plan was made).
+    fn use_store(&self, account: &str, store: crate::stores::AccountStore);
     fn load(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError>;
     fn save(&self, account: &str, contents: &[u8]) -> Result<(), StorageError>;
     fn remove(&self, account: &str) -> Result<bool, StorageError>;
@@ -219,6 +225,12 @@ impl<P: Platform + ?Sized> Platform for &P {
         names: &[&str],
     ) -> crate::codex_home::HomeSigns {
         (**self).home_signs(account, codex_home, names)
+    }
+    fn codex_config(&self, account: &str) -> Result<Option<(String, String)>, StorageError> {
+        (**self).codex_config(account)
+    }
+    fn use_store(&self, account: &str, store: crate::stores::AccountStore) {
+        (**self).use_store(account, store)
     }
     fn load(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError> {
         (**self).load(account)

@@ -5,6 +5,7 @@
 //! runs in the component and natively against a fake in tests.
 
 use crate::auth_file::{self, ChatGptTokens, Credential, StoredAuth};
+use crate::codex_config::CodexConfig;
 use crate::codex_home::{self, Shared};
 use crate::command::CommandSpec;
 use crate::config_file::ConfigFile;
@@ -222,6 +223,16 @@ impl<P: Platform> Session<P> {
             return shared.is_shared();
         }
         self.shared().is_shared()
+    }
+
+    /// The sign-in keys of the account's Codex home's `config.toml`.
+    pub fn codex_config(&self) -> Result<Option<CodexConfig>, AuthError> {
+        match self.platform.codex_config(&self.config.account)? {
+            None => Ok(None),
+            Some((path, json)) => {
+                crate::codex_config::parse(&json, &path).map(Some).map_err(AuthError::InvalidInput)
+            }
+        }
     }
 
     /// How long before `exp` a refresh is due for this store.
@@ -455,6 +466,15 @@ impl<P: Platform> Session<P> {
     /// store lock. A corrupt store is not overwritten.
     pub fn set_credential(&self, credential: Credential) -> Result<(), AuthError> {
         let credential = complete(credential)?;
+        // The Codex home's own rules on what may sign in there.
+        if let Some(codex) = self.codex_config()? {
+            match &credential {
+                Credential::ChatGpt(tokens) => codex.check_chatgpt_login(tokens.account_id.as_deref()),
+                Credential::ApiKey(_) => codex.check_api_key(),
+                Credential::Command(_) => Ok(()),
+            }
+            .map_err(AuthError::InvalidInput)?;
+        }
         let now = self.now_seconds();
         let _lock = self.lock()?;
         let previous = self.platform.load(&self.config.account)?;

@@ -124,3 +124,27 @@ fn reload_sees_another_writer() {
     s.reload().unwrap();
     assert_eq!(s.access_token().unwrap(), "sk-other");
 }
+
+#[test]
+fn a_codex_homes_forced_workspace_and_login_method_refuse_other_credentials() {
+    let fake = Fake::default();
+    fake.codex_configs.borrow_mut().insert(
+        "default".into(),
+        json!({"forced_chatgpt_workspace_id": "ws-other", "model": "x"}).to_string(),
+    );
+    let s = session(fake);
+    let e = s.set_credential(Credential::ChatGpt(tokens(NOW + 3600, "rt"))).unwrap_err();
+    assert!(
+        matches!(&e, AuthError::InvalidInput(why) if why.contains("`acct-1`") && why.contains("only `ws-other`")),
+        "{e:?}"
+    );
+    assert!(s.platform().file.borrow().is_none(), "nothing stored");
+
+    let fake = Fake::default();
+    fake.codex_configs
+        .borrow_mut()
+        .insert("default".into(), json!({"forced_login_method": "chatgpt"}).to_string());
+    let s = session(fake);
+    assert!(s.set_credential(Credential::ApiKey("sk-proj-0123456789".into())).is_err());
+    s.set_credential(Credential::ChatGpt(tokens(NOW + 3600, "rt"))).unwrap();
+}

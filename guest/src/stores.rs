@@ -4,7 +4,9 @@
 //! from the flag, the environment and the config file; the host opens what
 //! the plan says and decides nothing.
 
+use crate::codex_config::{CodexConfig, CredentialsStore};
 use crate::config_file::{ConfigFile, Origin};
+use crate::platform::Platform;
 
 /// How one account's credential is kept when the vault is in files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,6 +16,23 @@ pub enum AccountStore {
     /// The Codex CLI's keyring entry for the account's Codex home; its
     /// `auth.lock` still serializes refresh.
     Keyring,
+    /// As the Codex CLI's `auto`: the keyring entry when a keyring is
+    /// reachable and holds it, else `auth.json`.
+    Auto,
+    /// A Codex home in `ephemeral` mode: its login lives in the Codex CLI's
+    /// memory only, so there is nothing to read and nowhere to write.
+    Ephemeral,
+}
+
+impl From<CredentialsStore> for AccountStore {
+    fn from(mode: CredentialsStore) -> Self {
+        match mode {
+            CredentialsStore::File => Self::File,
+            CredentialsStore::Keyring => Self::Keyring,
+            CredentialsStore::Auto => Self::Auto,
+            CredentialsStore::Ephemeral => Self::Ephemeral,
+        }
+    }
 }
 
 /// The vault's stores.
@@ -66,7 +85,15 @@ pub fn redact(text: &str) -> String {
 /// The plan: `given` `store` (the flag, then the environment), then a given
 /// `database_url` (its own variable), then the file's `store`, then files.
 /// A database holds the whole vault, so it cannot be set for one account.
-pub fn plan(given: &[(String, String, Origin)], file: Option<&ConfigFile>) -> Result<StorePlan, String> {
+/// On disk, an account whose Codex home sets `cli_auth_credentials_store`
+/// (`homes`) is kept where the Codex CLI keeps it, whatever codex-auth's own
+/// settings say: the home belongs to the Codex CLI, and both must read and
+/// refresh the same login.
+pub fn plan(
+    given: &[(String, String, Origin)],
+    file: Option<&ConfigFile>,
+    homes: &[CodexConfigOf],
+) -> Result<StorePlan, String> {
     let chosen = given
         .iter()
         .filter(|(name, ..)| name == "store" || name == "database_url")
@@ -88,13 +115,47 @@ pub fn plan(given: &[(String, String, Origin)], file: Option<&ConfigFile>) -> Re
             }
             Ok(StorePlan { database: Some(url), default_store: AccountStore::File, accounts })
         }
-        Store::Account(default_store) => Ok(StorePlan { database: None, default_store, accounts }),
+        Store::Account(default_store) => {
+            let mut accounts = accounts;
+            for (name, codex) in homes {
+                if let Some(mode) = codex.store {
+                    accounts.retain(|(n, _)| n != name);
+                    accounts.push((name.clone(), mode.into()));
+                }
+            }
+            Ok(StorePlan { database: None, default_store, accounts })
+        }
     }
+}
+
+/// An account and its Codex home's `config.toml`.
+pub type CodexConfigOf = (String, CodexConfig);
+
+/// Every account on disk (and the home's own, which may live in a keyring
+/// only) with its Codex home's `config.toml`, or why that cannot be read.
+pub fn read_homes<P: Platform>(platform: &P) -> Vec<(String, Result<CodexConfig, String>)> {
+    let mut names = platform.accounts().unwrap_or_default();
+    names.retain(|n| crate::vault::check_name(n).is_ok());
+    names.push(crate::defaults::DEFAULT_ACCOUNT.to_owned());
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let read = match platform.codex_config(&name) {
+                Ok(None) => return None,
+                Ok(Some((path, json))) => crate::codex_config::parse(&json, &path),
+                Err(e) => Err(crate::error::AuthError::from(e).to_string()),
+            };
+            Some((name, read))
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codex_config::{CodexConfig, CredentialsStore};
     use crate::config_file::AccountSettings;
 
     fn given(value: &str, origin: Origin) -> (String, String, Origin) {
@@ -107,23 +168,23 @@ mod tests {
             ConfigFile { store: Some(Store::Account(AccountStore::Keyring)), ..Default::default() };
         file.accounts
             .insert("ci".into(), AccountSettings { store: Some(AccountStore::File), ..Default::default() });
-        assert_eq!(plan(&[], None).unwrap().default_store, AccountStore::File);
-        let from_file = plan(&[], Some(&file)).unwrap();
+        assert_eq!(plan(&[], None, &[]).unwrap().default_store, AccountStore::File);
+        let from_file = plan(&[], Some(&file), &[]).unwrap();
         assert_eq!(
             (from_file.default_store, from_file.accounts),
             (AccountStore::Keyring, vec![("ci".into(), AccountStore::File)])
         );
         let env = [("database_url".into(), "postgres://db/x".into(), Origin::Environment)];
         file.accounts.clear();
-        assert_eq!(plan(&env, Some(&file)).unwrap().database.as_deref(), Some("postgres://db/x"));
+        assert_eq!(plan(&env, Some(&file), &[]).unwrap().database.as_deref(), Some("postgres://db/x"));
         let both = [env[0].clone(), given("file", Origin::Environment)];
         assert_eq!(
-            plan(&both, Some(&file)).unwrap().database,
+            plan(&both, Some(&file), &[]).unwrap().database,
             None,
             "CODEX_AUTH_STORE beats the URL variable"
         );
         let flagged = [env[0].clone(), given("keyring", Origin::Flag)];
-        let flagged = plan(&flagged, Some(&file)).unwrap();
+        let flagged = plan(&flagged, Some(&file), &[]).unwrap();
         assert_eq!((flagged.database, flagged.default_store), (None, AccountStore::Keyring));
     }
 
@@ -132,10 +193,34 @@ mod tests {
         let mut file = ConfigFile::default();
         file.accounts
             .insert("a".into(), AccountSettings { store: Some(AccountStore::Keyring), ..Default::default() });
-        let e = plan(&[given("postgresql://h/db", Origin::Flag)], Some(&file)).unwrap_err();
+        let e = plan(&[given("postgresql://h/db", Origin::Flag)], Some(&file), &[]).unwrap_err();
         assert!(e.contains("accounts.a.store"), "{e}");
-        let e = plan(&[given("mysql://u:hunter2@h/db", Origin::Flag)], None).unwrap_err();
+        let e = plan(&[given("mysql://u:hunter2@h/db", Origin::Flag)], None, &[]).unwrap_err();
         assert!(e.contains("not a store") && !e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn a_codex_homes_own_store_mode_beats_codex_auths_settings() {
+        let mut file = ConfigFile::default();
+        file.accounts
+            .insert("work".into(), AccountSettings { store: Some(AccountStore::File), ..Default::default() });
+        let home = |mode| CodexConfig { store: Some(mode), ..Default::default() };
+        let homes = [
+            ("default".to_owned(), home(CredentialsStore::Keyring)),
+            ("work".to_owned(), home(CredentialsStore::Auto)),
+            ("plain".to_owned(), CodexConfig::default()),
+        ];
+        let plan = plan(&[given("file", Origin::Flag)], Some(&file), &homes).unwrap();
+        assert_eq!(plan.default_store, AccountStore::File);
+        let mut accounts = plan.accounts;
+        accounts.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            accounts,
+            [("default".to_owned(), AccountStore::Keyring), ("work".to_owned(), AccountStore::Auto)]
+        );
+        // A database vault has no Codex homes.
+        let db = super::plan(&[given("postgres://h/db", Origin::Flag)], None, &homes).unwrap();
+        assert!(db.accounts.is_empty());
     }
 
     #[test]

@@ -713,6 +713,17 @@ impl<P: Platform> Vault<P> {
             )));
         }
         self.platform.link(name, directory)?;
+        // A Codex home keeps its login where its own config.toml says.
+        match self.session(name).codex_config() {
+            Ok(Some(crate::codex_config::CodexConfig { store: Some(mode), .. })) => {
+                self.platform.use_store(name, mode.into())
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.platform.forget(name)?;
+                return Err(e);
+            }
+        }
         let info = self.describe(name.to_owned(), None);
         let refusal = match info.state {
             AccountState::Ok | AccountState::Blocked | AccountState::Disabled => None,

@@ -145,7 +145,7 @@ impl Auth {
         &self.options
     }
 
-    /// The vault's config file (read, never written): `config.toml` in the home.
+    /// The vault's config file (read, never written): `codex-auth.toml` in the home.
     pub fn config_path(&self) -> std::path::PathBuf {
         self.options.home.join(&self.runtime.defaults.config_file)
     }
@@ -759,22 +759,12 @@ fn saturate(n: impl TryInto<u32>) -> u32 {
 /// TOML syntax error names the line and column (and never quotes the line:
 /// it may hold a key).
 fn read_config_file(path: &Path) -> Result<Option<bindings::session::ConfigFile>, Error> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::Storage(format!("cannot read {}: {e}", path.display()))),
-    };
-    let value: serde_json::Value = toml::from_str(&text).map_err(|e| {
-        let at = e.span().map_or(0, |s| s.start).min(text.len());
-        let line = text[..at].matches('\n').count() + 1;
-        let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
-        Error::InvalidInput(format!(
-            "{}: line {line}, column {column}: {}",
-            path.display(),
-            e.message().trim()
-        ))
+    use crate::toml_file::TomlError;
+    let json = crate::toml_file::read_as_json(path).map_err(|e| match e {
+        TomlError::Read(why) => Error::Storage(why),
+        TomlError::Syntax(why) => Error::InvalidInput(why),
     })?;
-    Ok(Some(bindings::session::ConfigFile { path: path.display().to_string(), json: value.to_string() }))
+    Ok(json.map(|json| bindings::session::ConfigFile { path: path.display().to_string(), json }))
 }
 
 /// The guest's verdict on a config file.
@@ -809,10 +799,7 @@ fn given_stores(options: &Options) -> Vec<bindings::vault::GivenSetting> {
 }
 
 fn store_plan(plan: bindings::vault::StorePlan) -> StorePlan {
-    let to = |s: bindings::vault::AccountStore| match s {
-        bindings::vault::AccountStore::File => AccountStore::File,
-        bindings::vault::AccountStore::Keyring => AccountStore::Keyring,
-    };
+    let to = AccountStore::from;
     StorePlan {
         database: plan.database,
         default_store: to(plan.default_store),

@@ -12,7 +12,7 @@ use crate::keyring_store::KeyringStore;
 use crate::layout::Layout;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 /// How an account of a vault on disk is kept.
@@ -20,6 +20,22 @@ use std::time::Duration;
 pub enum AccountStore {
     File,
     Keyring,
+    /// The Codex CLI's `auto`: the keyring, else the file.
+    Auto,
+    /// The Codex CLI's `ephemeral`: nothing on disk.
+    Ephemeral,
+}
+
+impl From<crate::bindings::types::AccountStore> for AccountStore {
+    fn from(s: crate::bindings::types::AccountStore) -> Self {
+        use crate::bindings::types::AccountStore as S;
+        match s {
+            S::File => Self::File,
+            S::Keyring => Self::Keyring,
+            S::Auto => Self::Auto,
+            S::Ephemeral => Self::Ephemeral,
+        }
+    }
 }
 
 /// The guest's plan, in the host's terms.
@@ -41,7 +57,11 @@ pub(crate) struct Backend {
 }
 
 enum Stores {
-    Disk { default_store: AccountStore, accounts: HashMap<String, AccountStore> },
+    /// Accounts added later (a linked Codex home) join `accounts`.
+    Disk {
+        default_store: AccountStore,
+        accounts: RwLock<HashMap<String, AccountStore>>,
+    },
     Database(Arc<Database>),
 }
 
@@ -50,8 +70,20 @@ enum Stores {
 pub(crate) enum Store {
     File(FileStore),
     Keyring(KeyringStore),
+    Auto(AutoStore),
+    Ephemeral(PathBuf),
     /// Boxed: a held row carries its connection.
     Row(Box<Row>),
+}
+
+/// The Codex CLI's `auto` mode for one Codex home: the keyring entry when a
+/// keyring answers and holds one, else `auth.json`; a save the keyring
+/// refuses goes to `auth.json` (as the Codex CLI's `AutoAuthStorage` does).
+/// Both are locked by the home's `auth.lock`.
+#[derive(Debug)]
+pub(crate) struct AutoStore {
+    keyring: KeyringStore,
+    file: FileStore,
 }
 
 impl Backend {
@@ -64,14 +96,14 @@ impl Backend {
     pub fn plan(&self, plan: StorePlan) -> Result<(), StoreError> {
         let stores = match plan.database {
             Some(url) => Stores::Database(Arc::new(Database::open(&url)?)),
-            None => Stores::Disk { default_store: plan.default_store, accounts: plan.accounts },
+            None => Stores::Disk { default_store: plan.default_store, accounts: RwLock::new(plan.accounts) },
         };
         self.stores.set(stores).map_err(|_| StoreError::Io("the vault's stores were planned twice".into()))
     }
 
     /// A backend for calls that touch no store.
     pub fn none() -> Self {
-        let none = Self::new(&PathBuf::new(), "");
+        let none = Self::new(Path::new(""), "");
         let _ = none.plan(StorePlan {
             database: None,
             default_store: AccountStore::File,
@@ -93,9 +125,18 @@ impl Backend {
         match self.stores()? {
             Stores::Disk { default_store, accounts } => {
                 let dir = self.layout.account_dir(name)?;
-                Ok(match accounts.get(name).unwrap_or(default_store) {
+                let chosen = *accounts
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(name)
+                    .unwrap_or(default_store);
+                Ok(match chosen {
                     AccountStore::File => Store::File(FileStore::new(dir)),
                     AccountStore::Keyring => Store::Keyring(KeyringStore::new(dir)),
+                    AccountStore::Auto => {
+                        Store::Auto(AutoStore { keyring: KeyringStore::new(&dir), file: FileStore::new(dir) })
+                    }
+                    AccountStore::Ephemeral => Store::Ephemeral(dir),
                 })
             }
             Stores::Database(database) => {
@@ -120,22 +161,46 @@ impl Backend {
         self.layout.settings()
     }
 
+    /// The accounts that have a store. Before the plan (the guest plans
+    /// from the Codex homes on disk), the directories on disk.
     pub fn accounts(&self) -> Result<Vec<String>, StoreError> {
-        match self.stores()? {
-            Stores::Disk { default_store, accounts } => {
+        match self.stores.get() {
+            None => self.layout.accounts(),
+            Some(Stores::Disk { .. }) => {
                 let mut names = self.layout.accounts()?;
                 // The home's own account exists when its store holds
                 // something, wherever that store is.
                 let default = self.layout.default_account();
                 if !names.iter().any(|n| n == default)
-                    && *accounts.get(default).unwrap_or(default_store) == AccountStore::Keyring
-                    && KeyringStore::new(self.layout.account_dir(default)?).load()?.is_some()
+                    && matches!(self.store(default)?, Store::Keyring(_) | Store::Auto(_))
+                    && self.store(default)?.load()?.is_some()
                 {
                     names.insert(0, default.to_owned());
                 }
                 Ok(names)
             }
-            Stores::Database(database) => database.names(Table::Accounts),
+            Some(Stores::Database(database)) => database.names(Table::Accounts),
+        }
+    }
+
+    /// The TOML file `file` of account `name`'s Codex home, as JSON with its
+    /// path; none for a database row.
+    pub fn codex_config(&self, name: &str, file: &str) -> Result<Option<(String, String)>, StoreError> {
+        if self.in_database() {
+            return Ok(None);
+        }
+        if Path::new(file).components().count() != 1 {
+            return Err(StoreError::Io(format!("`{}` is not a file name", file.escape_debug())));
+        }
+        let path = self.layout.account_dir(name)?.join(file);
+        let json = crate::toml_file::read_as_json(&path).map_err(|e| StoreError::Io(e.message()))?;
+        Ok(json.map(|json| (path.display().to_string(), json)))
+    }
+
+    /// Keeps account `name` in `store` from now on, as the guest planned.
+    pub fn use_store(&self, name: &str, store: AccountStore) {
+        if let Some(Stores::Disk { accounts, .. }) = self.stores.get() {
+            accounts.write().unwrap_or_else(PoisonError::into_inner).insert(name.to_owned(), store);
         }
     }
 
@@ -147,6 +212,13 @@ impl Backend {
                 None => file.file().display().to_string(),
             },
             Ok(Store::Keyring(keyring)) => keyring.location(),
+            Ok(Store::Auto(auto)) => {
+                format!("{}, else {}", auto.keyring.location(), auto.file.file().display())
+            }
+            Ok(Store::Ephemeral(dir)) => format!(
+                "{} (cli_auth_credentials_store = \"ephemeral\": the Codex CLI keeps this login in memory)",
+                dir.display()
+            ),
             Ok(Store::Row(row)) => row.location(),
             Err(_) => format!("<no store for {}>", name.escape_debug()),
         }
@@ -191,6 +263,11 @@ impl Store {
         match self {
             Store::File(s) => s.load(),
             Store::Keyring(s) => s.load(),
+            Store::Auto(s) => match s.keyring.load() {
+                Ok(Some(bytes)) => Ok(Some(bytes)),
+                Ok(None) | Err(_) => s.file.load(),
+            },
+            Store::Ephemeral(_) => Ok(None),
             Store::Row(s) => s.load(),
         }
     }
@@ -199,6 +276,12 @@ impl Store {
         match self {
             Store::File(s) => s.save(contents),
             Store::Keyring(s) => s.save(contents),
+            Store::Auto(s) => s.keyring.save(contents).or_else(|_| s.file.save(contents)),
+            Store::Ephemeral(dir) => Err(StoreError::Io(format!(
+                "{} is in ephemeral mode (cli_auth_credentials_store = \"ephemeral\" in its config.toml): \
+                 the Codex CLI keeps its login in memory only, so there is nowhere to store one",
+                dir.display()
+            ))),
             Store::Row(s) => s.save(contents),
         }
     }
@@ -207,6 +290,12 @@ impl Store {
         match self {
             Store::File(s) => s.remove(),
             Store::Keyring(s) => s.remove(),
+            // Both: a login may be in either.
+            Store::Auto(s) => {
+                let in_keyring = s.keyring.remove().unwrap_or(false);
+                Ok(s.file.remove()? || in_keyring)
+            }
+            Store::Ephemeral(_) => Ok(false),
             Store::Row(s) => s.remove(),
         }
     }
@@ -217,6 +306,9 @@ impl Store {
         match self {
             Store::File(s) => s.lock(timeout),
             Store::Keyring(s) => s.lock(timeout),
+            Store::Auto(s) => s.file.lock(timeout),
+            // Nothing to guard: nothing is read or written.
+            Store::Ephemeral(_) => Ok(()),
             Store::Row(s) => s.lock(timeout),
         }
     }

@@ -60,6 +60,7 @@ mod secret;
 mod state;
 mod status;
 pub mod tls;
+mod toml_file;
 
 pub use accounts::{Account, AccountState, Removal};
 pub use auth::{AccountRef, Auth, defaults};

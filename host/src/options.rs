@@ -224,6 +224,8 @@ pub enum Origin {
     Default,
     /// Not set, and no default.
     Unset,
+    /// A Codex home's own `config.toml` (its sign-in keys only).
+    Codex,
 }
 
 impl Origin {
@@ -235,6 +237,7 @@ impl Origin {
             Self::File => O::File,
             Self::Default => O::Default,
             Self::Unset => O::Unset,
+            Self::Codex => O::Codex,
         }
     }
 }
@@ -262,6 +265,7 @@ impl From<crate::bindings::vault::Setting> for Setting {
                 O::File => Origin::File,
                 O::Default => Origin::Default,
                 O::Unset => Origin::Unset,
+                O::Codex => Origin::Codex,
             },
         }
     }

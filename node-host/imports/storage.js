@@ -237,6 +237,15 @@ export function homeSigns(account, codexHome, names) {
   return { isCodexHome, present };
 }
 
+// The Codex CLI's config.toml of a Codex home: this host has no TOML
+// parser, so it reports none, and every account stays in its auth.json (it
+// has no keyring either).
+export function codexConfig(_account, _file) {
+  return undefined;
+}
+
+export function useStore(_account, _store) {}
+
 export function load(account) {
   return store(account).load();
 }

@@ -60,7 +60,7 @@ fn import_links_a_codex_home_in_place_and_uses_it() {
     let o = run(dir.cli().env("CODEX_HOME", source.parent().unwrap()).arg("import"));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("as account `codex`: ChatGPT: plus, ada@example.com, account acct-e2e"),
+        stderr(&o).contains("as account `codex` (ChatGPT: plus, ada@example.com, account acct-e2e"),
         "{}",
         stderr(&o)
     );

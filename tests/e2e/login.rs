@@ -263,3 +263,23 @@ fn a_terminal_gets_a_spinner_with_the_time_left() {
     assert!(['⠙', '⠹'].iter().any(|c| screen.contains(*c)), "no spinner frame: {screen:?}");
     assert!(screen.contains("no answer from the browser within 2 s"), "{screen:?}");
 }
+
+#[test]
+fn a_codex_home_with_a_forced_workspace_refuses_a_sign_in_into_another() {
+    let ports = free_ports();
+    let mock = MockIssuer::start(&ports);
+    let dir = Dir::new();
+    // The vault's home is a Codex home whose config.toml forces a workspace.
+    std::fs::create_dir_all(dir.home()).unwrap();
+    let config = "model = \"gpt-5\"\nforced_chatgpt_workspace_id = \"ws-other\"\n";
+    std::fs::write(dir.home().join("config.toml"), config).unwrap();
+    let mut cli = login(&dir, &mock, ports, &[]);
+    let url = cli.authorize_url();
+    assert!(url.contains("allowed_workspace_id=ws-other"), "asked of the issuer, as Codex does: {url}");
+    browse(&url);
+    let (code, _, err) = cli.finish();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(&format!("`{ACCOUNT}`")) && err.contains("only `ws-other`"), "{err}");
+    assert!(!dir.auth_file().exists(), "nothing stored");
+    assert_eq!(std::fs::read_to_string(dir.home().join("config.toml")).unwrap(), config, "never written");
+}

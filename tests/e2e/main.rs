@@ -2,6 +2,7 @@
 
 mod accounts;
 mod cli_store;
+mod codex_homes;
 mod codex_peer;
 mod hostile;
 mod jco;

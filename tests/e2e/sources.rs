@@ -112,7 +112,7 @@ fn a_failing_command_is_named_with_its_status_and_stderr_never_its_output() {
 fn tiers_runtime_then_config_then_store_then_environment() {
     let dir = Dir::new();
     dir.write_store(br#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-stored-key-1111"}"#);
-    std::fs::write(dir.home().join("config.toml"), "api_key = \"sk-config-key-2222\"\n").unwrap();
+    std::fs::write(dir.home().join("codex-auth.toml"), "api_key = \"sk-config-key-2222\"\n").unwrap();
     let status = |stdin: Option<&str>| {
         let mut cmd = dir.cli();
         cmd.env("OPENAI_API_KEY", "sk-environment-3333");
@@ -138,7 +138,7 @@ fn tiers_runtime_then_config_then_store_then_environment() {
     };
     assert_eq!(status(Some("sk-runtime-key-0000")), ("runtime".to_owned(), "0000".to_owned()));
     assert_eq!(status(None), ("config".to_owned(), "2222".to_owned()));
-    std::fs::remove_file(dir.home().join("config.toml")).unwrap();
+    std::fs::remove_file(dir.home().join("codex-auth.toml")).unwrap();
     assert_eq!(status(None), ("store".to_owned(), "1111".to_owned()));
     std::fs::remove_file(dir.auth_file()).unwrap();
     assert_eq!(status(None), ("environment".to_owned(), "3333".to_owned()));
@@ -164,7 +164,7 @@ fn the_config_file_is_read_checked_shown_and_never_rewritten() {
         script.display()
     );
     std::fs::create_dir_all(dir.home()).unwrap();
-    let path = dir.home().join("config.toml");
+    let path = dir.home().join("codex-auth.toml");
     std::fs::write(&path, &text).unwrap();
 
     assert_eq!(stdout(&run(dir.cli().args(["config", "path"]))), format!("{}\n", path.display()));
@@ -208,7 +208,7 @@ fn the_config_file_is_read_checked_shown_and_never_rewritten() {
     std::fs::write(&path, "strategy = \"least-used\"\napi_key = \"sk-unterminated\n").unwrap();
     let o = run(dir.cli().arg("status"));
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).contains("config.toml: line 2, column"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("codex-auth.toml: line 2, column"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("sk-unterminated"), "no line is quoted: {}", stderr(&o));
     std::fs::write(&path, "[serve]\nprot = 1\n").unwrap();
     let o = run(dir.cli().arg("token"));

@@ -39,7 +39,7 @@ fn start_service(mut cmd: Command, key: &str) -> (Child, BufReader<ChildStdout>,
 
 /// The session bus of a Secret Service shared by this process's tests; it
 /// ends when the process does (its script's stdin closes).
-fn bus() -> &'static str {
+pub(crate) fn bus() -> &'static str {
     static BUS: OnceLock<(Mutex<Child>, String)> = OnceLock::new();
     &BUS.get_or_init(|| {
         let (child, _, address) = start_service(script("secret-service.sh"), "DBUS_SESSION_BUS_ADDRESS");
@@ -49,7 +49,7 @@ fn bus() -> &'static str {
 }
 
 /// The Codex CLI's keyring account name for a Codex home.
-fn codex_key(home: &Path) -> String {
+pub(crate) fn codex_key(home: &Path) -> String {
     let canonical = std::fs::canonicalize(home).unwrap();
     let hex: String =
         Sha256::digest(canonical.to_string_lossy().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
@@ -75,14 +75,14 @@ fn secret_tool(args: &[&str], input: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn keyring_entry(home: &Path) -> Option<Value> {
+pub(crate) fn keyring_entry(home: &Path) -> Option<Value> {
     let o = secret_tool(&["lookup", "service", SERVICE, "username", &codex_key(home)], None);
     o.status.success().then(|| serde_json::from_slice(&o.stdout).expect("the entry is auth.json's JSON"))
 }
 
 /// Writes the entry as a Codex CLI in keyring mode does (the keyring
 /// crate's attributes).
-fn codex_writes_keyring(home: &Path, value: &Value) {
+pub(crate) fn codex_writes_keyring(home: &Path, value: &Value) {
     std::fs::create_dir_all(home).unwrap();
     let key = codex_key(home);
     let o = secret_tool(
@@ -144,7 +144,7 @@ fn keyring_per_account_from_the_config_file() {
     let mock = MockIssuer::start(&[]);
     let dir = Dir::new();
     std::fs::create_dir_all(dir.home()).unwrap();
-    std::fs::write(dir.home().join("config.toml"), "[accounts.work]\nstore = \"keyring\"\n").unwrap();
+    std::fs::write(dir.home().join("codex-auth.toml"), "[accounts.work]\nstore = \"keyring\"\n").unwrap();
     let login = run(keyring_cli(&dir, &mock).args(["login", "--device", "--name", "work", "--json"]));
     assert_eq!(code(&login), 0, "{}", stderr(&login));
     let work = dir.home().join("accounts/work");
@@ -162,7 +162,8 @@ fn keyring_per_account_from_the_config_file() {
     assert!(keyring_entry(&dir.home()).is_none(), "`default` was never put in the keyring");
 
     // A config file asking for something else is refused by name.
-    std::fs::write(dir.home().join("config.toml"), "[accounts.work]\nstore = \"postgres://db/x\"\n").unwrap();
+    std::fs::write(dir.home().join("codex-auth.toml"), "[accounts.work]\nstore = \"postgres://db/x\"\n")
+        .unwrap();
     let o = run(keyring_cli(&dir, &mock).arg("accounts"));
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("accounts.work.store"), "{}", stderr(&o));

@@ -29,13 +29,18 @@ impl Dir {
     /// The CLI with `--home` set and nothing inherited that could reach the
     /// real `~/.codex`, the real issuer, or a real API key.
     pub fn cli(&self) -> Command {
+        self.cli_at(&self.home())
+    }
+
+    /// The same, with `--home home` (a Codex home, say).
+    pub fn cli_at(&self, home: &std::path::Path) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_codex-auth"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.root.path().join("user-home"))
             .env("CODEX_AUTH_ISSUER", "http://127.0.0.1:9")
             .arg("--home")
-            .arg(self.home());
+            .arg(home);
         cmd
     }
 

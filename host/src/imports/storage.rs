@@ -43,6 +43,18 @@ impl Host for HostState {
         CodexSigns { is_codex_home, present }
     }
 
+    fn codex_config(
+        &mut self,
+        account: String,
+        file: String,
+    ) -> Result<Option<(String, String)>, StorageError> {
+        self.backend.codex_config(&account, &file).map_err(into_wit)
+    }
+
+    fn use_store(&mut self, account: String, store: crate::bindings::types::AccountStore) {
+        self.backend.use_store(&account, store.into());
+    }
+
     fn load(&mut self, account: String) -> Result<Option<Vec<u8>>, StorageError> {
         self.on(false, &account, |s| s.load())
     }

@@ -22,6 +22,12 @@ export function homeSigns(_account, _codexHome, _names) {
   return { isCodexHome: false, present: [] };
 }
 
+export function codexConfig(_account, _file) {
+  return undefined;
+}
+
+export function useStore(_account, _store) {}
+
 export function load(account) {
   return files(account).file;
 }
