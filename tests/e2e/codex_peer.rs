@@ -158,3 +158,118 @@ fn write_key(dir: &Dir) -> PathBuf {
     std::fs::write(&path, "sk-proj-command-provider-0000\n").unwrap();
     path
 }
+
+/// Rounds of the real Codex CLI and codex-auth on one home.
+const SHARED_ROUNDS: u32 = 10;
+
+#[test]
+#[ignore = "needs the real Codex CLI: run scripts/codex-peer.sh"]
+fn codex_exec_and_codex_auth_on_one_home_never_reuse_a_refresh_token() {
+    use crate::mock_issuer::{MockIssuer, StallEnd};
+    use std::time::Duration;
+    let issuer = MockIssuer::start(&[]);
+    let backend = crate::mock_backend::MockBackend::start();
+    let dir = Dir::new();
+    let home = dir.root.path().join("codex-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let config = format!("model = \"gpt-5\"\nchatgpt_base_url = \"{}\"\n", backend.base);
+    std::fs::write(home.join("config.toml"), config).unwrap();
+    std::fs::write(home.join("auth.json"), issuer.codex_file(now() + 3600).to_string()).unwrap();
+    let o = run(dir.cli().env("CODEX_AUTH_ISSUER", &issuer.url).arg("import").arg(&home));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (mut refreshed_by_codex, mut reused) = (0, 0);
+    for round in 1..=SHARED_ROUNDS {
+        // A login inside the Codex CLI's 5-minute window.
+        std::fs::write(home.join("auth.json"), issuer.codex_file(now() + 180).to_string()).unwrap();
+        let before = issuer.state().reuse_errors;
+        issuer.stall_next();
+        let mut codex = Command::new(codex_bin())
+            .args(["exec", "--skip-git-repo-check", "say hi"])
+            .env("CODEX_HOME", &home)
+            .env("HOME", dir.root.path())
+            .env("CODEX_REFRESH_TOKEN_URL_OVERRIDE", format!("{}/oauth/token", issuer.url))
+            .current_dir(dir.root.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stalled = issuer.wait_for_stalled_within(1, Duration::from_secs(60));
+        // Codex's refresh (if it sent one) is in flight, unlocked. Meanwhile:
+        for args in [&["token"][..], &["refresh"], &["status"], &["token"]] {
+            let o = run(dir.cli().env("CODEX_AUTH_ISSUER", &issuer.url).args(args));
+            assert_eq!(code(&o), 0, "round {round}, {args:?}: {}", stderr(&o));
+        }
+        issuer.release_stall(StallEnd::Proceed);
+        if stalled {
+            refreshed_by_codex += 1;
+            // Codex stores its answer; then it is stopped (the mock backend
+            // is not what this is about).
+            let sent =
+                serde_json::from_slice::<serde_json::Value>(&std::fs::read(home.join("auth.json")).unwrap())
+                    .unwrap()["tokens"]["refresh_token"]
+                    .clone();
+            for _ in 0..600 {
+                let now_stored: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(home.join("auth.json")).unwrap()).unwrap();
+                if now_stored["tokens"]["refresh_token"] != sent || codex.try_wait().unwrap().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        let _ = codex.kill();
+        let _ = codex.wait();
+        reused += issuer.state().reuse_errors - before;
+    }
+    // Who presented what: codex-auth must never have refreshed this home
+    // inside Codex's window, so every refresh is the Codex CLI's.
+    let log = issuer.state().refresh_log.clone();
+    let by_codex_auth = log.iter().filter(|(agent, _)| agent.starts_with("codex-auth/")).count();
+    let mut distinct: Vec<&String> = log.iter().map(|(_, token)| token).collect();
+    distinct.sort();
+    distinct.dedup();
+    let presented_twice = log.len() - distinct.len();
+    eprintln!(
+        "{SHARED_ROUNDS} rounds with the real Codex CLI: it refreshed in {refreshed_by_codex}; refresh requests \
+         {} (by codex-auth: {by_codex_auth}); reused refresh tokens seen: {reused} ({presented_twice} presented \
+         a second time)",
+        log.len()
+    );
+    assert!(refreshed_by_codex > 0, "the Codex CLI never refreshed inside its window");
+    assert_eq!(by_codex_auth, 0, "codex-auth refreshed inside the Codex CLI's window: {log:?}");
+    // What reuse is left is the Codex CLI presenting its own token twice
+    // (two refreshes of one `codex exec` while the first is held).
+    assert_eq!(reused, presented_twice as u32, "{log:?}");
+}
+
+#[test]
+#[ignore = "needs the real Codex CLI: run scripts/codex-peer.sh"]
+fn the_provider_block_import_prints_makes_codex_auth_the_codex_clis_one_refresher() {
+    let backend = crate::mock_backend::MockBackend::start();
+    let dir = Dir::new();
+    let home = dir.root.path().join("codex-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut login = codex_chatgpt_file(now() + 3600, "rt-block");
+    login["tokens"]["account_id"] = "acct-block".into();
+    std::fs::write(home.join("auth.json"), login.to_string()).unwrap();
+    let cli = || {
+        let mut cmd = dir.cli();
+        cmd.env("CODEX_AUTH_CHATGPT_BASE_URL", &backend.base);
+        cmd
+    };
+    let o = run(cli().arg("import").arg(&home));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stderr(&o);
+    let block = &text[text.find("model_provider = ").expect("the block is printed")..];
+    // The commands the note gives, then the block as the Codex CLI's config.
+    assert_eq!(code(&run(cli().args(["remove", "codex"]))), 0);
+    let o = run(cli().args(["import", "--move", "--name", "codex"]).arg(&home));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let config = block.replace("model_provider = \"codex-auth\"", "model_provider = \"codex-auth\"\nmodel = \"gpt-5\"");
+    let text = codex_exec(&dir, &config, &[]);
+    let bearers = backend.state().bearers.get("acct-block").cloned().unwrap_or_default();
+    assert!(!bearers.is_empty(), "no request carried the account id header:\n{text}\n{config}");
+    assert!(bearers.iter().all(|b| *b == login["tokens"]["access_token"]), "codex-auth's token");
+    assert!(!home.join("auth.json").exists(), "one holder: the vault");
+}

@@ -48,6 +48,8 @@ pub struct State {
     revoked_families: HashSet<u64>,
     next: u64,
     pub refresh_requests: u32,
+    /// Each refresh request's `User-Agent` and refresh token, in order.
+    pub refresh_log: Vec<(String, String)>,
     pub reuse_errors: u32,
     pub exchanges: u32,
     pub refresh_mode: RefreshMode,
@@ -94,6 +96,7 @@ impl MockIssuer {
                 revoked_families: HashSet::new(),
                 next: 0,
                 refresh_requests: 0,
+                refresh_log: Vec::new(),
                 reuse_errors: 0,
                 exchanges: 0,
                 refresh_mode: RefreshMode::Normal,
@@ -151,6 +154,14 @@ impl MockIssuer {
     pub fn wait_for_stalled(&self, n: u32) {
         let (lock, cvar) = &*self.state;
         let _guard = cvar.wait_while(lock.lock().unwrap(), |s| s.stalled < n).unwrap();
+    }
+
+    /// Like [`Self::wait_for_stalled`], giving up after `limit`: whether
+    /// they are (for a peer that may not refresh at all).
+    pub fn wait_for_stalled_within(&self, n: u32, limit: std::time::Duration) -> bool {
+        let (lock, cvar) = &*self.state;
+        let (state, _) = cvar.wait_timeout_while(lock.lock().unwrap(), limit, |s| s.stalled < n).unwrap();
+        state.stalled >= n
     }
 
     /// Blocks until `n` refresh tokens were presented a second time.
@@ -242,7 +253,15 @@ fn handle(shared: &Arc<(Mutex<State>, Condvar)>, issuer: &str, mut request: tiny
         ("POST", "/oauth/token") if content_type.starts_with("application/x-www-form-urlencoded") => {
             exchange(&mut shared.0.lock().unwrap(), issuer, &body)
         }
-        ("POST", "/oauth/token") => refresh(shared, &body),
+        ("POST", "/oauth/token") => {
+            let agent = request
+                .headers()
+                .iter()
+                .find(|h| h.field.equiv("User-Agent"))
+                .map(|h| h.value.as_str().to_owned())
+                .unwrap_or_default();
+            refresh(shared, &body, agent)
+        }
         ("POST", "/api/accounts/deviceauth/usercode") => device_start(&mut shared.0.lock().unwrap(), &body),
         ("POST", "/api/accounts/deviceauth/token") => device_poll(&mut shared.0.lock().unwrap(), issuer),
         ("POST", "/oauth/revoke") => revoke(&mut shared.0.lock().unwrap(), &body),
@@ -335,13 +354,14 @@ fn exchange(state: &mut State, issuer: &str, body: &str) -> Reply {
     json_reply(200, tokens(state, None))
 }
 
-fn refresh(shared: &Arc<(Mutex<State>, Condvar)>, body: &str) -> Reply {
+fn refresh(shared: &Arc<(Mutex<State>, Condvar)>, body: &str, agent: String) -> Reply {
     let (lock, cvar) = &**shared;
     let mut state = lock.lock().unwrap();
     state.refresh_requests += 1;
     let Ok(v) = serde_json::from_str::<Value>(body) else {
         return json_reply(400, json!({"error": "invalid_request"}));
     };
+    state.refresh_log.push((agent, v["refresh_token"].as_str().unwrap_or_default().to_owned()));
     if v["client_id"] != CLIENT_ID || v["grant_type"] != "refresh_token" {
         return json_reply(400, json!({"error": "invalid_request"}));
     }
