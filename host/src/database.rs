@@ -190,10 +190,20 @@ impl Database {
         result
     }
 
-    /// The names of the rows that hold something.
+    /// The names of the rows: every account row (one logged out holds no
+    /// credential and is listed as such, like an empty account directory),
+    /// and the pool rows that hold something.
     pub fn names(&self, table: Table) -> Result<Vec<String>, StoreError> {
-        let sql =
-            format!("SELECT name FROM {} WHERE {} IS NOT NULL ORDER BY name", table.name(), table.column());
+        let sql = match table {
+            Table::Accounts => format!("SELECT name FROM {} ORDER BY name", table.name()),
+            Table::Pool => {
+                format!(
+                    "SELECT name FROM {} WHERE {} IS NOT NULL ORDER BY name",
+                    table.name(),
+                    table.column()
+                )
+            }
+        };
         self.with(|c| c.query(&sql, &[]), "cannot list the accounts of")
             .map(|rows| rows.iter().map(|r| r.get(0)).collect())
     }

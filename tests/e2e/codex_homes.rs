@@ -168,3 +168,50 @@ fn an_ephemeral_codex_home_holds_nothing_and_takes_nothing() {
     assert!(stderr(&o).contains("ephemeral"), "{}", stderr(&o));
     assert!(!home.join("auth.json").exists());
 }
+
+/// A login as newer Codex CLIs write it: fields codex-auth does not know.
+fn with_newer_fields(mut login: Value) -> Value {
+    login["agent_identity"] = jwt(&serde_json::json!({"sub": "agent-1", "exp": now() + 86_400})).into();
+    login["personal_access_token"] = "pat-0123456789".into();
+    login["tokens"]["some_future_token_field"] = serde_json::json!({"kept": [1, 2]});
+    login["a_future_field"] = serde_json::json!({"nested": true});
+    login
+}
+
+fn assert_newer_fields_kept(path: &std::path::Path, original: &Value) {
+    let now_stored: Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+    for key in ["agent_identity", "personal_access_token", "a_future_field"] {
+        assert_eq!(now_stored[key], original[key], "{key} in {}", path.display());
+    }
+    assert_eq!(now_stored["tokens"]["some_future_token_field"], original["tokens"]["some_future_token_field"]);
+}
+
+#[test]
+fn newer_codex_fields_survive_link_refresh_and_move() {
+    let mock = MockIssuer::start(&[]);
+    let dir = Dir::new();
+    let home = codex_home(&dir, &realistic_config(""));
+    let login = with_newer_fields(mock.codex_file(now() - 10));
+    fs::write(home.join("auth.json"), login.to_string()).unwrap();
+    let cli = || {
+        let mut cmd = dir.cli();
+        cmd.env("CODEX_AUTH_ISSUER", &mock.url);
+        cmd
+    };
+    // Linked, then refreshed in place (the token has expired).
+    assert_eq!(code(&run(cli().arg("import").arg(&home))), 0);
+    let o = run(cli().arg("token"));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(mock.state().refresh_requests, 1);
+    assert_newer_fields_kept(&home.join("auth.json"), &login);
+    // Moved into the vault.
+    assert_eq!(code(&run(cli().args(["remove", "codex"]))), 0);
+    let o = run(cli().args(["import", "--move", "--name", "moved"]).arg(&home));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let moved = dir.home().join("accounts/moved/auth.json");
+    assert_newer_fields_kept(&moved, &login);
+    // And refreshed there again.
+    let o = run(cli().args(["--account", "moved", "refresh", "--force"]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_newer_fields_kept(&moved, &login);
+}

@@ -266,7 +266,8 @@ fn the_provider_block_import_prints_makes_codex_auth_the_codex_clis_one_refreshe
     assert_eq!(code(&run(cli().args(["remove", "codex"]))), 0);
     let o = run(cli().args(["import", "--move", "--name", "codex"]).arg(&home));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let config = block.replace("model_provider = \"codex-auth\"", "model_provider = \"codex-auth\"\nmodel = \"gpt-5\"");
+    let config = block
+        .replace("model_provider = \"codex-auth\"", "model_provider = \"codex-auth\"\nmodel = \"gpt-5\"");
     let text = codex_exec(&dir, &config, &[]);
     let bearers = backend.state().bearers.get("acct-block").cloned().unwrap_or_default();
     assert!(!bearers.is_empty(), "no request carried the account id header:\n{text}\n{config}");

@@ -306,11 +306,19 @@ fn login_import_and_refresh_against_postgres() {
     assert!(stdout(&show).contains("postgres://postgres:***@127.0.0.1"), "{}", stdout(&show));
     assert_no_password(&db, &show);
 
-    // Logout and remove work on rows too.
+    // Logout and remove work on rows too; a logged-out row is listed as such.
+    let out = run(db_cli(&dir, &mock, &db).args(["--account", "team", "logout"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let listed: Value =
+        serde_json::from_str(&stdout(&run(db_cli(&other, &mock, &db).args(["accounts", "--json"])))).unwrap();
+    let team = listed.as_array().unwrap().iter().find(|a| a["name"] == "team").expect("still listed");
+    assert_eq!(team["state"], "logged_out", "{listed}");
     let removed = run(db_cli(&dir, &mock, &db).args(["remove", "work"]));
     assert_eq!(code(&removed), 0, "{}", stderr(&removed));
     let left = run(db_cli(&other, &mock, &db).args(["accounts", "--json"]));
     assert_eq!(serde_json::from_str::<Value>(&stdout(&left)).unwrap().as_array().unwrap().len(), 1);
+    assert_eq!(code(&run(db_cli(&dir, &mock, &db).args(["remove", "team"]))), 0);
+    assert_eq!(stdout(&run(db_cli(&other, &mock, &db).args(["accounts", "--json"]))).trim(), "[]");
 }
 
 /// Machines (each a home of its own) running `token` at once.
