@@ -132,6 +132,10 @@ impl Auth {
             i.guest.codex_auth_vault().call_plan_stores(&mut i.store, &given, auth.config.file.as_ref())
         })?;
         auth.backend.plan(store_plan(plan.map_err(Error::InvalidInput)?)).map_err(from_store)?;
+        let wait = auth.options.lock_timeout.unwrap_or(auth.runtime.defaults.lock_timeout);
+        for line in crate::take_over::finish_moves(&auth.options.home, &auth.backend, wait) {
+            auth.shared.notifier.notify(crate::LoginEvent::Info(format!("codex-auth: {line}")));
+        }
         Ok(auth)
     }
 
@@ -501,11 +505,18 @@ impl Auth {
     /// `name` of the vault's own: under that home's `auth.lock` its
     /// `auth.json` is written into the vault and then deleted there, so the
     /// source is logged out (not revoked) and one store holds the token.
+    ///
+    /// At every instant one store holds the login: on one file system the
+    /// file is renamed; otherwise a journal lets the next command finish or
+    /// roll back a move a crash interrupted. An account of that name that
+    /// holds nothing (what an interrupted move leaves) is taken.
     pub fn move_codex_home(&self, name: &str, directory: &Path) -> Result<Status, Error> {
         let checked =
             self.vault_call(|i| Ok(Ok(i.guest.codex_auth_vault().call_check_name(&mut i.store, name)?)))?;
         checked.map_err(Error::InvalidInput)?;
-        if self.accounts()?.iter().any(|a| a.name == name) {
+        let taken =
+            |a: &Account| a.name == name && (a.linked.is_some() || a.state != crate::AccountState::LoggedOut);
+        if self.accounts()?.iter().any(taken) {
             return Err(Error::InvalidInput(format!(
                 "an account named `{name}` exists already; choose another name"
             )));
@@ -514,7 +525,13 @@ impl Auth {
         let mut source = FileStore::new(directory);
         source.lock(wait).map_err(from_store)?;
         let bytes = source.load().map_err(from_store)?.ok_or_else(|| {
-            Error::InvalidInput(format!("{} holds no credential to import", source.file().display()))
+            let hint = if directory.join("config.toml").exists() {
+                " (a Codex home that keeps its login in the keyring, per its config.toml, is shared in \
+                 place instead: `codex-auth import DIR` without --move)"
+            } else {
+                ""
+            };
+            Error::InvalidInput(format!("{} holds no credential to import{hint}", source.file().display()))
         })?;
         let parsed =
             self.vault_call(|i| Ok(Ok(i.guest.codex_auth_auth_file().call_read(&mut i.store, &bytes)?)))?;
@@ -533,8 +550,8 @@ impl Auth {
         // one, and nothing waits while the source's lock is held.
         target.lock(std::time::Duration::ZERO).map_err(from_store)?;
         // The file moves as it is: the Codex CLI's format, every field kept.
-        target.save(&bytes).map_err(from_store)?;
-        source.remove().map_err(from_store)?;
+        crate::take_over::move_login(&self.options.home, name, &source, &mut target, &bytes)
+            .map_err(from_store)?;
         drop((target, source));
         self.forget_selection();
         self.account_status(name)

@@ -86,7 +86,7 @@ impl FileStore {
             return Err(self.io_error("cannot write", io::Error::other("it is a directory, not a file")));
         }
         let mut temp = tempfile::Builder::new()
-            .prefix(".auth-")
+            .prefix(&self.temp_prefix())
             .permissions(fs::Permissions::from_mode(0o600))
             .tempfile_in(&self.dir)
             .map_err(|e| self.io_error("cannot create a temporary file for", e))?;
@@ -145,7 +145,34 @@ impl FileStore {
             }
         }
         self.held = Some(file);
+        // Nobody else writes now: a temp file left here is from a writer
+        // killed mid-save, and may hold a refresh token.
+        self.remove_stale_temps();
         Ok(())
+    }
+
+    /// The prefix of this file's temp files (`.auth.json-XXXXXX`): one of
+    /// its own, so a sweep under this file's lock touches no other file's.
+    fn temp_prefix(&self) -> String {
+        format!(".{}-", self.file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())
+    }
+
+    /// Deletes temp files a killed writer left beside the file: its own
+    /// and, for `auth.json`, the Codex CLI's (`.auth-XXXXXX`, which it
+    /// writes under this same lock). Call only holding the lock.
+    fn remove_stale_temps(&self) {
+        let own = self.temp_prefix();
+        let codex = (self.file.file_name() == Some(AUTH_FILE.as_ref())).then_some(".auth-");
+        let Ok(entries) = fs::read_dir(&self.dir) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if (name.starts_with(&own) || codex.is_some_and(|p| name.starts_with(p)))
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// Creates the directory 0700 when it is missing. An existing directory
@@ -218,6 +245,26 @@ mod tests {
         store.save(b"{}").unwrap();
         assert!(store.remove().unwrap());
         assert!(store.load().unwrap().is_none());
+    }
+
+    #[test]
+    fn temp_files_of_a_killed_writer_go_with_the_next_lock_and_only_its_own() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = FileStore::new(root.path());
+        for stale in [".auth.json-a1b2c3", ".auth-XYZ123"] {
+            fs::write(root.path().join(stale), b"{\"refresh_token\":\"rt\"}").unwrap();
+        }
+        let pool = FileStore::named(root.path(), "work.json", "work.lock");
+        fs::write(root.path().join(".other.json-q1w2e3"), b"{}").unwrap();
+        store.lock(Duration::ZERO).unwrap();
+        let mut names: Vec<_> = fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".other.json-q1w2e3", "auth.lock"]);
+        pool.save(b"{}").unwrap();
+        assert!(root.path().join(".other.json-q1w2e3").exists(), "another file's temp is not this lock's");
     }
 
     #[test]

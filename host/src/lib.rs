@@ -59,6 +59,7 @@ mod runtime;
 mod secret;
 mod state;
 mod status;
+mod take_over;
 pub mod tls;
 mod toml_file;
 

@@ -183,7 +183,10 @@ fn assert_newer_fields_kept(path: &std::path::Path, original: &Value) {
     for key in ["agent_identity", "personal_access_token", "a_future_field"] {
         assert_eq!(now_stored[key], original[key], "{key} in {}", path.display());
     }
-    assert_eq!(now_stored["tokens"]["some_future_token_field"], original["tokens"]["some_future_token_field"]);
+    assert_eq!(
+        now_stored["tokens"]["some_future_token_field"],
+        original["tokens"]["some_future_token_field"]
+    );
 }
 
 #[test]

@@ -18,4 +18,5 @@ mod shared_home;
 mod sources;
 mod stores;
 mod support;
+mod take_over;
 mod tls;

@@ -1,0 +1,185 @@
+/*!
+Moving a Codex home's login into the vault (`import --move`) so that a
+crash at any instant leaves exactly one holder of its refresh token, or a
+journal that the next command uses to finish or roll the move back.
+
+- Into an `auth.json` on the same file system: one `rename(2)` under the
+  source's `auth.lock` and the new account's lock. Before it the source
+  holds the login, after it the vault does; nothing is ever in two places.
+- Otherwise (another file system, the keyring, a database): a journal
+  (`moves/<name>.json` in the vault's home, naming the source; no secret)
+  is written first, then the vault's store, then the source is deleted,
+  then the journal. A crash in between leaves the journal, and the next
+  command in the vault ([`finish_moves`], from `Auth::open`) takes both
+  locks and ends it: the vault's store holds the login, so the source's copy
+  is deleted; or it holds none, so the move never happened and the source
+  keeps the login.
+
+The vault's temp files (`.auth.json-XXXXXX`) go with the next lock of their
+store (see `FileStore::lock`).
+*/
+
+use crate::backend::{Backend, Store};
+use crate::file_store::{FileStore, StoreError};
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The vault's journal of moves in progress, in its home.
+const MOVES_DIR: &str = "moves";
+
+/// The journal entry of a move into account `name`.
+fn journal(home: &Path, name: &str) -> FileStore {
+    FileStore::named(home.join(MOVES_DIR), &format!("{name}.json"), &format!("{name}.lock"))
+}
+
+/// Moves `source`'s `auth.json` (read and checked by the caller, both locks
+/// held) into `target`, the store of the new account `name`.
+pub(crate) fn move_login(
+    home: &Path,
+    name: &str,
+    source: &FileStore,
+    target: &mut Store,
+    bytes: &[u8],
+) -> Result<(), StoreError> {
+    if let Store::File(file) = target {
+        match rename_durably(source.file(), file.file()) {
+            Ok(()) => return Ok(()),
+            // Another file system: the journal's way.
+            Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {}
+            Err(e) => {
+                return Err(StoreError::Io(format!(
+                    "cannot move {} to {}: {e}",
+                    source.file().display(),
+                    file.file().display()
+                )));
+            }
+        }
+    }
+    let entry = journal(home, name);
+    let record = serde_json::json!({ "source": source.file().parent(), "account": name });
+    entry.save(record.to_string().as_bytes())?;
+    target.save(bytes)?;
+    source.remove()?;
+    entry.remove().map(drop)
+}
+
+/// Renames `from` over `to` (mode 0600) and makes both directory entries durable.
+fn rename_durably(from: &Path, to: &Path) -> io::Result<()> {
+    fs::rename(from, to)?;
+    fs::set_permissions(to, fs::Permissions::from_mode(0o600))?;
+    for dir in [to.parent(), from.parent()].into_iter().flatten() {
+        fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Ends every move a crash left half done, each under its source's and its
+/// account's locks (waiting at most `wait` for each). Returns what it did,
+/// for the caller to say.
+pub(crate) fn finish_moves(home: &Path, backend: &Backend, wait: Duration) -> Vec<String> {
+    let dir = home.join(MOVES_DIR);
+    let Ok(entries) = fs::read_dir(&dir) else { return Vec::new() };
+    // `NAME.json`, and `.NAME.json-XXXXXX` (a journal a crash left half
+    // written: its lock sweeps it away).
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            let stem = file.strip_prefix('.').and_then(|f| f.rsplit_once(".json-")).map(|(n, _)| n);
+            stem.or_else(|| file.strip_suffix(".json")).map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut done = Vec::new();
+    for name in &names {
+        match finish_one(home, backend, name, wait) {
+            Ok(Some(said)) => done.push(said),
+            Ok(None) => {}
+            Err(StoreError::Io(why)) => {
+                done.push(format!("a move into account `{name}` is still unfinished: {why}"))
+            }
+            Err(StoreError::LockTimeout(_)) => {} // Its locks are busy: the next command tries again.
+        }
+    }
+    done
+}
+
+fn finish_one(
+    home: &Path,
+    backend: &Backend,
+    name: &str,
+    wait: Duration,
+) -> Result<Option<String>, StoreError> {
+    let mut entry = journal(home, name);
+    entry.lock(wait)?;
+    let Some(bytes) = entry.load()? else { return Ok(None) };
+    let record: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let Some(source) = record["source"].as_str().map(PathBuf::from) else {
+        entry.remove()?;
+        return Ok(Some(format!("dropped an unreadable journal of a move into account `{name}`")));
+    };
+    let mut source = FileStore::new(source);
+    source.lock(wait)?;
+    let mut target = backend.store(name)?;
+    target.lock(wait)?;
+    let said = if target.load()?.is_some() {
+        source.remove()?;
+        format!(
+            "finished moving the login of {} into account `{name}` (a move was interrupted)",
+            source.file().display()
+        )
+    } else {
+        format!(
+            "rolled back an interrupted move into account `{name}`: {} keeps its login",
+            source.file().display()
+        )
+    };
+    entry.remove()?;
+    Ok(Some(said))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{AccountStore, StorePlan};
+
+    fn disk(home: &Path) -> Backend {
+        let backend = Backend::new(home, "default");
+        backend
+            .plan(StorePlan {
+                database: None,
+                default_store: AccountStore::File,
+                accounts: Default::default(),
+            })
+            .unwrap();
+        backend
+    }
+
+    #[test]
+    fn a_journaled_move_is_finished_when_the_vault_holds_the_login_else_rolled_back() {
+        let root = tempfile::tempdir().unwrap();
+        let home = root.path().join("vault");
+        let backend = disk(&home);
+        for (vault_has_it, source_left) in [(true, false), (false, true)] {
+            let source = root.path().join(format!("codex-{vault_has_it}"));
+            fs::create_dir_all(&source).unwrap();
+            fs::write(source.join("auth.json"), b"{\"tokens\":{}}").unwrap();
+            let name = format!("moved-{vault_has_it}");
+            journal(&home, &name)
+                .save(serde_json::json!({"source": source, "account": name}).to_string().as_bytes())
+                .unwrap();
+            if vault_has_it {
+                backend.store(&name).unwrap().save(b"{\"tokens\":{}}").unwrap();
+            }
+            let said = finish_moves(&home, &backend, Duration::ZERO);
+            assert_eq!(said.len(), 1, "{said:?}");
+            assert_eq!(source.join("auth.json").exists(), source_left, "{said:?}");
+            assert!(!home.join("moves").join(format!("{name}.json")).exists());
+        }
+        assert!(finish_moves(&home, &backend, Duration::ZERO).is_empty(), "nothing left to do");
+    }
+}
