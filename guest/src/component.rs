@@ -645,6 +645,7 @@ impl x::vault::Guest for Component {
             login_timeout_seconds: d.login_timeout_seconds,
             default_account: d.default_account.into(),
             config_file: crate::config_file::FILE_NAME.into(),
+            codex_config_file: crate::codex_config::FILE_NAME.into(),
             api_key_var: d.api_key_var.into(),
             account_var: d.account_var.into(),
             home_var: d.home_var.into(),
@@ -665,6 +666,14 @@ impl x::vault::Guest for Component {
 
     fn check_config(file: x::session::ConfigFile) -> Result<(), String> {
         crate::config_file::parse(&file.json, &file.path).map(drop)
+    }
+
+    fn codex_home_store(codex_config: Option<x::session::ConfigFile>) -> Result<t::AccountStore, String> {
+        let mode = match codex_config {
+            Some(f) => crate::codex_config::parse(&f.json, &f.path)?.store,
+            None => None,
+        };
+        Ok(to_account_store(mode.map_or(crate::stores::AccountStore::File, Into::into)))
     }
 
     fn plan_stores(

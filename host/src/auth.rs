@@ -7,7 +7,7 @@
 
 use crate::backend::{AccountStore, Backend, StorePlan};
 use crate::bindings::{self, session::Config, types::AuthError};
-use crate::file_store::{FileStore, StoreError};
+use crate::file_store::StoreError;
 use crate::state::{HostState, Shared};
 use crate::{
     Account, AuthorizeRequest, CheckOutcome, Claims, Credential, Defaults, Error, Learned, LoginMethod,
@@ -522,35 +522,38 @@ impl Auth {
             )));
         }
         let wait = self.options.lock_timeout.unwrap_or(self.runtime.defaults.lock_timeout);
-        let mut source = FileStore::new(directory);
-        source.lock(wait).map_err(from_store)?;
-        let bytes = source.load().map_err(from_store)?.ok_or_else(|| {
-            let hint = if directory.join("config.toml").exists() {
-                " (a Codex home that keeps its login in the keyring, per its config.toml, is shared in \
-                 place instead: `codex-auth import DIR` without --move)"
-            } else {
-                ""
-            };
-            Error::InvalidInput(format!("{} holds no credential to import{hint}", source.file().display()))
+        // Where the Codex home keeps its login, as its config.toml says.
+        let codex_config = read_config_file(&directory.join(&self.runtime.defaults.codex_config_file))?;
+        let kind = self.vault_call(|i| {
+            Ok(Ok(i.guest.codex_auth_vault().call_codex_home_store(&mut i.store, codex_config.as_ref())?))
         })?;
+        let kind = AccountStore::from(kind.map_err(Error::InvalidInput)?);
+        let mut source = Backend::home_store(directory, kind);
+        source.lock(wait).map_err(from_store)?;
+        let nothing = || {
+            Error::InvalidInput(format!(
+                "{} holds no credential to import (its login is kept in: {})",
+                directory.display(),
+                kind.name()
+            ))
+        };
+        let bytes = source.load().map_err(from_store)?.ok_or_else(nothing)?;
         let parsed =
             self.vault_call(|i| Ok(Ok(i.guest.codex_auth_auth_file().call_read(&mut i.store, &bytes)?)))?;
         match parsed {
-            Err(reason) => return Err(Error::CorruptStore { path: source.file().to_owned(), reason }),
-            Ok(stored) if stored.credential.is_none() => {
-                return Err(Error::InvalidInput(format!(
-                    "{} holds no credential to import",
-                    source.file().display()
-                )));
+            Err(reason) => {
+                return Err(Error::CorruptStore { path: directory.join(crate::AUTH_FILE), reason });
             }
+            Ok(stored) if stored.credential.is_none() => return Err(nothing()),
             Ok(_) => {}
         }
         let mut target = self.backend.store(name).map_err(from_store)?;
         // The account is new: its lock is free unless another move races this
         // one, and nothing waits while the source's lock is held.
         target.lock(std::time::Duration::ZERO).map_err(from_store)?;
-        // The file moves as it is: the Codex CLI's format, every field kept.
-        crate::take_over::move_login(&self.options.home, name, &source, &mut target, &bytes)
+        // The login moves as it is: the Codex CLI's format, every field kept.
+        let from = crate::take_over::Source { dir: directory, kind, store: &mut source };
+        crate::take_over::move_login(&self.options.home, name, from, &mut target, &bytes)
             .map_err(from_store)?;
         drop((target, source));
         self.forget_selection();

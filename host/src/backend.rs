@@ -26,6 +26,22 @@ pub enum AccountStore {
     Ephemeral,
 }
 
+impl AccountStore {
+    /// Its name in `cli_auth_credentials_store` (and in a move's journal).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Keyring => "keyring",
+            Self::Auto => "auto",
+            Self::Ephemeral => "ephemeral",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::File, Self::Keyring, Self::Auto, Self::Ephemeral].into_iter().find(|s| s.name() == name)
+    }
+}
+
 impl From<crate::bindings::types::AccountStore> for AccountStore {
     fn from(s: crate::bindings::types::AccountStore) -> Self {
         use crate::bindings::types::AccountStore as S;
@@ -130,19 +146,25 @@ impl Backend {
                     .unwrap_or_else(PoisonError::into_inner)
                     .get(name)
                     .unwrap_or(default_store);
-                Ok(match chosen {
-                    AccountStore::File => Store::File(FileStore::new(dir)),
-                    AccountStore::Keyring => Store::Keyring(KeyringStore::new(dir)),
-                    AccountStore::Auto => {
-                        Store::Auto(AutoStore { keyring: KeyringStore::new(&dir), file: FileStore::new(dir) })
-                    }
-                    AccountStore::Ephemeral => Store::Ephemeral(dir),
-                })
+                Ok(Self::home_store(&dir, chosen))
             }
             Stores::Database(database) => {
                 self.layout.account_dir(name)?;
                 Ok(Store::Row(Box::new(Row::new(database, Table::Accounts, name))))
             }
+        }
+    }
+
+    /// The store of a Codex home that is not an account (the source of
+    /// `import --move`), kept as `kind` says.
+    pub fn home_store(dir: &Path, kind: AccountStore) -> Store {
+        match kind {
+            AccountStore::File => Store::File(FileStore::new(dir)),
+            AccountStore::Keyring => Store::Keyring(KeyringStore::new(dir)),
+            AccountStore::Auto => {
+                Store::Auto(AutoStore { keyring: KeyringStore::new(dir), file: FileStore::new(dir) })
+            }
+            AccountStore::Ephemeral => Store::Ephemeral(dir.to_owned()),
         }
     }
 

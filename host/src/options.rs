@@ -37,6 +37,8 @@ pub struct Defaults {
     pub default_account: String,
     /// The config file's name in the vault's home.
     pub config_file: String,
+    /// The Codex CLI's settings file in a Codex home.
+    pub codex_config_file: String,
     /// The API key used when no account is stored.
     pub api_key_var: String,
     /// The account to use, like `--account`.

@@ -79,6 +79,7 @@ fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<
         login_timeout: Duration::from_secs(u64::from(d.login_timeout_seconds)),
         default_account: d.default_account,
         config_file: d.config_file,
+        codex_config_file: d.codex_config_file,
         api_key_var: d.api_key_var,
         account_var: d.account_var,
         home_var: d.home_var,

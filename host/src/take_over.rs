@@ -19,7 +19,7 @@ The vault's temp files (`.auth.json-XXXXXX`) go with the next lock of their
 store (see `FileStore::lock`).
 */
 
-use crate::backend::{Backend, Store};
+use crate::backend::{AccountStore, Backend, Store};
 use crate::file_store::{FileStore, StoreError};
 use std::fs;
 use std::io;
@@ -35,34 +35,41 @@ fn journal(home: &Path, name: &str) -> FileStore {
     FileStore::named(home.join(MOVES_DIR), &format!("{name}.json"), &format!("{name}.lock"))
 }
 
-/// Moves `source`'s `auth.json` (read and checked by the caller, both locks
-/// held) into `target`, the store of the new account `name`.
+/// The Codex home a login moves from, and where it keeps it.
+pub(crate) struct Source<'a> {
+    pub dir: &'a Path,
+    pub kind: AccountStore,
+    pub store: &'a mut Store,
+}
+
+/// Moves the source's login (read and checked by the caller, both locks
+/// held, `bytes` as it is) into `target`, the store of the new account `name`.
 pub(crate) fn move_login(
     home: &Path,
     name: &str,
-    source: &FileStore,
+    source: Source<'_>,
     target: &mut Store,
     bytes: &[u8],
 ) -> Result<(), StoreError> {
-    if let Store::File(file) = target {
-        match rename_durably(source.file(), file.file()) {
+    if let (Store::File(from), Store::File(to)) = (&*source.store, &*target) {
+        match rename_durably(from.file(), to.file()) {
             Ok(()) => return Ok(()),
             // Another file system: the journal's way.
             Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {}
             Err(e) => {
                 return Err(StoreError::Io(format!(
                     "cannot move {} to {}: {e}",
-                    source.file().display(),
-                    file.file().display()
+                    from.file().display(),
+                    to.file().display()
                 )));
             }
         }
     }
     let entry = journal(home, name);
-    let record = serde_json::json!({ "source": source.file().parent(), "account": name });
+    let record = serde_json::json!({ "source": source.dir, "kept_in": source.kind.name(), "account": name });
     entry.save(record.to_string().as_bytes())?;
     target.save(bytes)?;
-    source.remove()?;
+    source.store.remove()?;
     entry.remove().map(drop)
 }
 
@@ -118,11 +125,12 @@ fn finish_one(
     entry.lock(wait)?;
     let Some(bytes) = entry.load()? else { return Ok(None) };
     let record: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    let Some(source) = record["source"].as_str().map(PathBuf::from) else {
+    let kind = record["kept_in"].as_str().map_or(Some(AccountStore::File), AccountStore::from_name);
+    let (Some(dir), Some(kind)) = (record["source"].as_str().map(PathBuf::from), kind) else {
         entry.remove()?;
         return Ok(Some(format!("dropped an unreadable journal of a move into account `{name}`")));
     };
-    let mut source = FileStore::new(source);
+    let mut source = Backend::home_store(&dir, kind);
     source.lock(wait)?;
     let mut target = backend.store(name)?;
     target.lock(wait)?;
@@ -130,13 +138,10 @@ fn finish_one(
         source.remove()?;
         format!(
             "finished moving the login of {} into account `{name}` (a move was interrupted)",
-            source.file().display()
+            dir.display()
         )
     } else {
-        format!(
-            "rolled back an interrupted move into account `{name}`: {} keeps its login",
-            source.file().display()
-        )
+        format!("rolled back an interrupted move into account `{name}`: {} keeps its login", dir.display())
     };
     entry.remove()?;
     Ok(Some(said))
@@ -145,7 +150,7 @@ fn finish_one(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{AccountStore, StorePlan};
+    use crate::backend::StorePlan;
 
     fn disk(home: &Path) -> Backend {
         let backend = Backend::new(home, "default");

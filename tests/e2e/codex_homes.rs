@@ -218,3 +218,23 @@ fn newer_codex_fields_survive_link_refresh_and_move() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_newer_fields_kept(&moved, &login);
 }
+
+#[test]
+fn import_move_takes_a_keyring_mode_homes_login_from_its_entry() {
+    let mock = MockIssuer::start(&[]);
+    let dir = Dir::new();
+    let home = keyring_home(&dir, "keyring");
+    let login = with_newer_fields(mock.codex_file(now() + 3600));
+    codex_writes_keyring(&home, &login);
+    let vault = dir.home();
+    let o = run(keyring_cli(&dir, &vault, &mock).args(["import", "--move", "--name", "moved"]).arg(&home));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(keyring_entry(&home).is_none(), "one holder: the entry is gone");
+    let moved = vault.join("accounts/moved/auth.json");
+    assert_eq!(
+        refresh_token(&serde_json::from_slice(&fs::read(&moved).unwrap()).unwrap()),
+        refresh_token(&login)
+    );
+    assert_newer_fields_kept(&moved, &login);
+    assert!(!vault.join("moves/moved.json").exists(), "the journal is gone once the move is done");
+}
