@@ -287,6 +287,12 @@ pub fn settings(settings: &[codex_auth::Setting], path: &std::path::Path, json: 
         stdout_line(&serde_json::to_string_pretty(settings).unwrap_or_default());
         return;
     }
+    let there = if path.exists() {
+        "read"
+    } else {
+        "not present: every value below is a flag, a variable or a default"
+    };
+    eprintln!("codex-auth's settings file: {} ({there})", path.display());
     let width = settings.iter().map(|s| s.name.len()).max().unwrap_or(0);
     let lines: Vec<String> = settings
         .iter()

@@ -61,6 +61,12 @@ fn a_codex_homes_own_config_toml_is_read_for_sign_in_only_and_never_claimed() {
     assert_eq!(stdout(&run(cli().arg("token"))).trim(), login["tokens"]["access_token"]);
     let o = run(cli().args(["config", "path"]));
     assert_eq!(stdout(&o).trim(), home.join("codex-auth.toml").display().to_string());
+    let shown = run(cli().args(["config", "show"]));
+    assert!(
+        stderr(&shown).contains(&format!("{}", home.join("codex-auth.toml").display())),
+        "{}",
+        stderr(&shown)
+    );
     let settings = status_json(&run(cli().args(["config", "show", "--json"])));
     let store = setting(&settings, "codex.cli_auth_credentials_store").expect("shown");
     assert_eq!((&store["value"], &store["origin"]), (&Value::from("file"), &Value::from("codex")));
