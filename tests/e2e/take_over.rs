@@ -63,6 +63,7 @@ fn kill_moves_on(source_root: &Path, what: &str) {
     let span = started.elapsed().as_micros() as u64 + 1;
 
     let (mut interrupted, mut two_with_journal) = (0, 0);
+    let mut at = span / 2;
     for round in 0..ROUNDS {
         let dir = Dir::new();
         let codex = source_root.join(format!("codex-{round}"));
@@ -77,14 +78,14 @@ fn kill_moves_on(source_root: &Path, what: &str) {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // A kill at a point spread over the second half of the move's run
-        // and a little past it (the first half is the process starting).
-        std::thread::sleep(Duration::from_micros(
-            span / 2 + span * u64::from(round) / u64::from(ROUNDS - 1) * 3 / 4,
-        ));
+        // The kill point hovers around the end of the move, where its
+        // writes are: later after a kill that landed, earlier after one too
+        // late (whatever the machine's load).
+        std::thread::sleep(Duration::from_micros(at));
         let _ = child.kill();
         let finished = child.wait().unwrap().success();
         interrupted += u32::from(!finished);
+        at = if finished { at * 3 / 4 } else { at + span / 10 };
 
         // At the instant of the kill: one holder, or two with the journal
         // that tells the next command which one stays.
