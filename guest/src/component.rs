@@ -424,7 +424,9 @@ fn resolve(account: String, c: x::session::Config) -> session::Config {
     let file = c.file.as_ref().and_then(|f| crate::config_file::parse(&f.json, &f.path).ok());
     session::Config {
         account,
-        issuer: c.issuer.unwrap_or(d.issuer),
+        // The host passes only what a flag or the environment set: those
+        // beat the config file, which beats the default.
+        issuer: c.issuer.or(file.as_ref().and_then(|f| f.issuer.clone())).unwrap_or(d.issuer),
         client_id: c.client_id.unwrap_or(d.client_id),
         originator: c.originator.unwrap_or(d.originator),
         refresh_skew_seconds: c.refresh_skew_seconds.unwrap_or(d.refresh_skew_seconds),
@@ -434,8 +436,15 @@ fn resolve(account: String, c: x::session::Config) -> session::Config {
             .unwrap_or(d.shared_refresh_seconds),
         lock_timeout_ms: c.lock_timeout_ms.unwrap_or(d.lock_timeout_ms),
         http_timeout_ms: c.http_timeout_ms.unwrap_or(d.http_timeout_ms),
-        chatgpt_base_url: c.chatgpt_base_url.unwrap_or(d.chatgpt_base_url),
-        strategy: c.strategy.map_or(d.strategy, from_strategy),
+        chatgpt_base_url: c
+            .chatgpt_base_url
+            .or(file.as_ref().and_then(|f| f.chatgpt_base_url.clone()))
+            .unwrap_or(d.chatgpt_base_url),
+        strategy: c
+            .strategy
+            .map(from_strategy)
+            .or(file.as_ref().and_then(|f| f.strategy))
+            .unwrap_or(d.strategy),
         runtime_key: c.runtime_key,
         file,
         file_path: c.file.map(|f| f.path).unwrap_or_default(),

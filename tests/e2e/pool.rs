@@ -210,6 +210,12 @@ fn rate_limit_headers_feed_least_used_and_round_robin_takes_turns_across_process
     let turns: Vec<String> = (0..4).map(|_| chosen("round-robin")).collect();
     assert_eq!(turns[..3].iter().collect::<std::collections::BTreeSet<_>>().len(), 3, "{turns:?}");
     assert_eq!(turns[3], turns[0], "{turns:?}");
+    // So does the config file, below the flag and the environment.
+    std::fs::write(dir.home().join("codex-auth.toml"), "strategy = \"least-used\"\n").unwrap();
+    let o = run(cli(&dir, &backend).args(["headers", "--json"]));
+    assert!(stdout(&o).contains("acct-b"), "the file's strategy is used: {}", stdout(&o));
+    assert_eq!(chosen("drain-first"), "acct-a");
+    std::fs::remove_file(dir.home().join("codex-auth.toml")).unwrap();
     // The environment names the strategy too, and a wrong name is refused.
     let o = run(cli(&dir, &backend).env("CODEX_AUTH_STRATEGY", "least-used").args(["headers", "--json"]));
     assert!(stdout(&o).contains("acct-b"), "{}", stdout(&o));

@@ -216,3 +216,19 @@ fn the_config_file_is_read_checked_shown_and_never_rewritten() {
     std::fs::write(&path, "strategy = \"random\"\n").unwrap();
     assert!(stderr(&run(dir.cli().arg("token"))).contains("`strategy` is wrong"));
 }
+
+#[test]
+fn the_config_files_issuer_is_used_not_only_shown() {
+    let mock = crate::mock_issuer::MockIssuer::start(&[]);
+    let dir = Dir::new();
+    dir.write_store(&serde_json::to_vec(&mock.codex_file(now() - 10)).unwrap());
+    std::fs::write(dir.home().join("codex-auth.toml"), format!("issuer = \"{}\"\n", mock.url)).unwrap();
+    // No flag or variable names the issuer: the file's is the one used.
+    let o = run(dir.cli().env_remove("CODEX_AUTH_ISSUER").arg("token"));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(mock.state().refresh_requests, 1, "the refresh went to the file's issuer");
+    // A flag still beats it.
+    let o = run(dir.cli().args(["--issuer", "http://127.0.0.1:9", "refresh", "--force"]));
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(mock.state().refresh_requests, 1);
+}
