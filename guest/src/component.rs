@@ -368,18 +368,19 @@ impl x::policy::Guest for Component {
             policy::RefreshDecision::Expired => x::policy::RefreshDecision::Expired,
         }
     }
-    fn choose_credential(stored: x::policy::StoredKind, environment_key: bool) -> x::policy::Choice {
+    fn choose_tier(
+        runtime: bool,
+        config: bool,
+        stored: x::policy::StoredKind,
+        environment: bool,
+    ) -> t::CredentialTier {
         let stored = match stored {
             x::policy::StoredKind::None => policy::StoredKind::None,
             x::policy::StoredKind::Subscription => policy::StoredKind::Subscription,
             x::policy::StoredKind::ApiKey => policy::StoredKind::ApiKey,
+            x::policy::StoredKind::Command => policy::StoredKind::Command,
         };
-        match policy::choose_credential(stored, environment_key) {
-            policy::Choice::StoredSubscription => x::policy::Choice::StoredSubscription,
-            policy::Choice::StoredApiKey => x::policy::Choice::StoredApiKey,
-            policy::Choice::EnvironmentKey => x::policy::Choice::EnvironmentKey,
-            policy::Choice::Unauthenticated => x::policy::Choice::Unauthenticated,
-        }
+        to_tier(policy::choose_tier(runtime, config, stored, environment))
     }
     fn request_headers(bearer: String, account_id: Option<String>) -> Vec<(String, String)> {
         policy::request_headers(&bearer, account_id.as_deref())
@@ -526,6 +527,17 @@ fn to_kind(kind: session::Kind) -> t::CredentialKind {
     }
 }
 
+fn to_tier(tier: session::Tier) -> t::CredentialTier {
+    match tier {
+        session::Tier::Runtime => t::CredentialTier::Runtime,
+        session::Tier::Config => t::CredentialTier::Config,
+        session::Tier::Store => t::CredentialTier::Store,
+        session::Tier::Command => t::CredentialTier::Command,
+        session::Tier::Environment => t::CredentialTier::Environment,
+        session::Tier::None => t::CredentialTier::None,
+    }
+}
+
 fn to_status(s: session::Status) -> t::Status {
     t::Status {
         account: s.account,
@@ -538,14 +550,7 @@ fn to_status(s: session::Status) -> t::Status {
             session::Source::Command(line) => t::CredentialSource::Command(line),
             session::Source::None => t::CredentialSource::None,
         },
-        tier: match s.tier {
-            session::Tier::Runtime => t::CredentialTier::Runtime,
-            session::Tier::Config => t::CredentialTier::Config,
-            session::Tier::Store => t::CredentialTier::Store,
-            session::Tier::Command => t::CredentialTier::Command,
-            session::Tier::Environment => t::CredentialTier::Environment,
-            session::Tier::None => t::CredentialTier::None,
-        },
+        tier: to_tier(s.tier),
         account_id: s.account_id,
         plan: s.plan,
         email: s.email,

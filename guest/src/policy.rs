@@ -1,5 +1,5 @@
 //! Decisions that are functions of (state, now): when to refresh, which
-//! credential wins, and which headers a request carries.
+//! credential tier wins, and which headers a request carries.
 
 /// Without `exp`, tokens older than this are refreshed (the Codex CLI's rule).
 pub const MAX_TOKEN_AGE_SECONDS: i64 = 8 * 24 * 60 * 60;
@@ -40,25 +40,6 @@ pub enum StoredKind {
     Subscription,
     ApiKey,
     Command,
-}
-
-/// The credential to use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Choice {
-    StoredSubscription,
-    StoredApiKey,
-    EnvironmentKey,
-    Unauthenticated,
-}
-
-/// Stored subscription > stored API key > `OPENAI_API_KEY` > nothing.
-pub fn choose_credential(stored: StoredKind, environment_key: bool) -> Choice {
-    match (stored, environment_key) {
-        (StoredKind::Subscription, _) => Choice::StoredSubscription,
-        (StoredKind::ApiKey | StoredKind::Command, _) => Choice::StoredApiKey,
-        (StoredKind::None, true) => Choice::EnvironmentKey,
-        (StoredKind::None, false) => Choice::Unauthenticated,
-    }
 }
 
 /// The credential tier, highest first: a runtime override, a key in the
@@ -117,22 +98,6 @@ mod tests {
         assert_eq!(decide_refresh(None, Some(now - MAX_TOKEN_AGE_SECONDS), now, skew), Due);
         assert_eq!(decide_refresh(None, None, now, skew), Due);
         assert_eq!(decide_refresh(None, Some(i64::MIN), i64::MAX, skew), Due);
-    }
-
-    #[test]
-    fn precedence_table() {
-        use Choice::*;
-        let table = [
-            (StoredKind::Subscription, true, StoredSubscription),
-            (StoredKind::Subscription, false, StoredSubscription),
-            (StoredKind::ApiKey, true, StoredApiKey),
-            (StoredKind::ApiKey, false, StoredApiKey),
-            (StoredKind::None, true, EnvironmentKey),
-            (StoredKind::None, false, Unauthenticated),
-        ];
-        for (stored, env, expected) in table {
-            assert_eq!(choose_credential(stored, env), expected, "{stored:?} env={env}");
-        }
     }
 
     #[test]

@@ -161,9 +161,16 @@ pub fn decisions(data: &[u8]) {
         assert_ne!(decision, RefreshDecision::Expired);
     }
     let env = data.first().is_some_and(|b| b & 1 == 1);
-    for stored in [StoredKind::None, StoredKind::Subscription, StoredKind::ApiKey] {
-        let choice = policy::choose_credential(stored, env);
-        assert_eq!(choice == policy::Choice::EnvironmentKey, stored == StoredKind::None && env);
+    let (runtime, config) =
+        (data.get(1).is_some_and(|b| b & 1 == 1), data.get(2).is_some_and(|b| b & 1 == 1));
+    for stored in [StoredKind::None, StoredKind::Subscription, StoredKind::ApiKey, StoredKind::Command] {
+        let tier = policy::choose_tier(runtime, config, stored, env);
+        // The environment's key is used only when nothing above it is there.
+        assert_eq!(
+            tier == crate::session::Tier::Environment,
+            !runtime && !config && stored == StoredKind::None && env
+        );
+        assert_eq!(tier == crate::session::Tier::Runtime, runtime);
     }
 }
 
