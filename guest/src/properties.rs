@@ -187,6 +187,79 @@ pub fn pkce_pair(data: &[u8]) {
     let _ = pkce::challenge(&String::from_utf8_lossy(data));
 }
 
+/// Usage answers, rate-limit headers, 429 bodies and stream events: total;
+/// a window's percent is at most 100 wherever it came from; a limit read
+/// from a 429 or an event never resets before `now` unless it says so
+/// itself (an absolute `resets_at`).
+pub fn usage(data: &[u8]) {
+    let (now, body) = split(data);
+    let now = 1_700_000_000 + i64::from(now);
+    if let Ok(usage) = crate::usage::parse_usage(body, now) {
+        assert!(usage.binding_percent().is_none_or(|p| p <= 100), "{usage:?}");
+    }
+    let text = String::from_utf8_lossy(body);
+    let headers: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    if let Some(seen) = crate::usage::parse_rate_limit_headers(&headers) {
+        assert!(seen.binding_percent().is_none_or(|p| p <= 100), "{seen:?}");
+    }
+    for limit in
+        [crate::usage::parse_limit_answer(429, body, now), crate::usage::parse_limit_event(body, now)]
+    {
+        let Some(limit) = limit else { continue };
+        let absolute = text.contains("\"resets_at\"");
+        assert!(absolute || limit.resets_at.is_none_or(|t| t >= now), "{limit:?}");
+    }
+    assert!(crate::usage::parse_limit_answer(200, body, now).is_none(), "only a 429 is a usage limit answer");
+}
+
+/// codex-auth's own settings file and a Codex home's `config.toml`, as the
+/// host hands them over (JSON): parsing is total, every setting shown comes
+/// from the file, and a Codex config shows only the sign-in keys it set.
+pub fn config_files(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(file) = crate::config_file::parse(&text, "/h/codex-auth.toml") {
+        let shown = crate::config_file::effective(&[], Some(&file));
+        assert!(shown.iter().all(|s| s.origin != crate::config_file::Origin::Flag));
+        let _ = crate::stores::plan(&[], Some(&file), &[]);
+    }
+    if let Ok(codex) = crate::codex_config::parse(&text, "/c/config.toml") {
+        for (key, value) in codex.settings() {
+            assert!(text.contains(key), "{key} shown but not in the file");
+            assert!(!value.is_empty() || key == "chatgpt_base_url", "{key} is empty");
+        }
+        let _ = codex.check_chatgpt_login(Some("ws"));
+        let _ = codex.check_api_key();
+    }
+}
+
+/// A command account's output: total; a token handed out is one word of
+/// printable ASCII, printed with exit status 0, and never appears in an error.
+pub fn command_output(data: &[u8]) {
+    let (status, stdout) = split(data);
+    let spec = crate::command::CommandSpec::from_json(&serde_json::json!({"program": "get-token"})).unwrap();
+    let status = (status % 3 != 2).then_some(i32::from(status % 3));
+    let output = crate::command::ProcessOutput { status, stdout: stdout.to_vec(), stderr: b"why".to_vec() };
+    match spec.token(Ok(output)) {
+        Ok(token) => {
+            assert_eq!(status, Some(0));
+            assert!(auth_file::token_shaped(&token), "{token:?}");
+        }
+        Err(e) => {
+            // No run of 12 letters and digits from the output (the fixed
+            // texts have none that long) shows up in the error.
+            let shown = e.to_string();
+            let printed = String::from_utf8_lossy(stdout);
+            for run in printed.split(|c: char| !c.is_ascii_alphanumeric()).filter(|r| r.len() >= 12) {
+                assert!(!shown.contains(run), "the output leaked into the error: {shown}");
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,5 +310,8 @@ mod tests {
         check("authorize_url", authorize_url);
         check("decisions", decisions);
         check("pkce_pair", pkce_pair);
+        check("usage", usage);
+        check("config_files", config_files);
+        check("command_output", command_output);
     }
 }
