@@ -170,7 +170,8 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
                             &home,
                             &auth.options().home,
                             shared_refresh(&settings),
-                            &block
+                            &block,
+                            true
                         )
                     );
                 }
@@ -297,8 +298,8 @@ fn login(auth: &Auth, args: LoginArgs) -> Result<ExitCode, codex_auth::Error> {
         status.account.as_deref().unwrap_or_default(),
         store_path(&status.source)
     );
-    if status.shared_with_codex {
-        eprintln!("{}", shared_home::line(shared_refresh(&auth.settings(&[])?)));
+    if let Some(note) = sign_in_note(auth, &status)? {
+        eprintln!("{note}");
     }
     if args.json {
         output::status_json(&status);
@@ -353,6 +354,33 @@ fn serve(
         .block_on(codex_auth_serve::run(codex_auth::AsyncAuth::new(auth), options, stop_signal()))
         .map_err(|e| codex_auth::Error::Storage(format!("serve: {e}")))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a sign-in to a store the Codex CLI also uses says once, then: how
+/// to make codex-auth the one refresher. The whole note for the home's own
+/// account (`--home ~/.codex`) or a linked Codex home, a line otherwise.
+fn sign_in_note(auth: &Auth, status: &codex_auth::Status) -> Result<Option<String>, codex_auth::Error> {
+    let Some(account) = status.account.as_deref().filter(|_| status.shared_with_codex) else {
+        return Ok(None);
+    };
+    let settings = auth.settings(&[])?;
+    let linked = auth.accounts()?.into_iter().find(|a| a.name == account).and_then(|a| a.linked);
+    let home = &auth.options().home;
+    let is_link = linked.is_some();
+    let (codex_home, vault) = match linked {
+        Some(dir) => (dir, home.clone()),
+        // This home is the Codex home: the login would move to a vault of its own.
+        None if account == auth.defaults().default_account => {
+            let vault = std::env::var_os("CODEX_AUTH_HOME")
+                .filter(|v| !v.is_empty())
+                .map_or_else(codex_auth::default_home, PathBuf::from);
+            (home.clone(), vault)
+        }
+        None => return Ok(Some(shared_home::line(shared_refresh(&settings)))),
+    };
+    let base_url = setting(&settings, "chatgpt_base_url").unwrap_or_default();
+    let block = shared_home::provider_block(&vault, account, status, &base_url);
+    Ok(Some(shared_home::note(account, &codex_home, &vault, shared_refresh(&settings), &block, is_link)))
 }
 
 /// A setting's effective value, by name.

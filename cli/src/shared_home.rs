@@ -23,8 +23,11 @@ pub fn note(
     vault_home: &Path,
     shared_refresh_seconds: u64,
     block: &str,
+    linked: bool,
 ) -> String {
     let vault = shell_word(&vault_home.display().to_string());
+    let unlink =
+        if linked { format!("\n  codex-auth --home {vault} remove {account}") } else { String::new() };
     format!(
         "\nThe Codex CLI keeps refreshing {codex} on its own, and it sends its refresh before it \
          locks: two refreshers on one home can lose the login. So codex-auth leaves refresh there to \
@@ -32,7 +35,7 @@ pub fn note(
          {shared_refresh_seconds} s before expiry, when expired, on a 401, or with `refresh --force`.\n\
          \n\
          To make codex-auth the one refresher instead, move the login in:\n\
-         \n  codex-auth --home {vault} remove {account}\
+         {unlink}\
          \n  codex-auth --home {vault} import --move --name {account} {source}\n\
          \n\
          then let the Codex CLI ask codex-auth for its token, with this in {config}:\n\

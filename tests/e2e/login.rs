@@ -283,3 +283,23 @@ fn a_codex_home_with_a_forced_workspace_refuses_a_sign_in_into_another() {
     assert!(!dir.auth_file().exists(), "nothing stored");
     assert_eq!(std::fs::read_to_string(dir.home().join("config.toml")).unwrap(), config, "never written");
 }
+
+#[test]
+fn a_sign_in_to_a_codex_home_says_once_how_to_make_codex_auth_the_one_refresher() {
+    let ports = free_ports();
+    let mock = MockIssuer::start(&ports);
+    let dir = Dir::new();
+    // `--home ~/.codex`: the vault's home is a Codex home the Codex CLI uses.
+    std::fs::create_dir_all(dir.home()).unwrap();
+    std::fs::write(dir.home().join("config.toml"), "model = \"gpt-5\"\n").unwrap();
+    let mut cli = login(&dir, &mock, ports, &[]);
+    let url = cli.authorize_url();
+    browse(&url);
+    let (code, out, err) = cli.finish();
+    assert_eq!(code, 0, "{err}");
+    let status: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["shared_with_codex"], true);
+    assert!(err.contains("The Codex CLI keeps refreshing"), "{err}");
+    assert!(err.contains(&format!("import --move --name default {}", dir.home().display())), "{err}");
+    assert!(err.contains("[model_providers.codex-auth.auth]") && err.contains(ACCOUNT), "{err}");
+}
