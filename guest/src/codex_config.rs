@@ -2,7 +2,9 @@
 //! file belongs to the Codex CLI (model, approval_policy, model_providers...)
 //! and codex-auth never writes it. Only the keys that concern sign-in are
 //! read; every other key is the Codex CLI's business and is ignored.
-//! (codex-auth's own settings live in `codex-auth.toml`.)
+//! (codex-auth's own settings live in `codex-auth.toml`.) PROTOCOL.md,
+//! "auth.json as the Codex CLI writes it" (the file and its sign-in keys)
+//! and "The Codex CLI's other stores" (the four modes and the keyring entry).
 
 use serde_json::Value;
 

@@ -94,7 +94,8 @@ pub(crate) enum Store {
 
 /// The Codex CLI's `auto` mode for one Codex home: the keyring entry when a
 /// keyring answers and holds one, else `auth.json`; a save the keyring
-/// refuses goes to `auth.json` (as the Codex CLI's `AutoAuthStorage` does).
+/// refuses goes to `auth.json` (as the Codex CLI's `AutoAuthStorage` does;
+/// PROTOCOL.md, "The Codex CLI's other stores").
 /// Both are locked by the home's `auth.lock`.
 #[derive(Debug)]
 pub(crate) struct AutoStore {

@@ -1,7 +1,9 @@
 /*!
 Moving a Codex home's login into the vault (`import --move`) so that a
 crash at any instant leaves exactly one holder of its refresh token, or a
-journal that the next command uses to finish or roll the move back.
+journal that the next command uses to finish or roll the move back. Two
+holders of one rotating refresh token kill each other at the first refresh
+(PROTOCOL.md, "Replacing a login").
 
 - Into an `auth.json` on the same file system: one `rename(2)` under the
   source's `auth.lock` and the new account's lock. Before it the source
