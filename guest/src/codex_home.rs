@@ -34,25 +34,6 @@ pub struct HomeSigns {
     pub present: Vec<String>,
 }
 
-/// Why a store counts as shared with the Codex CLI.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Shared {
-    /// Not shared: codex-auth is its one refresher.
-    No,
-    /// An account imported in place: a Codex home by definition.
-    Linked(String),
-    /// The Codex CLI's own home (`$CODEX_HOME`, else `~/.codex`).
-    CodexHome,
-    /// A directory holding what the Codex CLI leaves behind.
-    Signs(Vec<String>),
-}
-
-impl Shared {
-    pub fn is_shared(&self) -> bool {
-        *self != Shared::No
-    }
-}
-
 /// The Codex CLI's own home, as it computes it: `$CODEX_HOME`, else `.codex`
 /// in the user's home directory; `None` when neither is known.
 pub fn default_home(codex_home: Option<&str>, user_home: Option<&str>) -> Option<String> {
@@ -63,14 +44,11 @@ pub fn default_home(codex_home: Option<&str>, user_home: Option<&str>) -> Option
     }
 }
 
-/// Judges the facts about one account's store.
-pub fn judge(linked: Option<&str>, signs: &HomeSigns) -> Shared {
-    match (linked, signs) {
-        (Some(target), _) => Shared::Linked(target.to_owned()),
-        (None, HomeSigns { is_codex_home: true, .. }) => Shared::CodexHome,
-        (None, HomeSigns { present, .. }) if !present.is_empty() => Shared::Signs(present.clone()),
-        _ => Shared::No,
-    }
+/// Whether the Codex CLI uses a store too: an account imported in place (a
+/// Codex home by definition), the Codex CLI's own home, or a directory
+/// holding what the Codex CLI leaves behind.
+pub fn shared(linked: bool, signs: &HomeSigns) -> bool {
+    linked || signs.is_codex_home || !signs.present.is_empty()
 }
 
 /// How long before `exp` a refresh is due: the configured skew, or on a
@@ -94,13 +72,10 @@ mod tests {
     #[test]
     fn linked_codex_homes_and_signs_of_codex_make_a_store_shared() {
         let none = HomeSigns::default();
-        assert_eq!(judge(None, &none), Shared::No);
-        assert_eq!(judge(Some("/c"), &none), Shared::Linked("/c".into()));
-        let home = HomeSigns { is_codex_home: true, present: vec![] };
-        assert_eq!(judge(None, &home), Shared::CodexHome);
-        let used = HomeSigns { is_codex_home: false, present: vec!["sessions".into()] };
-        assert_eq!(judge(None, &used), Shared::Signs(vec!["sessions".into()]));
-        assert!(!Shared::No.is_shared() && Shared::CodexHome.is_shared());
+        assert!(!shared(false, &none));
+        assert!(shared(true, &none));
+        assert!(shared(false, &HomeSigns { is_codex_home: true, present: vec![] }));
+        assert!(shared(false, &HomeSigns { is_codex_home: false, present: vec!["sessions".into()] }));
     }
 
     #[test]

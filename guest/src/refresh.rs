@@ -135,7 +135,7 @@ impl<P: Platform> Session<P> {
                     Err(e) => Err(e),
                 }
             }
-            Err(RefreshFailure::Permanent(error)) if error.code == REUSED && self.shared().is_shared() => {
+            Err(RefreshFailure::Permanent(error)) if error.code == REUSED && self.shared() => {
                 self.adopt(stored);
                 Ok(Attempt::Reused { sent: tokens.refresh_token, error })
             }

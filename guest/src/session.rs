@@ -6,7 +6,7 @@
 
 use crate::auth_file::{self, ChatGptTokens, Credential, StoredAuth};
 use crate::codex_config::CodexConfig;
-use crate::codex_home::{self, Shared};
+use crate::codex_home;
 use crate::command::CommandSpec;
 use crate::config_file::ConfigFile;
 use crate::defaults;
@@ -187,7 +187,7 @@ pub struct Session<P> {
     proactive_pause_until_ms: Cell<i64>,
     /// Whether the Codex CLI uses the store too; judged on first need and
     /// again after a reload.
-    shared: RefCell<Option<Shared>>,
+    shared: Cell<Option<bool>>,
 }
 
 impl<P: Platform> Session<P> {
@@ -197,14 +197,14 @@ impl<P: Platform> Session<P> {
             config,
             loaded: RefCell::new(None),
             proactive_pause_until_ms: Cell::new(i64::MIN),
-            shared: RefCell::new(None),
+            shared: Cell::new(None),
         }
     }
 
-    /// Whether the Codex CLI uses this store too, and why.
-    pub fn shared(&self) -> Shared {
-        if let Some(shared) = self.shared.borrow().as_ref() {
-            return shared.clone();
+    /// Whether the Codex CLI uses this store too (see [`codex_home`]).
+    pub fn shared(&self) -> bool {
+        if let Some(shared) = self.shared.get() {
+            return shared;
         }
         let account = &self.config.account;
         let var = |name: &str| self.platform.env_var(name);
@@ -213,16 +213,9 @@ impl<P: Platform> Session<P> {
             var(defaults::USER_HOME_VAR).as_deref(),
         );
         let signs = self.platform.home_signs(account, codex_home.as_deref(), &codex_home::SIGNS);
-        let shared = codex_home::judge(self.platform.linked_to(account).as_deref(), &signs);
-        self.shared.replace(Some(shared.clone()));
+        let shared = codex_home::shared(self.platform.linked_to(account).is_some(), &signs);
+        self.shared.set(Some(shared));
         shared
-    }
-
-    fn is_shared(&self) -> bool {
-        if let Some(shared) = self.shared.borrow().as_ref() {
-            return shared.is_shared();
-        }
-        self.shared().is_shared()
     }
 
     /// The sign-in keys of the account's Codex home's `config.toml`.
@@ -238,7 +231,7 @@ impl<P: Platform> Session<P> {
     /// How long before `exp` a refresh is due for this store.
     pub(crate) fn skew_seconds(&self) -> u32 {
         codex_home::refresh_skew(
-            self.is_shared(),
+            self.shared(),
             self.config.refresh_skew_seconds,
             self.config.shared_refresh_seconds,
         )
@@ -278,7 +271,7 @@ impl<P: Platform> Session<P> {
                 status.email = identity.email.clone();
                 status.user_id = identity.user_id.clone();
                 status.expires_at = *access_expires_at;
-                status.shared_with_codex = self.is_shared();
+                status.shared_with_codex = self.shared();
             }
             Active::StoredKey(key) => {
                 status.account = Some(self.config.account.clone());
@@ -534,7 +527,7 @@ impl<P: Platform> Session<P> {
     /// Forgets what was read; the next call reads the store again.
     pub fn reload(&self) -> Result<(), AuthError> {
         self.loaded.replace(None);
-        self.shared.replace(None);
+        self.shared.set(None);
         self.loaded_ref().map(drop)
     }
 

@@ -115,7 +115,7 @@ fn links_and_codexs_own_files_make_a_store_shared_and_the_codex_home_comes_from_
     fake.env.borrow_mut().insert("HOME".into(), "/home/ada".into());
     fake.links.borrow_mut().insert("default".into(), "/home/ada/.codex".into());
     let s = session(fake);
-    assert!(s.shared().is_shared());
+    assert!(s.shared());
     assert_eq!(
         s.platform().signs_asked.borrow().as_slice(),
         [("default".to_owned(), Some("/home/ada/.codex".to_owned()))]
@@ -127,7 +127,7 @@ fn links_and_codexs_own_files_make_a_store_shared_and_the_codex_home_comes_from_
         .borrow_mut()
         .insert("default".into(), HomeSigns { is_codex_home: false, present: vec!["sessions".into()] });
     let s = session(fake);
-    assert!(s.shared().is_shared());
+    assert!(s.shared());
     assert_eq!(s.platform().signs_asked.borrow()[0].1.as_deref(), Some("/srv/codex"));
 }
 
