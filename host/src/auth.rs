@@ -132,8 +132,7 @@ impl Auth {
             i.guest.codex_auth_vault().call_plan_stores(&mut i.store, &given, auth.config.file.as_ref())
         })?;
         auth.backend.plan(store_plan(plan.map_err(Error::InvalidInput)?)).map_err(from_store)?;
-        let wait = auth.options.lock_timeout.unwrap_or(auth.runtime.defaults.lock_timeout);
-        for line in crate::take_over::finish_moves(&auth.options.home, &auth.backend, wait) {
+        for line in crate::take_over::finish_moves(&auth.options.home, &auth.backend) {
             auth.shared.notifier.notify(crate::LoginEvent::Info(format!("codex-auth: {line}")));
         }
         Ok(auth)

@@ -194,9 +194,10 @@ impl Backend {
                 // The home's own account exists when its store holds
                 // something, wherever that store is.
                 let default = self.layout.default_account();
+                let mut store = self.store(default)?;
                 if !names.iter().any(|n| n == default)
-                    && matches!(self.store(default)?, Store::Keyring(_) | Store::Auto(_))
-                    && self.store(default)?.load()?.is_some()
+                    && matches!(store, Store::Keyring(_) | Store::Auto(_))
+                    && store.load()?.is_some()
                 {
                     names.insert(0, default.to_owned());
                 }

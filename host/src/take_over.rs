@@ -85,10 +85,12 @@ fn rename_durably(from: &Path, to: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Ends every move a crash left half done, each under its source's and its
-/// account's locks (waiting at most `wait` for each). Returns what it did,
-/// for the caller to say.
-pub(crate) fn finish_moves(home: &Path, backend: &Backend, wait: Duration) -> Vec<String> {
+/// Ends every move a crash left half done, each under its journal entry's,
+/// its source's and its account's locks. Each lock is tried once: nothing
+/// waits while holding another, and a lock someone holds (a move still
+/// running, another command finishing this one) leaves the entry to the
+/// next command. Returns what it did, for the caller to say.
+pub(crate) fn finish_moves(home: &Path, backend: &Backend) -> Vec<String> {
     let dir = home.join(MOVES_DIR);
     let Ok(entries) = fs::read_dir(&dir) else { return Vec::new() };
     // `NAME.json`, and `.NAME.json-XXXXXX` (a journal a crash left half
@@ -105,7 +107,7 @@ pub(crate) fn finish_moves(home: &Path, backend: &Backend, wait: Duration) -> Ve
     names.dedup();
     let mut done = Vec::new();
     for name in &names {
-        match finish_one(home, backend, name, wait) {
+        match finish_one(home, backend, name) {
             Ok(Some(said)) => done.push(said),
             Ok(None) => {}
             Err(StoreError::Io(why)) => {
@@ -117,14 +119,9 @@ pub(crate) fn finish_moves(home: &Path, backend: &Backend, wait: Duration) -> Ve
     done
 }
 
-fn finish_one(
-    home: &Path,
-    backend: &Backend,
-    name: &str,
-    wait: Duration,
-) -> Result<Option<String>, StoreError> {
+fn finish_one(home: &Path, backend: &Backend, name: &str) -> Result<Option<String>, StoreError> {
     let mut entry = journal(home, name);
-    entry.lock(wait)?;
+    entry.lock(Duration::ZERO)?;
     let Some(bytes) = entry.load()? else { return Ok(None) };
     let record: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
     let kind = record["kept_in"].as_str().map_or(Some(AccountStore::File), AccountStore::from_name);
@@ -133,9 +130,9 @@ fn finish_one(
         return Ok(Some(format!("dropped an unreadable journal of a move into account `{name}`")));
     };
     let mut source = Backend::home_store(&dir, kind);
-    source.lock(wait)?;
+    source.lock(Duration::ZERO)?;
     let mut target = backend.store(name)?;
-    target.lock(wait)?;
+    target.lock(Duration::ZERO)?;
     let said = if target.load()?.is_some() {
         source.remove()?;
         format!(
@@ -182,11 +179,11 @@ mod tests {
             if vault_has_it {
                 backend.store(&name).unwrap().save(b"{\"tokens\":{}}").unwrap();
             }
-            let said = finish_moves(&home, &backend, Duration::ZERO);
+            let said = finish_moves(&home, &backend);
             assert_eq!(said.len(), 1, "{said:?}");
             assert_eq!(source.join("auth.json").exists(), source_left, "{said:?}");
             assert!(!home.join("moves").join(format!("{name}.json")).exists());
         }
-        assert!(finish_moves(&home, &backend, Duration::ZERO).is_empty(), "nothing left to do");
+        assert!(finish_moves(&home, &backend).is_empty(), "nothing left to do");
     }
 }
