@@ -812,6 +812,9 @@ impl x::vault::GuestVault for VaultResource {
     fn link(&self, name: String, directory: String) -> Result<x::vault::AccountInfo, t::AuthError> {
         self.0.link(&name, &directory).map(to_account_info).map_err(to_auth_error)
     }
+    fn check_move_target(&self, name: String) -> Result<(), t::AuthError> {
+        self.0.check_move_target(&name).map_err(to_auth_error)
+    }
 }
 
 fn to_account_info(a: vault::AccountInfo) -> x::vault::AccountInfo {

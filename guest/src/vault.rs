@@ -702,6 +702,24 @@ impl<P: Platform> Vault<P> {
         }
     }
 
+    /// Whether a login may be moved in as account `name`: a safe name no
+    /// account holds yet. An account of the vault's own that holds nothing
+    /// (a move a crash interrupted leaves one) may be taken; a linked Codex
+    /// home never.
+    pub fn check_move_target(&self, name: &str) -> Result<(), AuthError> {
+        check_name(name).map_err(AuthError::InvalidInput)?;
+        let taken = self.platform.accounts()?.iter().any(|n| n == name) && {
+            let info = self.describe_store(name.to_owned(), None);
+            info.linked.is_some() || info.state != AccountState::LoggedOut
+        };
+        if taken {
+            return Err(AuthError::InvalidInput(format!(
+                "an account named `{name}` exists already; choose another name"
+            )));
+        }
+        Ok(())
+    }
+
     /// Adds the Codex home `directory` as account `name`, in place: it is
     /// read and refreshed there, under its own `auth.lock`, so it keeps one
     /// holder. Nothing is copied.

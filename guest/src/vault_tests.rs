@@ -425,3 +425,23 @@ fn config_file_accounts_are_listed_labelled_and_chosen_by_default() {
 fn file_for(rt: &str) -> Vec<u8> {
     file(rt, NOW + 3600)
 }
+
+#[test]
+fn a_move_may_take_an_empty_account_of_the_vaults_own_but_never_a_held_or_linked_one() {
+    let fake = Fake::default();
+    fake.named.borrow_mut().insert("empty".into(), None);
+    fake.named
+        .borrow_mut()
+        .insert("held".into(), Some(br#"{"OPENAI_API_KEY":"sk-proj-0123456789"}"#.to_vec()));
+    fake.named.borrow_mut().insert("linked".into(), None);
+    fake.links.borrow_mut().insert("linked".into(), "/home/ada/.codex".into());
+    let v = Vault::new(fake, Config::default());
+    assert_eq!(v.check_move_target("new"), Ok(()));
+    assert_eq!(v.check_move_target("empty"), Ok(()), "what an interrupted move leaves");
+    for name in ["held", "linked"] {
+        assert!(
+            matches!(v.check_move_target(name), Err(AuthError::InvalidInput(why)) if why.contains("exists already"))
+        );
+    }
+    assert!(v.check_move_target("../x").is_err());
+}

@@ -510,16 +510,7 @@ impl Auth {
     /// roll back a move a crash interrupted. An account of that name that
     /// holds nothing (what an interrupted move leaves) is taken.
     pub fn move_codex_home(&self, name: &str, directory: &Path) -> Result<Status, Error> {
-        let checked =
-            self.vault_call(|i| Ok(Ok(i.guest.codex_auth_vault().call_check_name(&mut i.store, name)?)))?;
-        checked.map_err(Error::InvalidInput)?;
-        let taken =
-            |a: &Account| a.name == name && (a.linked.is_some() || a.state != crate::AccountState::LoggedOut);
-        if self.accounts()?.iter().any(taken) {
-            return Err(Error::InvalidInput(format!(
-                "an account named `{name}` exists already; choose another name"
-            )));
-        }
+        self.vault_call(|i| vault(&i.guest).call_check_move_target(&mut i.store, i.resource, name))?;
         let wait = self.options.lock_timeout.unwrap_or(self.runtime.defaults.lock_timeout);
         // Where the Codex home keeps its login, as its config.toml says.
         let codex_config = read_config_file(&directory.join(&self.runtime.defaults.codex_config_file))?;
