@@ -370,12 +370,7 @@ fn sign_in_note(auth: &Auth, status: &codex_auth::Status) -> Result<Option<Strin
     let (codex_home, vault) = match linked {
         Some(dir) => (dir, home.clone()),
         // This home is the Codex home: the login would move to a vault of its own.
-        None if account == auth.defaults().default_account => {
-            let vault = std::env::var_os("CODEX_AUTH_HOME")
-                .filter(|v| !v.is_empty())
-                .map_or_else(codex_auth::default_home, PathBuf::from);
-            (home.clone(), vault)
-        }
+        None if account == auth.defaults().default_account => (home.clone(), Options::from_env().home),
         None => return Ok(Some(shared_home::line(shared_refresh(&settings)))),
     };
     let base_url = setting(&settings, "chatgpt_base_url").unwrap_or_default();
