@@ -139,7 +139,7 @@ fn main() {
 
     let jwt = id_token(exp);
     let native_claims = per_call(31, 20_000, || {
-        black_box(codex_auth_guest::jwt::parse(&jwt).unwrap());
+        black_box(codex_auth_guest::oauth::jwt::parse(&jwt).unwrap());
     });
     let component_claims = per_call(31, 20_000, || {
         black_box(auth.claims(&jwt).unwrap());
@@ -149,7 +149,7 @@ fn main() {
 
     let entropy = [7u8; 96];
     let native_pkce = per_call(31, 20_000, || {
-        black_box(codex_auth_guest::pkce::from_entropy(&entropy[..64]).unwrap());
+        black_box(codex_auth_guest::oauth::pkce::from_entropy(&entropy[..64]).unwrap());
     });
     let component_pkce = per_call(31, 20_000, || {
         black_box(auth.pkce(&entropy[..64]).unwrap());

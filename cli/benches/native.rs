@@ -36,13 +36,13 @@ impl Platform for Memory {
         _account: &str,
         _codex_home: Option<&str>,
         _names: &[&str],
-    ) -> codex_auth_guest::codex_home::HomeSigns {
-        codex_auth_guest::codex_home::HomeSigns::default()
+    ) -> codex_auth_guest::platform::HomeSigns {
+        codex_auth_guest::platform::HomeSigns::default()
     }
     fn codex_config(&self, _account: &str) -> Result<Option<(String, String)>, StorageError> {
         Ok(None)
     }
-    fn use_store(&self, _account: &str, _store: codex_auth_guest::stores::AccountStore) {}
+    fn use_store(&self, _account: &str, _store: codex_auth_guest::store::kinds::AccountStore) {}
     fn load(&self, _account: &str) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(Some(self.file.clone()))
     }
@@ -86,7 +86,7 @@ impl Platform for Memory {
         _program: &str,
         _args: &[String],
         _timeout_ms: u32,
-    ) -> Result<codex_auth_guest::command::ProcessOutput, String> {
+    ) -> Result<codex_auth_guest::platform::ProcessOutput, String> {
         Err("offline".into())
     }
     fn bind(&self, _port: u16) -> Result<(), BindError> {

@@ -109,7 +109,7 @@ pub fn defaults() -> Defaults {
         issuer_var: ISSUER_VAR,
         chatgpt_base_url: CHATGPT_BASE_URL,
         chatgpt_base_url_var: CHATGPT_BASE_URL_VAR,
-        strategy: crate::pool::Strategy::DrainFirst.name(),
+        strategy: Strategy::DrainFirst.name(),
         strategy_var: STRATEGY_VAR,
         store_var: STORE_VAR,
         database_url_var: DATABASE_URL_VAR,
@@ -127,5 +127,39 @@ mod tests {
             assert!(held_at_most_ms(timeout) < timeout.max(1), "{timeout}");
         }
         assert!(held_at_most_ms(LOCK_TIMEOUT_MS) >= HTTP_TIMEOUT_MS, "the default request bound fits");
+    }
+}
+
+/// How an account is chosen among the usable ones when none is pinned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Strategy {
+    /// The one chosen longest ago.
+    RoundRobin,
+    /// The one with the lowest use of its binding window.
+    LeastUsed,
+    /// The most used one that still works, in listing order on ties: one
+    /// account at a time, the next when it is blocked.
+    #[default]
+    DrainFirst,
+}
+
+impl Strategy {
+    pub const NAMES: [&'static str; 3] = ["round-robin", "least-used", "drain-first"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RoundRobin => "round-robin",
+            Self::LeastUsed => "least-used",
+            Self::DrainFirst => "drain-first",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "round-robin" => Ok(Self::RoundRobin),
+            "least-used" => Ok(Self::LeastUsed),
+            "drain-first" => Ok(Self::DrainFirst),
+            other => Err(format!("unknown strategy `{other}`: one of {}", Self::NAMES.join(", "))),
+        }
     }
 }

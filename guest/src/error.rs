@@ -1,6 +1,6 @@
 //! The session's error, mirroring the WIT `auth-error` variant.
 
-use crate::oauth_error::{IssuerError, OAuthError};
+use crate::oauth::oauth_error::{IssuerError, OAuthError};
 use crate::platform::StorageError;
 use std::fmt;
 
@@ -39,7 +39,7 @@ impl fmt::Display for AuthError {
             Self::AllBlocked { first_free } => write!(
                 f,
                 "every account has reached its usage limit; the first frees up at {}",
-                crate::rfc3339::format(*first_free)
+                crate::store::rfc3339::format(*first_free)
             ),
             Self::CorruptStore { path, reason } => {
                 write!(f, "{path} cannot be read: {reason} (the file was left untouched)")

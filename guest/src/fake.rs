@@ -17,12 +17,12 @@ pub struct Fake {
     pub links: RefCell<BTreeMap<String, String>>,
     /// What each account's directory shows of the Codex CLI, and the
     /// directories asked about (the Codex home the guest computed).
-    pub signs: RefCell<BTreeMap<String, crate::codex_home::HomeSigns>>,
+    pub signs: RefCell<BTreeMap<String, crate::platform::HomeSigns>>,
     pub signs_asked: RefCell<Vec<(String, Option<String>)>>,
     /// Each account's Codex `config.toml`, as JSON.
     pub codex_configs: RefCell<BTreeMap<String, String>>,
     /// The stores the guest chose for accounts added after the plan.
-    pub stores_used: RefCell<Vec<(String, crate::stores::AccountStore)>>,
+    pub stores_used: RefCell<Vec<(String, crate::store::kinds::AccountStore)>>,
     /// Written over the home's own store at the first pause: a peer that
     /// stores its refresh while this session waits, unlocked.
     pub peer_write_on_sleep: RefCell<Option<Vec<u8>>>,
@@ -38,7 +38,7 @@ pub struct Fake {
     pub lock_error: RefCell<Option<StorageError>>,
     pub requests: RefCell<Vec<HttpRequest>>,
     /// What each run of a command printed, in order; and the runs.
-    pub outputs: RefCell<VecDeque<Result<crate::command::ProcessOutput, String>>>,
+    pub outputs: RefCell<VecDeque<Result<crate::platform::ProcessOutput, String>>>,
     pub runs: RefCell<Vec<(String, Vec<String>, u32)>>,
     /// For each request sent: whether a store lock was held then.
     pub sent_under_lock: RefCell<Vec<bool>>,
@@ -112,13 +112,13 @@ impl Platform for Fake {
         account: &str,
         codex_home: Option<&str>,
         names: &[&str],
-    ) -> crate::codex_home::HomeSigns {
+    ) -> crate::platform::HomeSigns {
         self.signs_asked.borrow_mut().push((account.to_owned(), codex_home.map(str::to_owned)));
         let mut signs = self.signs.borrow().get(account).cloned().unwrap_or_default();
         signs.present.retain(|n| names.contains(&n.as_str()));
         signs
     }
-    fn use_store(&self, account: &str, store: crate::stores::AccountStore) {
+    fn use_store(&self, account: &str, store: crate::store::kinds::AccountStore) {
         self.stores_used.borrow_mut().push((account.to_owned(), store));
     }
     fn codex_config(&self, account: &str) -> Result<Option<(String, String)>, StorageError> {
@@ -227,7 +227,7 @@ impl Platform for Fake {
         program: &str,
         args: &[String],
         timeout_ms: u32,
-    ) -> Result<crate::command::ProcessOutput, String> {
+    ) -> Result<crate::platform::ProcessOutput, String> {
         self.runs.borrow_mut().push((program.to_owned(), args.to_vec(), timeout_ms));
         self.outputs.borrow_mut().pop_front().expect("an unscripted command run")
     }

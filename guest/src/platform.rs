@@ -117,6 +117,36 @@ pub enum Notice {
     },
 }
 
+/// What a finished (or killed) command left.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProcessOutput {
+    /// The exit code; `None` when a signal ended it.
+    pub status: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl std::fmt::Debug for ProcessOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ProcessOutput({:?}, {} bytes out, {} bytes err)",
+            self.status,
+            self.stdout.len(),
+            self.stderr.len()
+        )
+    }
+}
+
+/// What the host saw of an account's directory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HomeSigns {
+    /// The directory is the Codex CLI's own home (see [`crate::store::codex_home::default_home`]).
+    pub is_codex_home: bool,
+    /// Those of [`crate::store::codex_home::SIGNS`] found in it.
+    pub present: Vec<String>,
+}
+
 /// Everything the guest may ask of its host.
 ///
 /// The store is keyed by account: each account is one Codex home (an
@@ -139,18 +169,13 @@ pub trait Platform {
     /// What the account's directory shows of the Codex CLI: whether it is
     /// the directory `codex_home`, and which of `names` it holds. Nothing
     /// for a store without a directory (a database row).
-    fn home_signs(
-        &self,
-        account: &str,
-        codex_home: Option<&str>,
-        names: &[&str],
-    ) -> crate::codex_home::HomeSigns;
+    fn home_signs(&self, account: &str, codex_home: Option<&str>, names: &[&str]) -> HomeSigns;
     /// The Codex CLI's `config.toml` of the account's Codex home, as
     /// (path, JSON); `None` when there is none.
     fn codex_config(&self, account: &str) -> Result<Option<(String, String)>, StorageError>;
     /// From now on keep `account`'s credential in `store` (an account added
     /// after the plan was made).
-    fn use_store(&self, account: &str, store: crate::stores::AccountStore);
+    fn use_store(&self, account: &str, store: crate::store::kinds::AccountStore);
     fn load(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError>;
     fn save(&self, account: &str, contents: &[u8]) -> Result<(), StorageError>;
     fn remove(&self, account: &str) -> Result<bool, StorageError>;
@@ -176,12 +201,7 @@ pub trait Platform {
 
     /// Runs `program` with `args` (no shell, no stdin), killing it after
     /// `timeout_ms`; the error says why it could not start.
-    fn run(
-        &self,
-        program: &str,
-        args: &[String],
-        timeout_ms: u32,
-    ) -> Result<crate::command::ProcessOutput, String>;
+    fn run(&self, program: &str, args: &[String], timeout_ms: u32) -> Result<ProcessOutput, String>;
 
     fn bind(&self, port: u16) -> Result<(), BindError>;
     fn accept(&self, timeout_ms: u32) -> Result<Option<Incoming>, String>;
@@ -218,18 +238,13 @@ impl<P: Platform + ?Sized> Platform for &P {
     fn linked_to(&self, account: &str) -> Option<String> {
         (**self).linked_to(account)
     }
-    fn home_signs(
-        &self,
-        account: &str,
-        codex_home: Option<&str>,
-        names: &[&str],
-    ) -> crate::codex_home::HomeSigns {
+    fn home_signs(&self, account: &str, codex_home: Option<&str>, names: &[&str]) -> HomeSigns {
         (**self).home_signs(account, codex_home, names)
     }
     fn codex_config(&self, account: &str) -> Result<Option<(String, String)>, StorageError> {
         (**self).codex_config(account)
     }
-    fn use_store(&self, account: &str, store: crate::stores::AccountStore) {
+    fn use_store(&self, account: &str, store: crate::store::kinds::AccountStore) {
         (**self).use_store(account, store)
     }
     fn load(&self, account: &str) -> Result<Option<Vec<u8>>, StorageError> {
@@ -274,12 +289,7 @@ impl<P: Platform + ?Sized> Platform for &P {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         (**self).send(request)
     }
-    fn run(
-        &self,
-        program: &str,
-        args: &[String],
-        timeout_ms: u32,
-    ) -> Result<crate::command::ProcessOutput, String> {
+    fn run(&self, program: &str, args: &[String], timeout_ms: u32) -> Result<ProcessOutput, String> {
         (**self).run(program, args, timeout_ms)
     }
     fn bind(&self, port: u16) -> Result<(), BindError> {

@@ -4,13 +4,13 @@
 //! on the seed corpus and on generated input, so they hold on stable too.
 //! Each panics when its property fails.
 
-use crate::auth_file;
-use crate::authorize::{self, AuthorizeRequest, CallbackOutcome};
-use crate::jwt;
-use crate::pkce;
-use crate::policy::{self, RefreshDecision, StoredKind};
-use crate::query;
-use crate::responses::{self, PollOutcome, RefreshFailure};
+use crate::oauth::authorize::{self, AuthorizeRequest, CallbackOutcome};
+use crate::oauth::jwt;
+use crate::oauth::pkce;
+use crate::oauth::query;
+use crate::oauth::responses::{self, PollOutcome, RefreshFailure};
+use crate::session::policy::{self, RefreshDecision, StoredKind};
+use crate::store::auth_file;
 
 /// Splits fuzz input into a small header and the rest.
 fn split(data: &[u8]) -> (u16, &[u8]) {
@@ -167,10 +167,10 @@ pub fn decisions(data: &[u8]) {
         let tier = policy::choose_tier(runtime, config, stored, env);
         // The environment's key is used only when nothing above it is there.
         assert_eq!(
-            tier == crate::session::Tier::Environment,
+            tier == crate::session::policy::Tier::Environment,
             !runtime && !config && stored == StoredKind::None && env
         );
-        assert_eq!(tier == crate::session::Tier::Runtime, runtime);
+        assert_eq!(tier == crate::session::policy::Tier::Runtime, runtime);
     }
 }
 
@@ -194,7 +194,7 @@ pub fn pkce_pair(data: &[u8]) {
 pub fn usage(data: &[u8]) {
     let (now, body) = split(data);
     let now = 1_700_000_000 + i64::from(now);
-    if let Ok(usage) = crate::usage::parse_usage(body, now) {
+    if let Ok(usage) = crate::vault::usage::parse_usage(body, now) {
         assert!(usage.binding_percent().is_none_or(|p| p <= 100), "{usage:?}");
     }
     let text = String::from_utf8_lossy(body);
@@ -203,17 +203,21 @@ pub fn usage(data: &[u8]) {
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    if let Some(seen) = crate::usage::parse_rate_limit_headers(&headers) {
+    if let Some(seen) = crate::vault::usage::parse_rate_limit_headers(&headers) {
         assert!(seen.binding_percent().is_none_or(|p| p <= 100), "{seen:?}");
     }
-    for limit in
-        [crate::usage::parse_limit_answer(429, body, now), crate::usage::parse_limit_event(body, now)]
-    {
+    for limit in [
+        crate::vault::usage::parse_limit_answer(429, body, now),
+        crate::vault::usage::parse_limit_event(body, now),
+    ] {
         let Some(limit) = limit else { continue };
         let absolute = text.contains("\"resets_at\"");
         assert!(absolute || limit.resets_at.is_none_or(|t| t >= now), "{limit:?}");
     }
-    assert!(crate::usage::parse_limit_answer(200, body, now).is_none(), "only a 429 is a usage limit answer");
+    assert!(
+        crate::vault::usage::parse_limit_answer(200, body, now).is_none(),
+        "only a 429 is a usage limit answer"
+    );
 }
 
 /// codex-auth's own settings file and a Codex home's `config.toml`, as the
@@ -221,12 +225,12 @@ pub fn usage(data: &[u8]) {
 /// from the file, and a Codex config shows only the sign-in keys it set.
 pub fn config_files(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    if let Ok(file) = crate::config_file::parse(&text, "/h/codex-auth.toml") {
-        let shown = crate::config_file::effective(&[], Some(&file));
-        assert!(shown.iter().all(|s| s.origin != crate::config_file::Origin::Flag));
-        let _ = crate::stores::plan(&[], Some(&file), &[]);
+    if let Ok(file) = crate::store::config_file::parse(&text, "/h/codex-auth.toml") {
+        let shown = crate::store::config_file::effective(&[], Some(&file));
+        assert!(shown.iter().all(|s| s.origin != crate::store::config_file::Origin::Flag));
+        let _ = crate::store::plan::plan(&[], Some(&file), &[]);
     }
-    if let Ok(codex) = crate::codex_config::parse(&text, "/c/config.toml") {
+    if let Ok(codex) = crate::store::codex_config::parse(&text, "/c/config.toml") {
         for (key, value) in codex.settings() {
             assert!(text.contains(key), "{key} shown but not in the file");
             assert!(!value.is_empty() || key == "chatgpt_base_url", "{key} is empty");
@@ -240,13 +244,14 @@ pub fn config_files(data: &[u8]) {
 /// printable ASCII, printed with exit status 0, and never appears in an error.
 pub fn command_output(data: &[u8]) {
     let (status, stdout) = split(data);
-    let spec = crate::command::CommandSpec::from_json(&serde_json::json!({"program": "get-token"})).unwrap();
+    let spec =
+        crate::store::command::CommandSpec::from_json(&serde_json::json!({"program": "get-token"})).unwrap();
     let status = (status % 3 != 2).then_some(i32::from(status % 3));
-    let output = crate::command::ProcessOutput { status, stdout: stdout.to_vec(), stderr: b"why".to_vec() };
+    let output = crate::platform::ProcessOutput { status, stdout: stdout.to_vec(), stderr: b"why".to_vec() };
     match spec.token(Ok(output)) {
         Ok(token) => {
             assert_eq!(status, Some(0));
-            assert!(auth_file::token_shaped(&token), "{token:?}");
+            assert!(crate::oauth::token_shaped(&token), "{token:?}");
         }
         Err(e) => {
             // No run of 12 letters and digits from the output (the fixed

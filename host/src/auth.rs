@@ -10,9 +10,9 @@ use crate::bindings::{self, session::Config, types::AuthError};
 use crate::file_store::StoreError;
 use crate::state::{HostState, Shared};
 use crate::{
-    Account, AuthorizeRequest, CheckOutcome, Claims, Credential, Defaults, Error, Learned, LoginMethod,
-    LoginOptions, LogoutReport, Options, Removal, RequestHeaders, Secret, Status, Upstream, UsageReport,
-    runtime,
+    Account, Attempt, AuthorizeRequest, CheckOutcome, Claims, Credential, Defaults, Error, Learned,
+    LoginMethod, LoginOptions, LogoutReport, Options, Removal, RequestHeaders, Secret, Status, Upstream,
+    UsageReport, runtime,
 };
 use std::collections::HashMap;
 use std::fmt;
@@ -217,13 +217,14 @@ impl Auth {
     /// the upstream answered with [`Auth::report`].
     ///
     /// ```no_run
-    /// use codex_auth::{Auth, Options, Upstream};
+    /// use codex_auth::{Attempt, Auth, Options, Upstream, Verdict};
     /// let auth = Auth::open(Options::from_env())?;
     /// let (account, headers) = auth.headers_for(Some("conversation-42"))?;
     /// // ... send the request with `headers`; it answered 429:
     /// # let (status, answer_headers, body) = (429u16, Vec::<(String, String)>::new(), Vec::<u8>::new());
-    /// let learned = auth.report(&account, Upstream::Answer { status, headers: &answer_headers, body: &body })?;
-    /// if learned.blocked_until.is_some() {
+    /// let answer = Upstream::Answer { status, headers: &answer_headers, body: &body };
+    /// let learned = auth.report(&account, answer, Attempt::FIRST)?;
+    /// if learned.verdict == Verdict::RotateAndReplay {
     ///     let (sibling, headers) = auth.headers_for(Some("conversation-42"))?; // another account
     /// }
     /// # Ok::<(), codex_auth::Error>(())
@@ -243,7 +244,7 @@ impl Auth {
     /// headers update its usage; a `usage_limit_reached` (a 429, or a
     /// `response.failed` event) blocks it until its reset, for every process;
     /// a 401 says to call [`Auth::unauthorized`].
-    pub fn report(&self, account: &str, upstream: Upstream<'_>) -> Result<Learned, Error> {
+    pub fn report(&self, account: &str, upstream: Upstream<'_>, attempt: Attempt) -> Result<Learned, Error> {
         let upstream = match upstream {
             Upstream::Answer { status, headers, body } => {
                 bindings::vault::Upstream::Answer(bindings::vault::UpstreamAnswer {
@@ -255,7 +256,9 @@ impl Auth {
             Upstream::Event(event) => bindings::vault::Upstream::StreamEvent(event.to_vec()),
         };
         let learned = self.vault_call(|i| {
-            Ok(vault(&i.guest).call_report(&mut i.store, i.resource, account, &upstream)?.map(Learned::from))
+            Ok(vault(&i.guest)
+                .call_report(&mut i.store, i.resource, account, &upstream, attempt)?
+                .map(Learned::from))
         })?;
         if learned.blocked_until.is_some() {
             self.forget_selection();

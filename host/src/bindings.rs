@@ -5,6 +5,8 @@
 wasmtime::component::bindgen!({
     world: "guest",
     path: "../wit",
+    // So the host's public types can hold the WIT records themselves.
+    additional_derives: [PartialEq, Eq],
 });
 
 pub use codex::auth::types;

@@ -24,12 +24,14 @@ accounts the pool chooses ([`Auth::headers_for`] with a session key) and
 learns from what the upstream answered ([`Auth::report`]).
 
 ```no_run
-use codex_auth::{Auth, Options, Upstream};
+use codex_auth::{Attempt, Auth, Options, Upstream};
 let auth = Auth::open(Options::from_env())?;
 let (account, headers) = auth.headers_for(Some("conversation-1"))?;
 // ... send the request with `headers`, then:
 # let (status, answer_headers) = (200u16, Vec::<(String, String)>::new());
-auth.report(&account, Upstream::Answer { status, headers: &answer_headers, body: b"" })?;
+let answer = Upstream::Answer { status, headers: &answer_headers, body: b"" };
+let learned = auth.report(&account, answer, Attempt::FIRST)?;
+// `learned.verdict`: pass the answer on, or recover or rotate and send again.
 # Ok::<(), codex_auth::Error>(())
 ```
 */
@@ -63,6 +65,12 @@ mod take_over;
 pub mod tls;
 mod toml_file;
 
+/// The README's Rust examples, compiled (not run) as doctests so they keep
+/// working.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
+
 pub use accounts::{Account, AccountState, Removal};
 pub use auth::{AccountRef, Auth, defaults};
 pub use clock::{Clock, SystemClock};
@@ -74,7 +82,7 @@ pub use login::{LoginMethod, LoginOptions, LogoutReport, Revocation};
 pub use nonblocking::AsyncAuth;
 pub use notifier::{LoginEvent, Notifier, Silent};
 pub use options::{Defaults, Options, Origin, Setting, default_home};
-pub use pool::{CheckOutcome, Learned, Strategy, Upstream, Usage, UsageReport, Window};
+pub use pool::{Attempt, CheckOutcome, Learned, Strategy, Upstream, Usage, UsageReport, Verdict, Window};
 pub use runtime::GUEST_WASM;
 pub use secret::{RequestHeaders, Secret};
 pub use status::{Kind, Source, Status, Tier};

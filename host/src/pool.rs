@@ -171,10 +171,33 @@ pub struct Learned {
     pub unauthorized: bool,
     /// Its rate-limit headers updated the account's usage.
     pub usage_updated: bool,
+    /// What to do with the answer: the guest's verdict for the [`Attempt`]
+    /// it was reported with.
+    pub verdict: Verdict,
+    /// The request's attempt once the verdict is acted on: report its next
+    /// answer with this.
+    pub next: Attempt,
 }
 
 impl From<vault::Learned> for Learned {
     fn from(l: vault::Learned) -> Self {
-        Self { blocked_until: l.blocked_until, unauthorized: l.unauthorized, usage_updated: l.usage_updated }
+        Self {
+            blocked_until: l.blocked_until,
+            unauthorized: l.unauthorized,
+            usage_updated: l.usage_updated,
+            verdict: l.verdict,
+            next: l.next,
+        }
     }
+}
+
+/// Where one request stands when an answer comes back (the WIT record,
+/// used as it is).
+pub use vault::Attempt;
+/// What to do with an answer (the WIT enum, used as it is).
+pub use vault::Verdict;
+
+impl Attempt {
+    /// A request's first send, its body kept.
+    pub const FIRST: Self = Self { replayable: true, recovered: false, rotated: false };
 }

@@ -3,7 +3,6 @@
 
 use crate::backend::{Backend, Store};
 use crate::clock::Clock;
-use crate::imports::loopback::Listener;
 use crate::notifier::Notifier;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -64,5 +63,20 @@ impl HostState {
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// A bound loopback listener and the requests waiting for an answer.
+pub(crate) struct Listener {
+    pub server: tiny_http::Server,
+    pub pending: HashMap<u64, tiny_http::Request>,
+    pub next_id: u64,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        for (_, request) in self.pending.drain() {
+            let _ = request.respond(tiny_http::Response::empty(500));
+        }
     }
 }

@@ -1,16 +1,16 @@
 //! The gateway: a request under `/backend-api/codex/` (or `/v1/responses`)
 //! goes to `{upstream}/...` with the client's `Authorization` replaced by the
 //! chosen account's headers. Bodies stream both ways; an SSE answer is passed
-//! on chunk by chunk as it arrives. The pool decides what an answer means
-//! (`Auth::report`): a 401 is recovered once and the request replayed once;
-//! a usage limit (a 429, or a `response.failed` event before anything reached
-//! the client) blocks the account and the request is replayed once on a
-//! sibling. Only bodies kept under the replay bound are replayed.
+//! on chunk by chunk as it arrives. The guest decides what an answer means
+//! and what follows (`Auth::report` returns its verdict): pass it on, recover
+//! a 401 and replay, or replay on a sibling after a usage limit (a 429, or a
+//! `response.failed` event before anything reached the client). This loop
+//! only applies the verdicts and counts them in an `Attempt`.
 
 use crate::Shared;
 use crate::respond::{self, Body};
 use bytes::Bytes;
-use codex_auth::{Learned, Secret, Upstream};
+use codex_auth::{Attempt, Learned, Secret, Upstream, Verdict};
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use http_body_util::{BodyDataStream, BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
@@ -50,7 +50,7 @@ pub async fn forward(
         Ok(body) => body,
         Err(why) => return (respond::error(400, "bad_request_body", &why), None),
     };
-    let (mut recovered, mut rotated) = (false, false);
+    let mut attempt = Attempt { replayable: body.replayable(), ..Attempt::FIRST };
     loop {
         let key = session.clone();
         let (account, headers) = match shared.auth.run(move |auth| auth.headers_for(key.as_deref())).await {
@@ -74,41 +74,42 @@ pub async fn forward(
         let status = answer.status();
         let answer_headers = answer.headers().clone();
         let pairs = header_pairs(&answer_headers);
-        let replayable = body.replayable();
         if status.as_u16() >= 400 {
             let bytes = match read_bounded(answer).await {
                 Ok(bytes) => bytes,
                 Err(why) => return (respond::error(502, "upstream_error", &why), Some(account)),
             };
-            let learned =
-                report(shared, &account, Report::Answer(status.as_u16(), pairs, bytes.clone())).await;
-            if learned.unauthorized && !recovered && replayable {
-                recovered = true;
-                let rejected =
-                    headers.get("Authorization").and_then(|a| a.strip_prefix("Bearer ")).unwrap_or_default();
-                let (rejected, name) = (Secret::from(rejected.to_owned()), account.clone());
-                let recovery =
-                    shared.auth.run(move |auth| auth.account(&name)?.unauthorized(&rejected)).await;
-                if recovery.is_ok() {
-                    continue;
+            let answer = Report::Answer(status.as_u16(), pairs, bytes.clone());
+            let learned = report(shared, &account, answer, attempt).await;
+            attempt = learned.next;
+            match learned.verdict {
+                Verdict::RotateAndReplay => continue,
+                Verdict::RecoverAndReplay => {
+                    let rejected = headers
+                        .get("Authorization")
+                        .and_then(|a| a.strip_prefix("Bearer "))
+                        .unwrap_or_default();
+                    let (rejected, name) = (Secret::from(rejected.to_owned()), account.clone());
+                    let recovery =
+                        shared.auth.run(move |auth| auth.account(&name)?.unauthorized(&rejected)).await;
+                    if recovery.is_ok() {
+                        continue;
+                    }
                 }
-            }
-            if learned.blocked_until.is_some() && !rotated && replayable {
-                rotated = true;
-                continue;
+                Verdict::PassOn => {}
             }
             return (passed_on(status, &answer_headers, respond::full(bytes)), Some(account));
         }
-        report(shared, &account, Report::Answer(status.as_u16(), pairs, Bytes::new())).await;
+        report(shared, &account, Report::Answer(status.as_u16(), pairs, Bytes::new()), attempt).await;
         let mut stream = answer.bytes_stream();
         // Waiting for the first chunk holds nothing back: nothing else could
         // be sent before it. It is read before the answer's head goes out, so
         // a `response.failed` usage limit can still move to a sibling.
         let first = stream.next().await;
         if let Some(Ok(chunk)) = &first {
-            let learned = report(shared, &account, Report::Event(chunk.clone())).await;
-            if learned.blocked_until.is_some() && !rotated && replayable {
-                rotated = true;
+            let learned = report(shared, &account, Report::Event(chunk.clone()), attempt).await;
+            if learned.verdict == Verdict::RotateAndReplay {
+                attempt = learned.next;
                 continue;
             }
         }
@@ -133,7 +134,9 @@ impl Watcher {
         if memchr(chunk, b"response.failed") {
             let (auth, account, event) = (self.auth.clone(), self.account.clone(), chunk.clone());
             tokio::spawn(async move {
-                let _ = auth.run(move |a| a.report(&account, Upstream::Event(&event))).await;
+                // Output reached the client: nothing can be replayed now.
+                let attempt = Attempt { replayable: false, ..Attempt::FIRST };
+                let _ = auth.run(move |a| a.report(&account, Upstream::Event(&event), attempt)).await;
             });
         }
     }
@@ -150,18 +153,24 @@ enum Report {
 
 /// What the pool makes of an answer; a pool that cannot be asked learns
 /// nothing, and the answer is passed on as it is.
-async fn report(shared: &Shared, account: &str, report: Report) -> Learned {
+async fn report(shared: &Shared, account: &str, report: Report, attempt: Attempt) -> Learned {
     let account = account.to_owned();
     let learned = shared
         .auth
         .run(move |auth| match &report {
             Report::Answer(status, headers, body) => {
-                auth.report(&account, Upstream::Answer { status: *status, headers, body })
+                auth.report(&account, Upstream::Answer { status: *status, headers, body }, attempt)
             }
-            Report::Event(event) => auth.report(&account, Upstream::Event(event)),
+            Report::Event(event) => auth.report(&account, Upstream::Event(event), attempt),
         })
         .await;
-    learned.unwrap_or(Learned { blocked_until: None, unauthorized: false, usage_updated: false })
+    learned.unwrap_or(Learned {
+        blocked_until: None,
+        unauthorized: false,
+        usage_updated: false,
+        verdict: Verdict::PassOn,
+        next: attempt,
+    })
 }
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {

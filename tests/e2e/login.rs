@@ -5,7 +5,6 @@ use crate::support::*;
 use serde_json::Value;
 use std::io::Write as _;
 use std::net::TcpListener;
-use std::time::Duration;
 
 /// `codex-auth login` against `mock`, listening on `ports`.
 fn login(dir: &Dir, mock: &MockIssuer, ports: [u16; 2], extra: &[&str]) -> Running {
@@ -131,20 +130,6 @@ fn an_error_callback_shows_an_error_page_and_fails() {
     let (code, _, err) = cli.finish();
     assert_eq!(code, 1);
     assert!(err.contains("Codex is not enabled for this ChatGPT workspace"), "{err}");
-}
-
-#[test]
-fn device_flow_honours_slow_down() {
-    let ports = free_ports();
-    let mock = MockIssuer::start(&ports);
-    mock.state().device_slow_downs = 1;
-    let dir = Dir::new();
-    let result = login(&dir, &mock, ports, &["--device"]).finish();
-    assert_signed_in(&dir, result);
-    let polls = mock.state().device_polls.clone();
-    assert_eq!(polls.len(), 2);
-    // The mock said interval "1"; slow_down adds 5 s for every later poll.
-    assert!(polls[1] - polls[0] >= Duration::from_secs(6), "{:?}", polls[1] - polls[0]);
 }
 
 #[test]

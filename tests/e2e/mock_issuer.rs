@@ -2,7 +2,8 @@
 //! where codex-auth depends on it: exact redirect-URI matching, PKCE checked
 //! at exchange, single-use codes, rotating refresh tokens with reuse
 //! detection (a reused token revokes its whole family), and device polling
-//! with 403-pending, a string interval and `slow_down`.
+//! with 403-pending and a string interval ("0": poll at once, so no test
+//! waits; `slow_down` is the guest's unit tests').
 
 use crate::support::{jwt, now};
 use base64::Engine as _;
@@ -57,7 +58,6 @@ pub struct State {
     pub stall_end: StallEnd,
     pub deny: Option<(String, String)>,
     pub device_enabled: bool,
-    pub device_slow_downs: u32,
     pub device_pending_polls: u32,
     pub device_polls: Vec<Instant>,
     pub revoked: Vec<String>,
@@ -104,7 +104,6 @@ impl MockIssuer {
                 stall_end: StallEnd::Pending,
                 deny: None,
                 device_enabled: true,
-                device_slow_downs: 0,
                 device_pending_polls: 0,
                 device_polls: Vec::new(),
                 revoked: Vec::new(),
@@ -423,15 +422,11 @@ fn device_start(state: &mut State, body: &str) -> Reply {
     if !state.device_enabled {
         return (404, vec![], b"Not Found".to_vec());
     }
-    json_reply(200, json!({"device_auth_id": "dev-1", "user_code": "MOCK-CODE", "interval": "1"}))
+    json_reply(200, json!({"device_auth_id": "dev-1", "user_code": "MOCK-CODE", "interval": "0"}))
 }
 
 fn device_poll(state: &mut State, issuer: &str) -> Reply {
     state.device_polls.push(Instant::now());
-    if state.device_slow_downs > 0 {
-        state.device_slow_downs -= 1;
-        return json_reply(400, json!({"error": "slow_down"}));
-    }
     if state.device_pending_polls > 0 {
         state.device_pending_polls -= 1;
         return json_reply(403, json!({"error": "deviceauth_authorization_pending"}));

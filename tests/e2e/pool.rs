@@ -4,7 +4,7 @@
 use crate::mock_backend::{Answer, MockBackend};
 use crate::mock_issuer::{MockIssuer, RefreshMode};
 use crate::support::*;
-use codex_auth::{AccountState, Auth, Error, LoginEvent, Notifier, Options, Upstream};
+use codex_auth::{AccountState, Attempt, Auth, Error, LoginEvent, Notifier, Options, Upstream, Verdict};
 use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -133,10 +133,13 @@ fn a_usage_limit_blocks_the_account_for_every_process_and_the_pool_rotates() {
     assert_eq!(first, "acct-a", "drain-first: listing order while nothing is known");
     let (status, answer_headers, body) = respond(&backend, &headers);
     assert_eq!(status, 429);
-    let learned =
-        auth.report(&first, Upstream::Answer { status, headers: &answer_headers, body: &body }).unwrap();
+    let learned = auth
+        .report(&first, Upstream::Answer { status, headers: &answer_headers, body: &body }, Attempt::FIRST)
+        .unwrap();
     let until = learned.blocked_until.expect("blocked");
     assert!((now() + 890..=now() + 900).contains(&until), "{until}");
+    assert_eq!(learned.verdict, Verdict::RotateAndReplay, "the library gets the gateway's rule");
+    assert!(learned.next.rotated);
     assert!(
         events.0.lock().unwrap().contains(&LoginEvent::AccountBlocked { account: "acct-a".into(), until })
     );
@@ -146,7 +149,8 @@ fn a_usage_limit_blocks_the_account_for_every_process_and_the_pool_rotates() {
     assert_eq!(second, "acct-b");
     let (status, answer_headers, body) = respond(&backend, &headers);
     assert_eq!(status, 200);
-    auth.report(&second, Upstream::Answer { status, headers: &answer_headers, body: &body }).unwrap();
+    auth.report(&second, Upstream::Answer { status, headers: &answer_headers, body: &body }, Attempt::FIRST)
+        .unwrap();
     assert_eq!(auth.headers_for(Some("conv-1")).unwrap().0, "acct-b");
 
     // Another process sees the block, and skips the account.
@@ -164,7 +168,7 @@ fn a_usage_limit_blocks_the_account_for_every_process_and_the_pool_rotates() {
     let (status, _, body) = respond(&backend, &headers);
     assert_eq!(status, 200);
     let event = String::from_utf8(body).unwrap();
-    let learned = auth.report(&second, Upstream::Event(event.as_bytes())).unwrap();
+    let learned = auth.report(&second, Upstream::Event(event.as_bytes()), Attempt::FIRST).unwrap();
     assert_eq!(learned.blocked_until, Some(resets_at));
     assert_eq!(auth.headers_for(Some("conv-1")).unwrap().0, "acct-c");
 
@@ -172,7 +176,8 @@ fn a_usage_limit_blocks_the_account_for_every_process_and_the_pool_rotates() {
     backend.state().answers.insert("acct-c".into(), Answer::Limit { resets_in: 3600 });
     let (_, headers) = auth.headers_for(None).unwrap();
     let (status, answer_headers, body) = respond(&backend, &headers);
-    auth.report("acct-c", Upstream::Answer { status, headers: &answer_headers, body: &body }).unwrap();
+    auth.report("acct-c", Upstream::Answer { status, headers: &answer_headers, body: &body }, Attempt::FIRST)
+        .unwrap();
     let err = auth.headers_for(None).unwrap_err();
     assert_eq!(err, Error::AllBlocked { first_free: resets_at });
     let o = run(cli(&dir, &backend).arg("token"));
@@ -194,8 +199,9 @@ fn rate_limit_headers_feed_least_used_and_round_robin_takes_turns_across_process
     let auth = library(&dir, &backend, Arc::default());
     for (id, used) in [("acct-a", "80"), ("acct-b", "15"), ("acct-c", "60")] {
         let headers = [("x-codex-primary-used-percent".to_owned(), used.to_owned())];
-        let learned =
-            auth.report(id, Upstream::Answer { status: 200, headers: &headers, body: b"" }).unwrap();
+        let learned = auth
+            .report(id, Upstream::Answer { status: 200, headers: &headers, body: b"" }, Attempt::FIRST)
+            .unwrap();
         assert!(learned.usage_updated);
     }
     let listed = json_out(cli(&dir, &backend).args(["accounts", "--json"]));

@@ -1,16 +1,9 @@
 use crate::bindings::loopback::{BindError, Host, Incoming};
-use crate::state::HostState;
+use crate::state::{HostState, Listener};
 use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, TcpListener};
 use std::time::Duration;
-
-/// A bound loopback listener and the requests waiting for an answer.
-pub(crate) struct Listener {
-    server: tiny_http::Server,
-    pending: HashMap<u64, tiny_http::Request>,
-    next_id: u64,
-}
 
 impl Host for HostState {
     fn bind(&mut self, port: u16) -> Result<(), BindError> {
@@ -58,13 +51,5 @@ impl Host for HostState {
 
     fn close(&mut self) {
         self.listener = None;
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        for (_, request) in self.pending.drain() {
-            let _ = request.respond(tiny_http::Response::empty(500));
-        }
     }
 }

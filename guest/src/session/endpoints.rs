@@ -1,7 +1,7 @@
 //! Every issuer URL, derived from the one configurable base.
 
-use crate::authorize::issuer_base;
 use crate::error::AuthError;
+use crate::oauth::authorize::issuer_base;
 
 /// The issuer's endpoints.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,48 +7,26 @@
 //! decides names, which account a call uses, and what an account's state
 //! is; the host lists, links and reads what it is told to.
 
-use crate::auth_file::{self, Credential};
+pub mod learning;
+pub mod pool;
+pub mod replay;
+pub mod usage;
+
+#[cfg(test)]
+mod vault_tests;
+
 use crate::defaults::DEFAULT_ACCOUNT;
+use crate::defaults::Strategy;
 use crate::error::AuthError;
-use crate::jwt;
+use crate::oauth::jwt;
 use crate::platform::Platform;
-use crate::platform::{HttpRequest, Method, Notice};
-use crate::pool::{self, Candidate, Pick, PoolState, Strategy};
 use crate::session::{Config, Kind, LogoutReport, Revocation, Session, Status};
-use crate::usage::{self, LimitReached, Usage};
+use crate::store::auth_file::{self, Credential};
+use crate::store::names::check_name;
+use crate::vault::pool::{Candidate, Pick, PoolState};
+use crate::vault::usage::Usage;
 use std::cell::RefCell;
 use std::collections::HashMap;
-
-/// Longest account name accepted.
-pub const MAX_NAME_LEN: usize = 64;
-
-/// Whether `name` can name an account: one path component that is safe in
-/// a file name and on a command line. The error says what is wrong.
-pub fn check_name(name: &str) -> Result<(), String> {
-    let bad = |why: &str| Err(format!("`{}` cannot name an account: {why}", name.escape_debug()));
-    if name.is_empty() {
-        return bad("it is empty");
-    }
-    if name.chars().count() > MAX_NAME_LEN {
-        return bad(&format!("it is longer than {MAX_NAME_LEN} characters"));
-    }
-    if let Some(c) = name.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return bad(&format!(
-            "it holds {}",
-            if c.is_whitespace() { "white space" } else { "a control character" }
-        ));
-    }
-    if name.contains(['/', '\\']) {
-        return bad("it holds a path separator");
-    }
-    if name.contains("..") {
-        return bad("it holds `..`");
-    }
-    if name.starts_with(['.', '-']) {
-        return bad("it starts with `.` or `-`");
-    }
-    Ok(())
-}
 
 /// An account's state, as `accounts` shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,63 +159,6 @@ pub struct Removal {
     pub now_using: Option<String>,
 }
 
-/// A check's requests each wait at most this long.
-pub const CHECK_TIMEOUT_MS: u32 = 10_000;
-
-/// An upstream answer the pool learns from.
-#[derive(Clone, Copy, Debug)]
-pub enum Upstream<'a> {
-    /// A whole answer's status, headers and (error) body.
-    Answer { status: u16, headers: &'a [(String, String)], body: &'a [u8] },
-    /// One stream event (its JSON, or the SSE block).
-    Event(&'a [u8]),
-}
-
-/// What the pool learned.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Learned {
-    /// The account is blocked until then.
-    pub blocked_until: Option<i64>,
-    /// The answer was a 401: recover (`unauthorized`) before a retry.
-    pub unauthorized: bool,
-    /// Its rate-limit headers updated the account's usage.
-    pub usage_updated: bool,
-}
-
-/// An account's usage, as `usage` shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UsageReport {
-    pub account: String,
-    /// The last good value.
-    pub usage: Option<Usage>,
-    pub fetched_at: Option<i64>,
-    /// Why there is no (fresh) value.
-    pub error: Option<String>,
-    pub blocked_until: Option<i64>,
-}
-
-/// What checking one account found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CheckOutcome {
-    /// Its token works; its usage, as the probe read it.
-    Ok(Option<Usage>),
-    /// It does not work; why.
-    Failed(String),
-    /// It could not be told (an API key, the backend unreachable); why.
-    Unverifiable(String),
-    /// Nothing to check (logged out).
-    Skipped(String),
-}
-
-/// Why a probe found no usage.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Probe {
-    /// The credential was refused.
-    Refused(String),
-    /// No verdict: unreachable, a server error, an unreadable answer.
-    Unavailable(String),
-}
-
 /// The accounts of one home.
 pub struct Vault<P> {
     platform: P,
@@ -288,7 +209,7 @@ impl<P: Platform> Vault<P> {
         Ok(names)
     }
 
-    fn configured(&self, name: &str) -> Option<&crate::config_file::AccountSettings> {
+    fn configured(&self, name: &str) -> Option<&crate::store::config_file::AccountSettings> {
         self.config.file.as_ref()?.accounts.get(name)
     }
 
@@ -529,179 +450,6 @@ impl<P: Platform> Vault<P> {
         })
     }
 
-    /// Learns from an upstream answer (or a stream event) of `account`:
-    /// rate-limit headers update its usage; a usage limit blocks it until
-    /// the reset, persisted for every process; a 401 says to recover.
-    pub fn report(&self, account: &str, upstream: Upstream<'_>) -> Result<Learned, AuthError> {
-        check_name(account).map_err(AuthError::InvalidInput)?;
-        let now = self.now();
-        let (limit, seen, unauthorized) = match upstream {
-            Upstream::Answer { status, headers, body } => (
-                usage::parse_limit_answer(status, body, now),
-                usage::parse_rate_limit_headers(headers),
-                status == 401,
-            ),
-            Upstream::Event(event) => (usage::parse_limit_event(event, now), None, false),
-        };
-        let mut learned = Learned { blocked_until: None, unauthorized, usage_updated: seen.is_some() };
-        if limit.is_none() && seen.is_none() {
-            return Ok(learned);
-        }
-        let until = self.update_pool(account, self.config.lock_timeout_ms, |state| {
-            if let Some(seen) = seen {
-                state.usage.get_or_insert_default().merge(seen);
-            }
-            limit.as_ref().map(|l| state.block(l, now))
-        })?;
-        if let Some(until) = until {
-            self.platform.notify(Notice::AccountBlocked { account: account.to_owned(), until });
-            learned.blocked_until = Some(until);
-        }
-        Ok(learned)
-    }
-
-    /// An account's usage: the cached value, fetched anew when the cache is
-    /// due and no other process is fetching it right now.
-    pub fn usage(&self, account: &str) -> Result<UsageReport, AuthError> {
-        let info = self.require(account)?;
-        let mut error = match (info.kind, info.state) {
-            (Kind::ApiKey, _) => Some("an API key has no ChatGPT usage".to_owned()),
-            (Kind::Command, _) => Some("a command account has no ChatGPT usage".to_owned()),
-            (_, AccountState::Ok | AccountState::Blocked) => None,
-            (_, AccountState::LoggedOut) => Some("logged out".to_owned()),
-            _ => info.problem.clone(),
-        };
-        if error.is_none() && self.pool_state(account).fetch_due(self.now()) {
-            // The account's headers (maybe a refresh, under its own lock)
-            // before the pool lock: nothing waits while holding it.
-            let headers = self.probe_headers(account);
-            match self.platform.lock_pool(account, 0) {
-                // Another process is fetching: what it writes is shared.
-                Err(crate::platform::StorageError::LockTimeout(_)) => {}
-                Err(e) => return Err(e.into()),
-                Ok(()) => {
-                    let fetched = self.fetch_locked(account, false, headers);
-                    self.platform.unlock_pool(account);
-                    // A failed request is recorded in the state read below.
-                    fetched?.ok();
-                }
-            }
-        }
-        let state = self.pool_state(account);
-        if error.is_none() {
-            error = state.last_error.clone();
-        }
-        Ok(UsageReport {
-            account: account.to_owned(),
-            usage: state.usage,
-            fetched_at: state.fetched_at,
-            error,
-            blocked_until: state.blocked_until.filter(|&t| t > self.now()),
-        })
-    }
-
-    /// Probes one account: a refresh when due, then a usage request, each
-    /// bounded by [`CHECK_TIMEOUT_MS`].
-    pub fn check(&self, account: &str) -> Result<CheckOutcome, AuthError> {
-        let info = self.require(account)?;
-        match (info.kind, info.state) {
-            (_, AccountState::LoggedOut) => return Ok(CheckOutcome::Skipped("logged out".into())),
-            (_, AccountState::Unreadable | AccountState::Disabled) => {
-                return Ok(CheckOutcome::Failed(info.problem.unwrap_or_default()));
-            }
-            (Kind::ApiKey | Kind::Command, _) => {
-                return Ok(CheckOutcome::Unverifiable(format!(
-                    "{} has no usage endpoint to probe",
-                    if info.kind == Kind::ApiKey { "an API key" } else { "a command account" }
-                )));
-            }
-            _ => {}
-        }
-        let headers = self.probe_headers(account);
-        self.platform.lock_pool(account, self.config.lock_timeout_ms)?;
-        let probed = self.fetch_locked(account, true, headers);
-        self.platform.unlock_pool(account);
-        Ok(match probed? {
-            Ok(usage) => CheckOutcome::Ok(usage),
-            Err(Probe::Refused(why)) => CheckOutcome::Failed(why),
-            Err(Probe::Unavailable(why)) => CheckOutcome::Unverifiable(why),
-        })
-    }
-
-    /// Sends a usage request for `account` (holding its pool lock) unless
-    /// the cache is fresh and `force` is off, and records the outcome.
-    fn fetch_locked(
-        &self,
-        account: &str,
-        force: bool,
-        headers: Result<Vec<(String, String)>, Probe>,
-    ) -> Result<Result<Option<Usage>, Probe>, AuthError> {
-        let now = self.now();
-        let mut state = PoolState::read(self.platform.load_pool(account)?.as_deref());
-        if !force && !state.fetch_due(now) {
-            return Ok(Ok(state.usage));
-        }
-        let probed = headers.and_then(|headers| self.probe(headers));
-        let mut random = [0u8; 4];
-        self.platform.fill_random(&mut random);
-        state.next_fetch_at = Some(pool::next_fetch_at(now, u32::from_le_bytes(random)));
-        match &probed {
-            Ok(usage) => {
-                state.usage = Some(usage.clone());
-                state.fetched_at = Some(now);
-                state.last_error = None;
-                if usage.limit_reached {
-                    let limit = LimitReached {
-                        resets_at: None,
-                        message: Some("the usage endpoint says a limit is reached".into()),
-                    };
-                    state.usage = Some(usage.clone());
-                    let until = state.block(&limit, now);
-                    self.platform.notify(Notice::AccountBlocked { account: account.to_owned(), until });
-                }
-            }
-            Err(Probe::Refused(why) | Probe::Unavailable(why)) => state.last_error = Some(why.clone()),
-        }
-        self.platform.save_pool(account, &state.write())?;
-        Ok(probed.map(Some))
-    }
-
-    /// The account's headers for a probe: a refresh when due, bounded by
-    /// [`CHECK_TIMEOUT_MS`], under the account's own lock only.
-    fn probe_headers(&self, account: &str) -> Result<Vec<(String, String)>, Probe> {
-        let bound = self.config.http_timeout_ms.min(CHECK_TIMEOUT_MS);
-        let session = Session::new(
-            &self.platform,
-            Config { account: account.to_owned(), http_timeout_ms: bound, ..self.config.clone() },
-        );
-        session.request_headers().map_err(|e| match e {
-            AuthError::Transport(why) => Probe::Unavailable(why),
-            e => Probe::Refused(e.to_string()),
-        })
-    }
-
-    /// `GET {chatgpt base}/wham/usage` with the account's headers.
-    fn probe(&self, headers: Vec<(String, String)>) -> Result<Usage, Probe> {
-        let bound = self.config.http_timeout_ms.min(CHECK_TIMEOUT_MS);
-        let mut headers = headers;
-        headers.push(("Accept".into(), "application/json".into()));
-        let request = HttpRequest {
-            method: Method::Get,
-            url: crate::endpoints::usage_url(&self.config.chatgpt_base_url),
-            headers,
-            body: Vec::new(),
-            timeout_ms: bound,
-        };
-        let answer = self.platform.send(&request).map_err(|e| Probe::Unavailable(e.to_string()))?;
-        match answer.status {
-            200..=299 => usage::parse_usage(&answer.body, self.now()).map_err(Probe::Unavailable),
-            401 | 403 => {
-                Err(Probe::Refused(format!("the ChatGPT backend refused its token (HTTP {})", answer.status)))
-            }
-            status => Err(Probe::Unavailable(format!("the usage endpoint answered HTTP {status}"))),
-        }
-    }
-
     /// Whether a login may be moved in as account `name`: a safe name no
     /// account holds yet. An account of the vault's own that holds nothing
     /// (a move a crash interrupted leaves one) may be taken; a linked Codex
@@ -733,8 +481,8 @@ impl<P: Platform> Vault<P> {
         self.platform.link(name, directory)?;
         // A Codex home keeps its login where its own config.toml says.
         match self.session(name).codex_config() {
-            Ok(Some(crate::codex_config::CodexConfig { store: Some(mode), .. })) => {
-                self.platform.use_store(name, mode.into())
+            Ok(Some(crate::store::codex_config::CodexConfig { store: Some(mode), .. })) => {
+                self.platform.use_store(name, mode)
             }
             Ok(_) => {}
             Err(e) => {
@@ -782,32 +530,6 @@ mod tests {
             usage: None,
             label: None,
         }
-    }
-
-    #[test]
-    fn names_are_one_safe_path_component() {
-        for good in ["work", "default", "ada@example.com", "team_2", "a.b", "Ünïcode"] {
-            assert_eq!(check_name(good), Ok(()), "{good}");
-        }
-        for bad in [
-            "",
-            "a/b",
-            "..",
-            "a..b",
-            "../x",
-            "with space",
-            "tab\there",
-            "nl\n",
-            "bell\u{7}",
-            ".hidden",
-            "-flag",
-            "a\\b",
-        ] {
-            assert!(check_name(bad).is_err(), "{bad:?}");
-        }
-        assert!(check_name(&"x".repeat(MAX_NAME_LEN)).is_ok());
-        assert!(check_name(&"x".repeat(MAX_NAME_LEN + 1)).is_err());
-        assert!(check_name("a b").unwrap_err().contains("white space"));
     }
 
     #[test]

@@ -4,19 +4,32 @@
 //! It reaches the outside world only through [`Platform`], so the same code
 //! runs in the component and natively against a fake in tests.
 
-use crate::auth_file::{self, ChatGptTokens, Credential, StoredAuth};
-use crate::codex_config::CodexConfig;
-use crate::codex_home;
-use crate::command::CommandSpec;
-use crate::config_file::ConfigFile;
+pub mod endpoints;
+pub mod login;
+pub mod policy;
+pub mod refresh;
+
+#[cfg(test)]
+mod login_tests;
+#[cfg(test)]
+mod refresh_tests;
+#[cfg(test)]
+mod shared_home_tests;
+#[cfg(test)]
+pub(crate) mod tests;
+
 use crate::defaults;
-use crate::endpoints::Endpoints;
 use crate::error::AuthError;
-use crate::jwt::{self, Claims};
-use crate::oauth_error::{IssuerError, OAuthError};
+use crate::oauth::jwt::{self, Claims};
+use crate::oauth::oauth_error::{IssuerError, OAuthError};
 use crate::platform::Platform;
-use crate::policy::{self, RefreshDecision, StoredKind};
-use crate::refresh::Need;
+use crate::session::endpoints::Endpoints;
+use crate::session::policy::{RefreshDecision, StoredKind, Tier};
+use crate::store::auth_file::{self, ChatGptTokens, Credential, StoredAuth};
+use crate::store::codex_config::CodexConfig;
+use crate::store::codex_home;
+use crate::store::command::CommandSpec;
+use crate::store::config_file::ConfigFile;
 use std::cell::{Cell, Ref, RefCell};
 
 /// After a failed proactive refresh, how long the still-valid token is
@@ -26,6 +39,18 @@ pub const PROACTIVE_RETRY_PAUSE_MS: i64 = 60_000;
 pub const PROACTIVE_TIMEOUT_MS: u32 = 10_000;
 
 pub use crate::defaults::API_KEY_VAR;
+
+/// When a refresh request is needed, judged on the store read under the lock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Only when the stored access token is due or expired.
+    IfDue,
+    /// Always (`refresh --force`).
+    Always,
+    /// Unless the stored access token differs from this one, which the API
+    /// just rejected (401 recovery).
+    Replace(String),
+}
 
 /// How a session behaves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,14 +62,14 @@ pub struct Config {
     pub originator: String,
     pub refresh_skew_seconds: u32,
     /// On a store the Codex CLI also uses, refresh only this long before
-    /// `exp` (see [`crate::codex_home`]).
+    /// `exp` (see [`crate::store::codex_home`]).
     pub shared_refresh_seconds: u32,
     pub lock_timeout_ms: u32,
     pub http_timeout_ms: u32,
     /// The ChatGPT backend (usage, the Codex Responses API).
     pub chatgpt_base_url: String,
     /// How the pool chooses among usable accounts.
-    pub strategy: crate::pool::Strategy,
+    pub strategy: crate::defaults::Strategy,
     /// A key that beats everything stored (the `runtime` tier:
     /// `--api-key-stdin`, or the library's option). Never written.
     pub runtime_key: Option<String>,
@@ -65,7 +90,7 @@ impl Default for Config {
             lock_timeout_ms: defaults::LOCK_TIMEOUT_MS,
             http_timeout_ms: defaults::HTTP_TIMEOUT_MS,
             chatgpt_base_url: defaults::CHATGPT_BASE_URL.into(),
-            strategy: crate::pool::Strategy::default(),
+            strategy: crate::defaults::Strategy::default(),
             runtime_key: None,
             file: None,
             file_path: String::new(),
@@ -80,22 +105,6 @@ pub enum Kind {
     ApiKey,
     /// A program prints the token.
     Command,
-    None,
-}
-
-/// Which tier the credential in use came from, highest first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tier {
-    /// A runtime override (`--api-key-stdin`, or the library's option).
-    Runtime,
-    /// `api_key` in the config file.
-    Config,
-    /// The chosen account's store.
-    Store,
-    /// The chosen account's command.
-    Command,
-    /// `OPENAI_API_KEY` from the environment.
-    Environment,
     None,
 }
 
@@ -131,7 +140,7 @@ pub struct Status {
     pub login_required: bool,
     pub api_key_hint: Option<String>,
     /// The Codex CLI uses this store too, so codex-auth refreshes it only in
-    /// the final window (see [`crate::codex_home`]).
+    /// the final window (see [`crate::store::codex_home`]).
     pub shared_with_codex: bool,
 }
 
@@ -223,7 +232,7 @@ impl<P: Platform> Session<P> {
         match self.platform.codex_config(&self.config.account)? {
             None => Ok(None),
             Some((path, json)) => {
-                crate::codex_config::parse(&json, &path).map(Some).map_err(AuthError::InvalidInput)
+                crate::store::codex_config::parse(&json, &path).map(Some).map_err(AuthError::InvalidInput)
             }
         }
     }
@@ -517,7 +526,7 @@ impl<P: Platform> Session<P> {
         ) {
             Ok(answer) if (200..300).contains(&answer.status) => Revocation::Revoked,
             Ok(answer) => Revocation::Failed(
-                IssuerError { status: answer.status, error: crate::oauth_error::parse(&answer.body) }
+                IssuerError { status: answer.status, error: crate::oauth::oauth_error::parse(&answer.body) }
                     .to_string(),
             ),
             Err(e) => Revocation::Failed(e.to_string()),
@@ -582,7 +591,7 @@ impl<P: Platform> Session<P> {
             self.config.file.as_ref().and_then(|f| f.api_key.as_deref()).filter(|k| !k.trim().is_empty());
         let shaped = |key: &str, what: &str| {
             let key = key.trim().to_owned();
-            if auth_file::token_shaped(&key) {
+            if crate::oauth::token_shaped(&key) {
                 Ok(key)
             } else {
                 Err(AuthError::InvalidInput(format!(
@@ -686,7 +695,7 @@ fn complete(credential: Credential) -> Result<Credential, AuthError> {
         }
         Credential::ApiKey(key) => {
             let key = key.trim().to_owned();
-            if !auth_file::token_shaped(&key) {
+            if !crate::oauth::token_shaped(&key) {
                 return Err(AuthError::InvalidInput("an API key is one word of printable ASCII".into()));
             }
             Ok(Credential::ApiKey(key))

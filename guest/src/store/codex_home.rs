@@ -10,6 +10,8 @@
 //! that window to Codex and refreshes only in a short final window, when the
 //! token has expired, on a 401, or when forced.
 
+use crate::platform::HomeSigns;
+
 /// Names the Codex CLI leaves in a Codex home it has used and codex-auth
 /// never writes in an account's directory: its settings, its sessions and
 /// logs, and the lock it takes to write `auth.json`.
@@ -24,15 +26,6 @@ pub const SIGNS: [&str; 9] = [
     "AGENTS.md",
     "sqlite",
 ];
-
-/// What the host saw of an account's directory.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HomeSigns {
-    /// The directory is the Codex CLI's own home (see [`default_home`]).
-    pub is_codex_home: bool,
-    /// Those of [`SIGNS`] found in it.
-    pub present: Vec<String>,
-}
 
 /// The Codex CLI's own home, as it computes it: `$CODEX_HOME`, else `.codex`
 /// in the user's home directory; `None` when neither is known.

@@ -6,34 +6,11 @@
 //! "auth.json as the Codex CLI writes it" (the file and its sign-in keys)
 //! and "The Codex CLI's other stores" (the four modes and the keyring entry).
 
+use crate::store::kinds::AccountStore;
 use serde_json::Value;
 
 /// The Codex CLI's settings file in a Codex home.
 pub const FILE_NAME: &str = "config.toml";
-
-/// `cli_auth_credentials_store`: where the Codex CLI keeps that home's login.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CredentialsStore {
-    /// `auth.json` in the home (the Codex CLI's default).
-    File,
-    /// The OS keyring entry of the home, never a file.
-    Keyring,
-    /// The keyring when one is reachable, else the file.
-    Auto,
-    /// In the Codex CLI's memory only: nothing on disk to share.
-    Ephemeral,
-}
-
-impl CredentialsStore {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::File => "file",
-            Self::Keyring => "keyring",
-            Self::Auto => "auto",
-            Self::Ephemeral => "ephemeral",
-        }
-    }
-}
 
 /// `forced_login_method`: the only way of signing in the home allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,7 +24,7 @@ pub enum LoginMethod {
 pub struct CodexConfig {
     /// The file, for messages.
     pub path: String,
-    pub store: Option<CredentialsStore>,
+    pub store: Option<AccountStore>,
     pub chatgpt_base_url: Option<String>,
     /// A sign-in into any other workspace is refused.
     pub forced_workspace_id: Option<String>,
@@ -67,10 +44,10 @@ pub fn parse(json: &str, path: &str) -> Result<CodexConfig, String> {
     };
     let store = text("cli_auth_credentials_store")?
         .map(|s| match s {
-            "file" => Ok(CredentialsStore::File),
-            "keyring" => Ok(CredentialsStore::Keyring),
-            "auto" => Ok(CredentialsStore::Auto),
-            "ephemeral" => Ok(CredentialsStore::Ephemeral),
+            "file" => Ok(AccountStore::File),
+            "keyring" => Ok(AccountStore::Keyring),
+            "auto" => Ok(AccountStore::Auto),
+            "ephemeral" => Ok(AccountStore::Ephemeral),
             other => Err(format!(
                 "{path}: `cli_auth_credentials_store` is `{}`: the Codex CLI takes file, keyring, auto or ephemeral",
                 other.escape_debug()
@@ -187,7 +164,7 @@ mod tests {
             "forced_login_method": "chatgpt",
         });
         let c = parse(&json.to_string(), "/c/config.toml").unwrap();
-        assert_eq!(c.store, Some(CredentialsStore::Keyring));
+        assert_eq!(c.store, Some(AccountStore::Keyring));
         assert_eq!(c.forced_workspace_id.as_deref(), Some("ws-1"));
         assert_eq!(c.settings().len(), 4);
         assert_eq!(parse("{}", "p").unwrap().settings(), vec![]);

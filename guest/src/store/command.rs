@@ -3,8 +3,9 @@
 //! to run it and what its output means; the host only runs it (no shell).
 //! The token is kept in memory only, never written anywhere.
 
-use crate::auth_file::token_shaped;
 use crate::error::AuthError;
+use crate::oauth::token_shaped;
+use crate::platform::ProcessOutput;
 use serde_json::{Value, json};
 
 /// How long a command may run unless its account says otherwise.
@@ -20,27 +21,6 @@ pub struct CommandSpec {
     pub timeout_ms: Option<u32>,
     /// Reuse a token this long; `None`: until the API rejects it.
     pub refresh_interval_ms: Option<u64>,
-}
-
-/// What a finished (or killed) command left.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ProcessOutput {
-    /// The exit code; `None` when a signal ended it.
-    pub status: Option<i32>,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
-}
-
-impl std::fmt::Debug for ProcessOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "ProcessOutput({:?}, {} bytes out, {} bytes err)",
-            self.status,
-            self.stdout.len(),
-            self.stderr.len()
-        )
-    }
 }
 
 impl CommandSpec {

@@ -6,27 +6,15 @@
 //! process or another, reads the rotated token and, when it is fresh, sends
 //! nothing at all.
 
-use crate::auth_file::{self, ChatGptTokens, Credential, StoredAuth};
-use crate::endpoints::Endpoints;
 use crate::error::AuthError;
-use crate::jwt;
-use crate::oauth_error::OAuthError;
+use crate::oauth::jwt;
+use crate::oauth::oauth_error::OAuthError;
+use crate::oauth::responses::{self, RefreshFailure, TokenGrant};
 use crate::platform::Platform;
-use crate::policy::{self, RefreshDecision};
-use crate::responses::{self, RefreshFailure, TokenGrant};
-use crate::session::{PROACTIVE_TIMEOUT_MS, Session};
-
-/// When a refresh request is needed, judged on the store read under the lock.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Need {
-    /// Only when the stored access token is due or expired.
-    IfDue,
-    /// Always (`refresh --force`).
-    Always,
-    /// Unless the stored access token differs from this one, which the API
-    /// just rejected (401 recovery).
-    Replace(String),
-}
+use crate::session::endpoints::Endpoints;
+use crate::session::policy::{self, RefreshDecision};
+use crate::session::{Need, PROACTIVE_TIMEOUT_MS, Session};
+use crate::store::auth_file::{self, ChatGptTokens, Credential, StoredAuth};
 
 /// What one attempt came to.
 enum Attempt {

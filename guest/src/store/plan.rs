@@ -4,36 +4,10 @@
 //! from the flag, the environment and the config file; the host opens what
 //! the plan says and decides nothing.
 
-use crate::codex_config::{CodexConfig, CredentialsStore};
-use crate::config_file::{ConfigFile, Origin};
 use crate::platform::Platform;
-
-/// How one account's credential is kept when the vault is in files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AccountStore {
-    /// `auth.json` in the account's Codex home.
-    File,
-    /// The Codex CLI's keyring entry for the account's Codex home; its
-    /// `auth.lock` still serializes refresh.
-    Keyring,
-    /// As the Codex CLI's `auto`: the keyring entry when a keyring is
-    /// reachable and holds it, else `auth.json`.
-    Auto,
-    /// A Codex home in `ephemeral` mode: its login lives in the Codex CLI's
-    /// memory only, so there is nothing to read and nowhere to write.
-    Ephemeral,
-}
-
-impl From<CredentialsStore> for AccountStore {
-    fn from(mode: CredentialsStore) -> Self {
-        match mode {
-            CredentialsStore::File => Self::File,
-            CredentialsStore::Keyring => Self::Keyring,
-            CredentialsStore::Auto => Self::Auto,
-            CredentialsStore::Ephemeral => Self::Ephemeral,
-        }
-    }
-}
+use crate::store::codex_config::CodexConfig;
+use crate::store::config_file::{ConfigFile, Origin};
+use crate::store::kinds::{AccountStore, Store};
 
 /// The vault's stores.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,41 +19,6 @@ pub struct StorePlan {
     pub default_store: AccountStore,
     /// `[accounts.NAME] store = ...` of the config file.
     pub accounts: Vec<(String, AccountStore)>,
-}
-
-/// What `store` may say: `file`, `keyring`, or a PostgreSQL URL.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Store {
-    Account(AccountStore),
-    Database(String),
-}
-
-pub fn parse(text: &str) -> Result<Store, String> {
-    match text {
-        "file" => Ok(Store::Account(AccountStore::File)),
-        "keyring" => Ok(Store::Account(AccountStore::Keyring)),
-        url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Ok(Store::Database(url.to_owned()))
-        }
-        other => Err(format!(
-            "`{}` is not a store: use file, keyring or a postgres:// URL",
-            redact(other).escape_debug()
-        )),
-    }
-}
-
-/// A store as it may be shown: a database URL without its password.
-pub fn redact(text: &str) -> String {
-    let Some((scheme, rest)) = text.split_once("://") else { return text.to_owned() };
-    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) => {
-            let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
-            let hidden = if user_info.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{host}{tail}")
-        }
-        None => text.to_owned(),
-    }
 }
 
 /// The plan: `given` `store` (the flag, then the environment), then a given
@@ -99,7 +38,7 @@ pub fn plan(
         .filter(|(name, ..)| name == "store" || name == "database_url")
         .min_by_key(|(name, _, origin)| (*origin as u8, name == "database_url"));
     let vault_wide = match (chosen, file.and_then(|f| f.store.as_ref())) {
-        (Some((_, value, _)), _) => parse(value)?,
+        (Some((_, value, _)), _) => crate::store::kinds::parse(value)?,
         (None, Some(from_file)) => from_file.clone(),
         (None, None) => Store::Account(AccountStore::File),
     };
@@ -120,7 +59,7 @@ pub fn plan(
             for (name, codex) in homes {
                 if let Some(mode) = codex.store {
                     accounts.retain(|(n, _)| n != name);
-                    accounts.push((name.clone(), mode.into()));
+                    accounts.push((name.clone(), mode));
                 }
             }
             Ok(StorePlan { database: None, default_store, accounts })
@@ -135,7 +74,7 @@ pub type CodexConfigOf = (String, CodexConfig);
 /// only) with its Codex home's `config.toml`, or why that cannot be read.
 pub fn read_homes<P: Platform>(platform: &P) -> Vec<(String, Result<CodexConfig, String>)> {
     let mut names = platform.accounts().unwrap_or_default();
-    names.retain(|n| crate::vault::check_name(n).is_ok());
+    names.retain(|n| crate::store::names::check_name(n).is_ok());
     names.push(crate::defaults::DEFAULT_ACCOUNT.to_owned());
     names.sort();
     names.dedup();
@@ -144,7 +83,7 @@ pub fn read_homes<P: Platform>(platform: &P) -> Vec<(String, Result<CodexConfig,
         .filter_map(|name| {
             let read = match platform.codex_config(&name) {
                 Ok(None) => return None,
-                Ok(Some((path, json))) => crate::codex_config::parse(&json, &path),
+                Ok(Some((path, json))) => crate::store::codex_config::parse(&json, &path),
                 Err(e) => Err(crate::error::AuthError::from(e).to_string()),
             };
             Some((name, read))
@@ -155,8 +94,9 @@ pub fn read_homes<P: Platform>(platform: &P) -> Vec<(String, Result<CodexConfig,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codex_config::{CodexConfig, CredentialsStore};
-    use crate::config_file::AccountSettings;
+    use crate::store::codex_config::CodexConfig;
+    use crate::store::config_file::AccountSettings;
+    use crate::store::kinds::AccountStore;
 
     fn given(value: &str, origin: Origin) -> (String, String, Origin) {
         ("store".into(), value.into(), origin)
@@ -206,8 +146,8 @@ mod tests {
             .insert("work".into(), AccountSettings { store: Some(AccountStore::File), ..Default::default() });
         let home = |mode| CodexConfig { store: Some(mode), ..Default::default() };
         let homes = [
-            ("default".to_owned(), home(CredentialsStore::Keyring)),
-            ("work".to_owned(), home(CredentialsStore::Auto)),
+            ("default".to_owned(), home(AccountStore::Keyring)),
+            ("work".to_owned(), home(AccountStore::Auto)),
             ("plain".to_owned(), CodexConfig::default()),
         ];
         let plan = plan(&[given("file", Origin::Flag)], Some(&file), &homes).unwrap();
@@ -221,17 +161,5 @@ mod tests {
         // A database vault has no Codex homes.
         let db = super::plan(&[given("postgres://h/db", Origin::Flag)], None, &homes).unwrap();
         assert!(db.accounts.is_empty());
-    }
-
-    #[test]
-    fn passwords_are_never_shown() {
-        assert_eq!(
-            redact("postgres://ada:s3cret@db.example:5432/auth?sslmode=require"),
-            "postgres://ada:***@db.example:5432/auth?sslmode=require"
-        );
-        assert_eq!(redact("postgres://ada@db/auth"), "postgres://ada@db/auth");
-        assert_eq!(redact("postgres://db/auth"), "postgres://db/auth");
-        assert_eq!(redact("keyring"), "keyring");
-        assert_eq!(redact("postgres://a:b@c@host/db"), "postgres://a:***@host/db");
     }
 }

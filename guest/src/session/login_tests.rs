@@ -2,10 +2,10 @@
 
 use crate::error::AuthError;
 use crate::fake::Fake;
-use crate::login::{LoginMethod, LoginOptions, no_browser_reason};
 use crate::platform::{BindError, HttpResponse, Incoming, Notice, TransportError};
 use crate::session::Kind;
-use crate::session_tests::{NOW, session, tokens};
+use crate::session::login::{LoginMethod, LoginOptions, no_browser_reason};
+use crate::session::tests::{NOW, session, tokens};
 use serde_json::json;
 
 fn options(method: LoginMethod) -> LoginOptions {
@@ -29,7 +29,7 @@ fn grant() -> Result<HttpResponse, TransportError> {
 
 /// The state the fake's entropy (byte i = i) produces.
 fn fake_state() -> String {
-    crate::pkce::state_from_entropy(&(64u8..96).collect::<Vec<_>>()).unwrap()
+    crate::oauth::pkce::state_from_entropy(&(64u8..96).collect::<Vec<_>>()).unwrap()
 }
 
 fn request(id: u64, target: String) -> Option<Incoming> {
@@ -53,7 +53,7 @@ fn browser_flow_ignores_strays_and_exchanges_the_code() {
     assert_eq!(*s.platform().replies.borrow(), vec![(1, 404), (2, 400), (3, 200)]);
     let exchange = String::from_utf8(s.platform().requests.borrow()[0].body.clone()).unwrap();
     assert!(exchange.starts_with("grant_type=authorization_code&code=the-code&redirect_uri=http%3A%2F%2Flocalhost%3A1455%2Fauth%2Fcallback&client_id="), "{exchange}");
-    let verifier = crate::pkce::from_entropy(&(0u8..64).collect::<Vec<_>>()).unwrap().verifier;
+    let verifier = crate::oauth::pkce::from_entropy(&(0u8..64).collect::<Vec<_>>()).unwrap().verifier;
     assert!(exchange.ends_with(&format!("&code_verifier={verifier}")));
     let notices = s.platform().notices.borrow();
     assert!(matches!(&notices[0], Notice::OpenUrl(url) if url.contains(&format!("state={state}"))));

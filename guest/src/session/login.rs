@@ -2,15 +2,15 @@
 //! paste flow, and the choice between them. Every step is decided here; the
 //! host only binds, waits, sends and shows.
 
-use crate::auth_file::{ChatGptTokens, Credential};
-use crate::authorize::{self, AuthorizeRequest, CallbackOutcome};
-use crate::endpoints::Endpoints;
 use crate::error::AuthError;
-use crate::pkce::{self, PkcePair};
+use crate::oauth::authorize::{self, AuthorizeRequest, CallbackOutcome};
+use crate::oauth::pkce::{self, PkcePair};
+use crate::oauth::query;
+use crate::oauth::responses::{self, DeviceStartError, PollOutcome};
 use crate::platform::{BindError, HttpRequest, Method, Notice, Platform};
-use crate::query;
-use crate::responses::{self, DeviceStartError, PollOutcome};
+use crate::session::endpoints::Endpoints;
 use crate::session::{Session, Status};
+use crate::store::auth_file::{ChatGptTokens, Credential};
 
 /// How to sign in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -195,7 +195,7 @@ impl<P: Platform> Session<P> {
                     let exchanged = self.exchange(endpoints, code, &pkce.verifier, &redirect_uri);
                     match &exchanged {
                         Ok(_) => answer(&outcome),
-                        Err(e) => answer(&CallbackOutcome::Denied(crate::oauth_error::OAuthError {
+                        Err(e) => answer(&CallbackOutcome::Denied(crate::oauth::oauth_error::OAuthError {
                             code: "token_exchange_failed".into(),
                             description: Some(e.to_string()),
                         })),

@@ -2,7 +2,8 @@
 //! account a call gets. Pure functions of (state, now); the vault reads and
 //! writes the per-account state through the host.
 
-use crate::usage::{LimitReached, Usage};
+use crate::defaults::Strategy;
+use crate::vault::usage::{LimitReached, Usage};
 use serde_json::{Value, json};
 
 /// At most one usage request per account in this long (give or take
@@ -13,40 +14,6 @@ pub const USAGE_JITTER_PERCENT: i64 = 25;
 pub const FALLBACK_BLOCK_SECONDS: i64 = 15 * 60;
 /// Sticky sessions remembered by one vault at most; beyond, the oldest go.
 pub const MAX_STICKY_SESSIONS: usize = 4096;
-
-/// How an account is chosen among the usable ones when none is pinned.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Strategy {
-    /// The one chosen longest ago.
-    RoundRobin,
-    /// The one with the lowest use of its binding window.
-    LeastUsed,
-    /// The most used one that still works, in listing order on ties: one
-    /// account at a time, the next when it is blocked.
-    #[default]
-    DrainFirst,
-}
-
-impl Strategy {
-    pub const NAMES: [&'static str; 3] = ["round-robin", "least-used", "drain-first"];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::RoundRobin => "round-robin",
-            Self::LeastUsed => "least-used",
-            Self::DrainFirst => "drain-first",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Self, String> {
-        match text {
-            "round-robin" => Ok(Self::RoundRobin),
-            "least-used" => Ok(Self::LeastUsed),
-            "drain-first" => Ok(Self::DrainFirst),
-            other => Err(format!("unknown strategy `{other}`: one of {}", Self::NAMES.join(", "))),
-        }
-    }
-}
 
 /// What the pool keeps of one account, beside its store. Never a token.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -277,8 +244,8 @@ mod tests {
 
     #[test]
     fn blocks_end_at_the_named_reset_else_the_known_one_else_a_fallback() {
-        let usage = crate::usage::Usage {
-            windows: vec![crate::usage::Window {
+        let usage = crate::vault::usage::Usage {
+            windows: vec![crate::vault::usage::Window {
                 name: "primary".into(),
                 used_percent: 100,
                 window_seconds: None,

@@ -1,10 +1,10 @@
 //! The session against the in-memory platform.
 
-use crate::auth_file::{ChatGptTokens, Credential};
 use crate::error::AuthError;
 use crate::fake::Fake;
-use crate::jwt::tests::jwt;
+use crate::oauth::jwt::tests::jwt;
 use crate::session::{Config, Kind, Session, Source};
+use crate::store::auth_file::{ChatGptTokens, Credential};
 use serde_json::json;
 
 pub(crate) const NOW: i64 = 1_795_381_200;

@@ -1,11 +1,11 @@
 //! The vault and per-account sessions against the in-memory platform.
 
-use crate::auth_file::{self, Credential, StoredAuth};
 use crate::error::AuthError;
 use crate::fake::Fake;
 use crate::platform::HttpResponse;
+use crate::session::tests::{NOW, tokens};
 use crate::session::{Config, Revocation, Session};
-use crate::session_tests::{NOW, tokens};
+use crate::store::auth_file::{self, Credential, StoredAuth};
 use crate::vault::{AccountState, Vault};
 
 fn file(rt: &str, exp: i64) -> Vec<u8> {
@@ -140,9 +140,10 @@ fn every_request_under_a_lock_ends_well_before_a_waiter_gives_up() {
 
 // ---- the pool ----------------------------------------------------------------
 
+use crate::defaults::Strategy;
 use crate::platform::Notice;
-use crate::pool::Strategy;
-use crate::vault::{CheckOutcome, Upstream};
+use crate::vault::learning::{CheckOutcome, Upstream};
+use crate::vault::replay::{Attempt, Verdict};
 use serde_json::json;
 
 fn pool_vault(names: &[&str], strategy: Strategy) -> Vault<Fake> {
@@ -169,9 +170,11 @@ fn limit_429(resets_in: i64) -> Vec<u8> {
 fn a_usage_limit_blocks_persists_and_rotates_to_a_sibling() {
     let v = pool_vault(&["a", "b"], Strategy::DrainFirst);
     assert_eq!(v.choose(None, None).unwrap(), "a");
-    let learned =
-        v.report("a", Upstream::Answer { status: 429, headers: &[], body: &limit_429(600) }).unwrap();
+    let learned = v
+        .report("a", Upstream::Answer { status: 429, headers: &[], body: &limit_429(600) }, Attempt::FIRST)
+        .unwrap();
     assert_eq!(learned.blocked_until, Some(NOW + 600));
+    assert_eq!(learned.verdict, Verdict::RotateAndReplay);
     assert!(
         v.platform()
             .notices
@@ -185,7 +188,7 @@ fn a_usage_limit_blocks_persists_and_rotates_to_a_sibling() {
 
     // A stream's response.failed blocks just the same; then every account is.
     let event = json!({"type": "response.failed", "response": {"error": {"code": "usage_limit_reached", "resets_at": NOW + 60}}});
-    v.report("b", Upstream::Event(event.to_string().as_bytes())).unwrap();
+    v.report("b", Upstream::Event(event.to_string().as_bytes()), Attempt::FIRST).unwrap();
     assert_eq!(v.choose(None, None), Err(AuthError::AllBlocked { first_free: NOW + 60 }));
     assert!(AuthError::AllBlocked { first_free: NOW + 60 }.to_string().contains("frees up at"));
     assert_eq!(v.select(None).unwrap(), "a", "a look without use still names one");
@@ -197,16 +200,20 @@ fn a_usage_limit_blocks_persists_and_rotates_to_a_sibling() {
 fn rate_limit_headers_feed_least_used_and_sessions_stay_put() {
     let v = pool_vault(&["a", "b", "c"], Strategy::LeastUsed);
     let seen = |percent: &str| vec![("x-codex-primary-used-percent".to_owned(), percent.to_owned())];
-    v.report("a", Upstream::Answer { status: 200, headers: &seen("70"), body: b"" }).unwrap();
-    v.report("b", Upstream::Answer { status: 200, headers: &seen("20"), body: b"" }).unwrap();
-    v.report("c", Upstream::Answer { status: 200, headers: &seen("50"), body: b"" }).unwrap();
+    v.report("a", Upstream::Answer { status: 200, headers: &seen("70"), body: b"" }, Attempt::FIRST).unwrap();
+    v.report("b", Upstream::Answer { status: 200, headers: &seen("20"), body: b"" }, Attempt::FIRST).unwrap();
+    v.report("c", Upstream::Answer { status: 200, headers: &seen("50"), body: b"" }, Attempt::FIRST).unwrap();
     assert_eq!(v.choose(None, Some("conv-1")).unwrap(), "b");
-    v.report("b", Upstream::Answer { status: 200, headers: &seen("90"), body: b"" }).unwrap();
+    v.report("b", Upstream::Answer { status: 200, headers: &seen("90"), body: b"" }, Attempt::FIRST).unwrap();
     assert_eq!(v.choose(None, Some("conv-1")).unwrap(), "b", "the session keeps its account while usable");
     assert_eq!(v.choose(None, Some("conv-2")).unwrap(), "c", "a new one gets the least used");
-    v.report("b", Upstream::Answer { status: 429, headers: &[], body: &limit_429(60) }).unwrap();
+    v.report("b", Upstream::Answer { status: 429, headers: &[], body: &limit_429(60) }, Attempt::FIRST)
+        .unwrap();
     assert_eq!(v.choose(None, Some("conv-1")).unwrap(), "c", "moved on once blocked");
-    assert!(v.report("b", Upstream::Answer { status: 401, headers: &[], body: b"" }).unwrap().unauthorized);
+    let learned =
+        v.report("b", Upstream::Answer { status: 401, headers: &[], body: b"" }, Attempt::FIRST).unwrap();
+    assert!(learned.unauthorized);
+    assert_eq!(learned.verdict, Verdict::RecoverAndReplay);
 }
 
 #[test]
@@ -220,7 +227,8 @@ fn round_robin_takes_turns_and_a_pin_wins_while_usable() {
     assert_eq!(turns, ["a", "b", "c", "a", "b", "c"]);
     v.pin("c").unwrap();
     assert_eq!(v.choose(None, None).unwrap(), "c");
-    v.report("c", Upstream::Answer { status: 429, headers: &[], body: &limit_429(60) }).unwrap();
+    v.report("c", Upstream::Answer { status: 429, headers: &[], body: &limit_429(60) }, Attempt::FIRST)
+        .unwrap();
     assert_ne!(v.choose(None, None).unwrap(), "c", "a blocked pin rotates to a sibling");
 }
 
@@ -276,7 +284,13 @@ fn check_tells_ok_failed_and_unverifiable() {
     v.platform().responses.borrow_mut().push_back(Err(crate::platform::TransportError::Timeout));
     assert!(matches!(v.check("down").unwrap(), CheckOutcome::Unverifiable(_)));
     assert!(matches!(v.check("key").unwrap(), CheckOutcome::Unverifiable(_)));
-    assert!(v.platform().requests.borrow().iter().all(|r| r.timeout_ms <= crate::vault::CHECK_TIMEOUT_MS));
+    assert!(
+        v.platform()
+            .requests
+            .borrow()
+            .iter()
+            .all(|r| r.timeout_ms <= crate::vault::learning::CHECK_TIMEOUT_MS)
+    );
 }
 
 #[test]
@@ -302,8 +316,10 @@ fn a_definitive_refresh_failure_disables_the_account_and_says_so() {
 
 // ---- credential sources ----------------------------------------------------------
 
-use crate::command::{CommandSpec, ProcessOutput};
-use crate::session::{Kind, Source, Tier};
+use crate::platform::ProcessOutput;
+use crate::session::policy::Tier;
+use crate::session::{Kind, Source};
+use crate::store::command::CommandSpec;
 
 fn command_session(interval_ms: Option<u64>) -> Session<Fake> {
     let spec = CommandSpec {
@@ -375,8 +391,10 @@ fn a_runtime_key_beats_the_config_key_beats_the_store_beats_the_environment() {
     let fake = Fake::with_file(&file("rt-home", NOW + 3600));
     fake.env.borrow_mut().insert("OPENAI_API_KEY".into(), "sk-env-000000000000".into());
     fake.now_ms.set(NOW * 1000);
-    let file =
-        crate::config_file::ConfigFile { api_key: Some("sk-config-00000000".into()), ..Default::default() };
+    let file = crate::store::config_file::ConfigFile {
+        api_key: Some("sk-config-00000000".into()),
+        ..Default::default()
+    };
     let base = Config { file: Some(file), file_path: "/h/config.toml".into(), ..Config::default() };
     let runtime =
         Session::new(&fake, Config { runtime_key: Some("sk-runtime-000000".into()), ..base.clone() });
@@ -403,7 +421,7 @@ fn config_file_accounts_are_listed_labelled_and_chosen_by_default() {
         "account": "cmd",
         "accounts": {"cmd": {"command": "/bin/tok", "label": "From a vault"}, "a": {"label": "Alpha"}}
     });
-    let file = crate::config_file::parse(&json.to_string(), "/h/config.toml").unwrap();
+    let file = crate::store::config_file::parse(&json.to_string(), "/h/config.toml").unwrap();
     let fake = Fake::default();
     fake.named.borrow_mut().insert("a".into(), Some(file_for("rt-a")));
     fake.now_ms.set(NOW * 1000);

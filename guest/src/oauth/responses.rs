@@ -1,7 +1,7 @@
 //! The issuer's answers: token grants, device-code starts and polls, and the
 //! classification of failed refreshes.
 
-use crate::oauth_error::{self, IssuerError, OAuthError};
+use crate::oauth::oauth_error::{self, IssuerError, OAuthError};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -55,8 +55,9 @@ pub enum DeviceStartError {
 
 /// The interval when the issuer names none (RFC 8628 section 3.2).
 pub const DEFAULT_INTERVAL: u32 = 5;
-/// Polling faster than this would only earn `slow_down`.
-const MIN_INTERVAL: u32 = 1;
+/// An issuer that names 0 is polled at once, as the Codex CLI does; one
+/// that wants fewer polls says `slow_down`.
+const MIN_INTERVAL: u32 = 0;
 /// An interval beyond this is a broken answer, not a request to wait.
 const MAX_INTERVAL: u32 = 60;
 
@@ -231,7 +232,7 @@ mod tests {
         let dc = parse_device_code(200, br#"{"device_auth_id":"d","user_code":"X","interval":3}"#).unwrap();
         assert_eq!(dc.interval_seconds, 3);
         let dc = parse_device_code(200, br#"{"device_auth_id":"d","user_code":"X","interval":0}"#).unwrap();
-        assert_eq!(dc.interval_seconds, MIN_INTERVAL);
+        assert_eq!(dc.interval_seconds, 0);
         let dc = parse_device_code(200, br#"{"device_auth_id":"d","user_code":"X"}"#).unwrap();
         assert_eq!(dc.interval_seconds, DEFAULT_INTERVAL);
         assert_eq!(parse_device_code(404, b""), Err(DeviceStartError::NotEnabled));

@@ -1,7 +1,7 @@
 //! Percent-encoding for URL queries, as the Codex CLI writes them, and
 //! form-style decoding for what comes back.
 
-use crate::pkce::is_unreserved;
+use crate::oauth::pkce::is_unreserved;
 
 /// Encodes every byte outside RFC 3986's unreserved set (spaces as `%20`).
 pub fn encode(value: &str) -> String {

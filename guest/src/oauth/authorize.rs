@@ -1,8 +1,8 @@
 //! The browser sign-in's URLs: building the authorize URL, and reading what
 //! comes back to the loopback listener (or what a person pastes).
 
-use crate::oauth_error::OAuthError;
-use crate::query;
+use crate::oauth::oauth_error::OAuthError;
+use crate::oauth::query;
 use subtle::ConstantTimeEq as _;
 
 /// Scopes the Codex CLI asks for; the exchange fails without the connector ones.

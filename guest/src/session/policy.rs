@@ -42,16 +42,26 @@ pub enum StoredKind {
     Command,
 }
 
+/// Which tier the credential in use came from, highest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    /// A runtime override (`--api-key-stdin`, or the library's option).
+    Runtime,
+    /// `api_key` in the config file.
+    Config,
+    /// The chosen account's store.
+    Store,
+    /// The chosen account's command.
+    Command,
+    /// `OPENAI_API_KEY` from the environment.
+    Environment,
+    None,
+}
+
 /// The credential tier, highest first: a runtime override, a key in the
 /// config file, the chosen account's store (or its command), then
 /// `OPENAI_API_KEY` from the environment.
-pub fn choose_tier(
-    runtime: bool,
-    config: bool,
-    stored: StoredKind,
-    environment: bool,
-) -> crate::session::Tier {
-    use crate::session::Tier;
+pub fn choose_tier(runtime: bool, config: bool, stored: StoredKind, environment: bool) -> Tier {
     match (runtime, config, stored, environment) {
         (true, ..) => Tier::Runtime,
         (_, true, ..) => Tier::Config,
@@ -102,7 +112,6 @@ mod tests {
 
     #[test]
     fn tiers_highest_first() {
-        use crate::session::Tier;
         use StoredKind as S;
         assert_eq!(choose_tier(true, true, S::Subscription, true), Tier::Runtime);
         assert_eq!(choose_tier(false, true, S::Subscription, true), Tier::Config);

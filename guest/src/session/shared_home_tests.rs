@@ -1,14 +1,14 @@
 //! One refresher per home: on a store the Codex CLI also uses, codex-auth
 //! leaves Codex's window to it, and a reuse that Codex caused is not the end.
 
-use crate::auth_file::{self, Credential};
-use crate::codex_home::HomeSigns;
 use crate::error::AuthError;
 use crate::fake::Fake;
+use crate::platform::HomeSigns;
 use crate::platform::{HttpResponse, Notice, TransportError};
-use crate::refresh::PEER_WRITE_GRACE_MS;
 use crate::session::Session;
-use crate::session_tests::{NOW, session, tokens};
+use crate::session::refresh::PEER_WRITE_GRACE_MS;
+use crate::session::tests::{NOW, session, tokens};
+use crate::store::auth_file::{self, Credential};
 use serde_json::json;
 
 const REUSED: &str = r#"{"error":{"code":"refresh_token_reused","message":"already used"}}"#;

@@ -2,10 +2,10 @@
 //! reports syntax errors with line and column; what the keys mean, and that
 //! every key is known, is decided here). The file is only ever read.
 
-use crate::command::CommandSpec;
-use crate::pool::Strategy;
-use crate::stores::{self, AccountStore, Store};
-use crate::vault::check_name;
+use crate::defaults::Strategy;
+use crate::store::command::CommandSpec;
+use crate::store::kinds::{self, AccountStore, Store};
+use crate::store::names::check_name;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -109,7 +109,7 @@ pub fn parse(json: &str, path: &str) -> Result<ConfigFile, String> {
             .transpose()?,
         api_key: text(&root, "api_key", "api_key")?,
         store: text(&root, "store", "store")?
-            .map(|s| stores::parse(&s).map_err(|why| fail("store", &format!("is wrong: {why}"))))
+            .map(|s| kinds::parse(&s).map_err(|why| fail("store", &format!("is wrong: {why}"))))
             .transpose()?,
         shared_refresh_seconds: number(&root, "shared_refresh_seconds", "shared_refresh_seconds")?
             .map(|n| {
@@ -147,7 +147,7 @@ pub fn parse(json: &str, path: &str) -> Result<ConfigFile, String> {
             )?;
             let store = match text(&settings, "store", &format!("{prefix}store"))?
                 .as_deref()
-                .map(stores::parse)
+                .map(kinds::parse)
             {
                 None => None,
                 Some(Ok(Store::Account(store))) => Some(store),
@@ -277,7 +277,7 @@ pub fn effective(given: &[(String, String, Origin)], file: Option<&ConfigFile>) 
         // Only a Codex home's own config.toml sets these.
         Store::Account(AccountStore::Auto) => "auto".to_owned(),
         Store::Account(AccountStore::Ephemeral) => "ephemeral".to_owned(),
-        Store::Database(url) => stores::redact(url),
+        Store::Database(url) => kinds::redact(url),
     });
     let table: [(&'static str, Option<String>, Option<String>); 12] = [
         ("issuer", f.issuer.clone(), Some(d::ISSUER.into())),
@@ -313,7 +313,7 @@ pub fn effective(given: &[(String, String, Origin)], file: Option<&ConfigFile>) 
                 (Some((_, v, o)), ..) => (
                     Some(match name {
                         "api_key" => hint(v.clone()),
-                        "store" => stores::redact(v),
+                        "store" => kinds::redact(v),
                         _ => v.clone(),
                     }),
                     *o,

@@ -1,10 +1,10 @@
 //! Refresh and 401 recovery against the in-memory platform.
 
-use crate::auth_file::{self, Credential};
 use crate::error::AuthError;
 use crate::fake::Fake;
 use crate::platform::{HttpResponse, TransportError};
-use crate::session_tests::{NOW, session, tokens};
+use crate::session::tests::{NOW, session, tokens};
+use crate::store::auth_file::{self, Credential};
 use serde_json::json;
 
 fn ok(body: serde_json::Value) -> Result<HttpResponse, TransportError> {

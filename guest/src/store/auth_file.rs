@@ -2,8 +2,9 @@
 //! API-key modes), write what it reads, and keep every field codex-auth does
 //! not know.
 
-use crate::oauth_error::OAuthError;
-use crate::rfc3339;
+use crate::oauth::oauth_error::OAuthError;
+use crate::oauth::token_shaped;
+use crate::store::rfc3339;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
@@ -38,7 +39,7 @@ pub enum Credential {
     ChatGpt(ChatGptTokens),
     ApiKey(String),
     /// A program that prints the bearer token; the token is never stored.
-    Command(crate::command::CommandSpec),
+    Command(crate::store::command::CommandSpec),
 }
 
 impl fmt::Debug for Credential {
@@ -95,7 +96,7 @@ pub fn read(contents: &[u8]) -> Result<StoredAuth, String> {
         (_, None, None) => match root.get(COMMAND_KEY) {
             None | Some(Value::Null) => None,
             Some(spec) => Some(Credential::Command(
-                crate::command::CommandSpec::from_json(spec)
+                crate::store::command::CommandSpec::from_json(spec)
                     .map_err(|why| format!("`{COMMAND_KEY}`: {why}"))?,
             )),
         },
@@ -191,12 +192,6 @@ fn optional_string(map: &Map<String, Value>, key: &str) -> Result<Option<String>
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(format!("`{key}` must be a string or null")),
     }
-}
-
-/// Tokens and keys are printable ASCII without spaces; anything else would
-/// end up inside an HTTP header.
-pub fn token_shaped(value: &str) -> bool {
-    !value.is_empty() && value.bytes().all(|b| b.is_ascii_graphic())
 }
 
 fn required_string(map: &Map<String, Value>, name: &str, key: &str) -> Result<String, String> {
