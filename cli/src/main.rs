@@ -8,7 +8,7 @@ mod terminal;
 
 use clap::Parser as _;
 use cli::{AccountsAction, Cli, Command, ConfigAction, LoginArgs, ServeArgs};
-use codex_auth::{Auth, Credential, LoginMethod, LoginOptions, Options, Origin, Revocation, Source};
+use codex_auth::{Auth, Credential, LoginMethod, LoginOptions, Options, Revocation, Source};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,38 +28,6 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
     let mut options = Options::from_env();
-    // What flags and the environment set, for `config show` and `serve`.
-    let mut given = Vec::new();
-    if let Ok(defaults) = codex_auth::defaults() {
-        for (name, var) in [
-            ("issuer", &defaults.issuer_var),
-            ("chatgpt_base_url", &defaults.chatgpt_base_url_var),
-            ("account", &defaults.account_var),
-            ("strategy", &defaults.strategy_var),
-        ] {
-            if let Some(value) = std::env::var(var).ok().filter(|v| !v.is_empty()) {
-                given.push((name.to_owned(), value, Origin::Environment));
-            }
-        }
-        // The URL variable counts only when the store variable is unset.
-        if let Some(value) = [&defaults.store_var, &defaults.database_url_var]
-            .into_iter()
-            .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
-        {
-            given.push(("store".to_owned(), value, Origin::Environment));
-        }
-    }
-    for (name, value) in [
-        ("issuer", &cli.global.issuer),
-        ("chatgpt_base_url", &cli.global.chatgpt_base_url),
-        ("account", &cli.global.account),
-        ("strategy", &cli.global.strategy),
-        ("store", &cli.global.store),
-    ] {
-        if let Some(value) = value {
-            given.push((name.to_owned(), value.clone(), Origin::Flag));
-        }
-    }
     if cli.global.api_key_stdin {
         let mut key = String::new();
         std::io::stdin().read_to_string(&mut key).map_err(|e| {
@@ -71,7 +39,6 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
                 "--api-key-stdin: standard input held no key".into(),
             ));
         }
-        given.push(("api_key".to_owned(), key.clone(), Origin::Flag));
         options.runtime_key = Some(key);
     }
     if let Some(home) = cli.global.home {
@@ -105,7 +72,7 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
         Command::Status { json } => {
             let code = output::status(&auth, json)?;
             if !json && auth.status().is_ok_and(|s| s.shared_with_codex) {
-                eprintln!("{}", shared_home::line(shared_refresh(&auth.settings(&given)?)));
+                eprintln!("{}", shared_home::line(auth.in_effect()?.shared_refresh_seconds));
             }
             Ok(code)
         }
@@ -156,24 +123,12 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
                     output::describe(&status)
                 );
                 if status.shared_with_codex {
-                    let settings = auth.settings(&given)?;
-                    let block = shared_home::provider_block(
-                        &auth.options().home,
-                        &name,
-                        &status,
-                        &setting(&settings, "chatgpt_base_url").unwrap_or_default(),
-                    );
-                    eprintln!(
-                        "{}",
-                        shared_home::note(
-                            &name,
-                            &home,
-                            &auth.options().home,
-                            shared_refresh(&settings),
-                            &block,
-                            true
-                        )
-                    );
+                    let in_effect = auth.in_effect()?;
+                    let vault = &auth.options().home;
+                    let block =
+                        shared_home::provider_block(vault, &name, &status, &in_effect.chatgpt_base_url);
+                    let refresh = in_effect.shared_refresh_seconds;
+                    eprintln!("{}", shared_home::note(&name, &home, vault, refresh, &block, true));
                 }
                 status
             };
@@ -203,7 +158,7 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Config(ConfigAction::Show { json }) => {
-            output::settings(&auth.settings(&given)?, &auth.config_path(), json);
+            output::settings(&auth.settings()?, &auth.config_path(), json);
             Ok(ExitCode::SUCCESS)
         }
         Command::Accounts { json, action: None } => {
@@ -222,7 +177,7 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
             let failed = output::check(&auth.check()?, json);
             Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
-        Command::Serve(args) => serve(auth, args, given),
+        Command::Serve(args) => serve(auth, args),
         Command::Use { name, json } => {
             let account = auth.use_account(&name)?;
             eprintln!("Pinned `{}`: calls use it when no --account is given", account.name);
@@ -307,11 +262,7 @@ fn login(auth: &Auth, args: LoginArgs) -> Result<ExitCode, codex_auth::Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(
-    auth: Auth,
-    args: ServeArgs,
-    mut given: Vec<(String, String, Origin)>,
-) -> Result<ExitCode, codex_auth::Error> {
+fn serve(auth: Auth, args: ServeArgs) -> Result<ExitCode, codex_auth::Error> {
     let home = auth.options().home.clone();
     let key = codex_auth_serve::load_or_create_key(&home)
         .map_err(|e| codex_auth::Error::Storage(format!("the local key in {}: {e}", home.display())))?;
@@ -320,31 +271,24 @@ fn serve(
         return Ok(ExitCode::SUCCESS);
     }
     // Flags > the config file's [serve] > the defaults, as the guest decides.
-    for (name, value) in [
+    let flags: Vec<(&str, String)> = [
         ("serve.port", args.port.map(|v| v.to_string())),
         ("serve.socket", args.socket.map(|v| v.display().to_string())),
         ("serve.upstream", args.upstream),
         ("serve.drain_seconds", args.drain_seconds.map(|v| v.to_string())),
         ("serve.replay_limit", args.replay_limit.map(|v| v.to_string())),
-    ] {
-        if let Some(value) = value {
-            given.push((name.to_owned(), value, Origin::Flag));
-        }
-    }
-    let settings = auth.settings(&given)?;
-    let get = |name: &str| settings.iter().find(|s| s.name == name).and_then(|s| s.value.clone());
-    let number = |name: &str| -> Result<u64, codex_auth::Error> {
-        let text = get(name).unwrap_or_default();
-        text.parse().map_err(|_| codex_auth::Error::InvalidInput(format!("{name} is `{text}`, not a number")))
-    };
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name, value?)))
+    .collect();
+    let settings = auth.serve_settings(&flags)?;
     let options = codex_auth_serve::ServeOptions {
-        port: u16::try_from(number("serve.port")?)
-            .map_err(|_| codex_auth::Error::InvalidInput("serve.port is at most 65535".into()))?,
-        socket: get("serve.socket").map(PathBuf::from),
-        upstream: get("serve.upstream").unwrap_or_default(),
+        port: settings.port,
+        socket: settings.socket.map(PathBuf::from),
+        upstream: settings.upstream,
         key,
-        drain: Duration::from_secs(number("serve.drain_seconds")?),
-        replay_limit: usize::try_from(number("serve.replay_limit")?).unwrap_or(usize::MAX),
+        drain: Duration::from_secs(settings.drain_seconds),
+        replay_limit: usize::try_from(settings.replay_limit).unwrap_or(usize::MAX),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -363,7 +307,7 @@ fn sign_in_note(auth: &Auth, status: &codex_auth::Status) -> Result<Option<Strin
     let Some(account) = status.account.as_deref().filter(|_| status.shared_with_codex) else {
         return Ok(None);
     };
-    let settings = auth.settings(&[])?;
+    let in_effect = auth.in_effect()?;
     let linked = auth.accounts()?.into_iter().find(|a| a.name == account).and_then(|a| a.linked);
     let home = &auth.options().home;
     let is_link = linked.is_some();
@@ -371,21 +315,11 @@ fn sign_in_note(auth: &Auth, status: &codex_auth::Status) -> Result<Option<Strin
         Some(dir) => (dir, home.clone()),
         // This home is the Codex home: the login would move to a vault of its own.
         None if account == auth.defaults().default_account => (home.clone(), Options::from_env().home),
-        None => return Ok(Some(shared_home::line(shared_refresh(&settings)))),
+        None => return Ok(Some(shared_home::line(in_effect.shared_refresh_seconds))),
     };
-    let base_url = setting(&settings, "chatgpt_base_url").unwrap_or_default();
-    let block = shared_home::provider_block(&vault, account, status, &base_url);
-    Ok(Some(shared_home::note(account, &codex_home, &vault, shared_refresh(&settings), &block, is_link)))
-}
-
-/// A setting's effective value, by name.
-fn setting(settings: &[codex_auth::Setting], name: &str) -> Option<String> {
-    settings.iter().find(|s| s.name == name).and_then(|s| s.value.clone())
-}
-
-/// How long before expiry codex-auth refreshes a home the Codex CLI also uses.
-fn shared_refresh(settings: &[codex_auth::Setting]) -> u64 {
-    setting(settings, "shared_refresh_seconds").and_then(|v| v.parse().ok()).unwrap_or_default()
+    let block = shared_home::provider_block(&vault, account, status, &in_effect.chatgpt_base_url);
+    let refresh = in_effect.shared_refresh_seconds;
+    Ok(Some(shared_home::note(account, &codex_home, &vault, refresh, &block, is_link)))
 }
 
 /// SIGTERM or SIGINT.

@@ -6,7 +6,7 @@ use codex_auth::Status;
 use std::path::Path;
 
 /// One line for `status` and `login` on a store the Codex CLI also uses.
-pub fn line(shared_refresh_seconds: u64) -> String {
+pub fn line(shared_refresh_seconds: u32) -> String {
     format!(
         "Shared with the Codex CLI, which refreshes this home on its own: codex-auth refreshes it only \
          in the last {shared_refresh_seconds} s before expiry (see `codex-auth import --help` to make \
@@ -21,7 +21,7 @@ pub fn note(
     account: &str,
     codex_home: &Path,
     vault_home: &Path,
-    shared_refresh_seconds: u64,
+    shared_refresh_seconds: u32,
     block: &str,
     linked: bool,
 ) -> String {

@@ -10,9 +10,9 @@ use crate::bindings::{self, session::Config, types::AuthError};
 use crate::file_store::StoreError;
 use crate::state::{HostState, Shared};
 use crate::{
-    Account, Attempt, AuthorizeRequest, CheckOutcome, Claims, Credential, Defaults, Error, Learned,
-    LoginMethod, LoginOptions, LogoutReport, Options, Removal, RequestHeaders, Secret, Status, Upstream,
-    UsageReport, runtime,
+    Account, Attempt, AuthorizeRequest, CheckOutcome, Claims, Credential, Defaults, Error, InEffect, Learned,
+    LoginMethod, LoginOptions, LogoutReport, Options, Removal, RequestHeaders, Secret, ServeSettings, Status,
+    Upstream, UsageReport, runtime,
 };
 use std::collections::HashMap;
 use std::fmt;
@@ -111,7 +111,7 @@ impl Auth {
             lock_timeout_ms: ms(options.lock_timeout),
             http_timeout_ms: ms(options.http_timeout),
             chatgpt_base_url: options.chatgpt_base_url.clone(),
-            strategy: options.strategy.map(crate::Strategy::into_wit),
+            strategy: options.strategy,
             runtime_key: options.runtime_key.clone(),
             file,
         };
@@ -127,7 +127,7 @@ impl Auth {
         };
         // The vault instance reads no store until used: it answers the
         // store plan first, and the backend opens what it says.
-        let given = given_stores(&auth.options);
+        let given = auth.options.given();
         let plan = auth.with(&auth.vault, Resource::Vault, |i| {
             i.guest.codex_auth_vault().call_plan_stores(&mut i.store, &given, auth.config.file.as_ref())
         })?;
@@ -153,23 +153,41 @@ impl Auth {
         self.options.home.join(&self.runtime.defaults.config_file)
     }
 
-    /// Every setting's effective value and where it came from: `given` (by
-    /// flags and the environment, with their origins) > the config file >
-    /// the default. Keys are shown by their last four characters.
-    pub fn settings(&self, given: &[(String, String, crate::Origin)]) -> Result<Vec<crate::Setting>, Error> {
-        let given: Vec<_> = given
-            .iter()
-            .map(|(name, value, origin)| bindings::vault::GivenSetting {
-                name: name.clone(),
-                value: value.clone(),
-                origin: origin.into_wit(),
-            })
-            .collect();
+    /// Every setting's effective value and where it came from: a flag or
+    /// the library's [`Options`] > the environment > the config file > the
+    /// default; then what each account's Codex home sets of sign-in. Keys
+    /// are shown by their last four characters.
+    pub fn settings(&self) -> Result<Vec<crate::Setting>, Error> {
+        let given = self.options.given();
         let file = self.config.file.clone();
         let settings = self.with(&self.vault, Resource::Vault, |i| {
             i.guest.codex_auth_vault().call_settings(&mut i.store, &given, file.as_ref())
         })?;
         Ok(settings.map_err(Error::InvalidInput)?.into_iter().map(crate::Setting::from).collect())
+    }
+
+    /// How `serve` runs: `flags` (`serve.port`, `serve.socket`,
+    /// `serve.upstream`, `serve.drain_seconds`, `serve.replay_limit`) > the
+    /// config file's `[serve]` > the defaults. The error names a value that
+    /// is not a number.
+    pub fn serve_settings(&self, flags: &[(&str, String)]) -> Result<ServeSettings, Error> {
+        // The upstream's default derives from the ChatGPT base URL given.
+        let mut given = self.options.given();
+        given.extend(flags.iter().map(|(name, value)| bindings::vault::GivenSetting {
+            name: (*name).to_owned(),
+            value: value.clone(),
+            origin: bindings::vault::Origin::Flag,
+        }));
+        let file = self.config.file.clone();
+        let serve = self.with(&self.vault, Resource::Vault, |i| {
+            i.guest.codex_auth_vault().call_serve(&mut i.store, &given, file.as_ref())
+        })?;
+        serve.map_err(Error::InvalidInput)
+    }
+
+    /// The settings this home's sessions use, every value in effect.
+    pub fn in_effect(&self) -> Result<InEffect, Error> {
+        self.with(&self.vault, Resource::Vault, |i| vault(&i.guest).call_in_effect(&mut i.store, i.resource))
     }
 
     /// Whether every account is a row of a database (`--store postgres://...`)
@@ -790,25 +808,6 @@ fn check_config(
         .codex_auth_vault()
         .call_check_config(&mut store, file)
         .map_err(|e| Error::GuestTrap(e.root_cause().to_string()))
-}
-
-/// What the flag ([`Options::store`]) and the environment said of the store,
-/// for the guest's store plan.
-fn given_stores(options: &Options) -> Vec<bindings::vault::GivenSetting> {
-    use bindings::vault::{GivenSetting, Origin};
-    let mut given: Vec<GivenSetting> = options
-        .store_environment
-        .iter()
-        .map(|(name, value)| GivenSetting {
-            name: name.clone(),
-            value: value.clone(),
-            origin: Origin::Environment,
-        })
-        .collect();
-    if let Some(store) = &options.store {
-        given.push(GivenSetting { name: "store".into(), value: store.clone(), origin: Origin::Flag });
-    }
-    given
 }
 
 fn store_plan(plan: bindings::vault::StorePlan) -> StorePlan {

@@ -2,6 +2,7 @@
 //! is injectable, and [`Options::from_env`] reads the variables the guest
 //! names. Settings left `None` take the guest's defaults ([`Defaults`]).
 
+use crate::bindings::vault::GivenSetting;
 use crate::clock::{Clock, SystemClock};
 use crate::notifier::{Notifier, Silent};
 use crate::pool::Strategy;
@@ -106,9 +107,10 @@ pub struct Options {
     /// (every account a row, shared by a fleet). Beats the environment and
     /// the config file.
     pub store: Option<String>,
-    /// What the environment said of the store ([`Defaults::store_var`],
-    /// [`Defaults::database_url_var`]), for the guest to weigh.
-    pub(crate) store_environment: Vec<(String, String)>,
+    /// The settings the environment gave, by setting name (`issuer`,
+    /// `store`, `database_url`...), for the guest to weigh against flags
+    /// and the config file.
+    pub(crate) environment_given: Vec<(String, String)>,
     /// The most linear memory the guest may use.
     pub max_guest_memory: usize,
     /// The guest's clock.
@@ -140,7 +142,7 @@ impl Options {
             runtime_key: None,
             environment: Vec::new(),
             store: None,
-            store_environment: Vec::new(),
+            environment_given: Vec::new(),
             max_guest_memory: 64 << 20,
             clock: Arc::new(SystemClock),
             notifier: Arc::new(Silent),
@@ -179,11 +181,17 @@ impl Options {
             }
         }
         options.api_key = var(&defaults.api_key_var);
-        options.store_environment =
-            [("store", &defaults.store_var), ("database_url", &defaults.database_url_var)]
-                .into_iter()
-                .filter_map(|(name, v)| Some((name.to_owned(), var(v)?)))
-                .collect();
+        options.environment_given = [
+            ("issuer", &defaults.issuer_var),
+            ("chatgpt_base_url", &defaults.chatgpt_base_url_var),
+            ("account", &defaults.account_var),
+            ("strategy", &defaults.strategy_var),
+            ("store", &defaults.store_var),
+            ("database_url", &defaults.database_url_var),
+        ]
+        .into_iter()
+        .filter_map(|(name, v)| Some((name.to_owned(), var(v)?)))
+        .collect();
         options.environment = defaults
             .guest_vars
             .iter()
@@ -191,6 +199,43 @@ impl Options {
             .filter_map(|name| Some((name.clone(), var(name)?)))
             .collect();
         options
+    }
+}
+
+impl Options {
+    /// Every setting given here, with where it came from: what
+    /// [`Options::from_env`] read is `environment`; a field set otherwise
+    /// (a flag, the library's caller) is `flag`. The one list the guest
+    /// weighs against the config file and its defaults.
+    pub(crate) fn given(&self) -> Vec<GivenSetting> {
+        let mut given: Vec<GivenSetting> = self
+            .environment_given
+            .iter()
+            .map(|(name, value)| GivenSetting {
+                name: name.clone(),
+                value: value.clone(),
+                origin: crate::bindings::vault::Origin::Environment,
+            })
+            .collect();
+        let strategy = self.strategy.map(|s| s.name().to_owned());
+        for (name, value) in [
+            ("issuer", &self.issuer),
+            ("chatgpt_base_url", &self.chatgpt_base_url),
+            ("account", &self.account),
+            ("strategy", &strategy),
+            ("store", &self.store),
+            ("api_key", &self.runtime_key),
+        ] {
+            let Some(value) = value else { continue };
+            if !self.environment_given.iter().any(|(n, v)| n == name && v == value) {
+                given.push(GivenSetting {
+                    name: name.to_owned(),
+                    value: value.clone(),
+                    origin: crate::bindings::vault::Origin::Flag,
+                });
+            }
+        }
+        given
     }
 }
 
@@ -212,6 +257,13 @@ pub fn default_home() -> PathBuf {
     std::env::home_dir().unwrap_or_default().join(".codex-auth")
 }
 
+/// The settings a home's sessions use, every value in effect
+/// ([`crate::Auth::in_effect`]; the WIT record, used as it is).
+pub use crate::bindings::vault::InEffect;
+/// How `serve` runs ([`crate::Auth::serve_settings`]; the WIT record, used
+/// as it is).
+pub use crate::bindings::vault::ServeSettings;
+
 /// Where a setting's value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -228,20 +280,6 @@ pub enum Origin {
     Unset,
     /// A Codex home's own `config.toml` (its sign-in keys only).
     Codex,
-}
-
-impl Origin {
-    pub(crate) fn into_wit(self) -> crate::bindings::vault::Origin {
-        use crate::bindings::vault::Origin as O;
-        match self {
-            Self::Flag => O::Flag,
-            Self::Environment => O::Environment,
-            Self::File => O::File,
-            Self::Default => O::Default,
-            Self::Unset => O::Unset,
-            Self::Codex => O::Codex,
-        }
-    }
 }
 
 /// A setting's effective value ([`crate::Auth::settings`]).
@@ -270,5 +308,39 @@ impl From<crate::bindings::vault::Setting> for Setting {
                 O::Codex => Origin::Codex,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::vault::Origin as O;
+
+    #[test]
+    fn given_marks_what_the_environment_read_and_what_was_set_over_it() {
+        let mut options = Options::new("/vault");
+        options.environment_given = vec![
+            ("issuer".into(), "http://env".into()),
+            ("account".into(), "work".into()),
+            ("database_url".into(), "postgres://h/db".into()),
+        ];
+        // from_env put these in the fields too; a flag then replaced the issuer.
+        options.account = Some("work".into());
+        options.issuer = Some("http://flag".into());
+        options.strategy = Some(Strategy::LeastUsed);
+        options.runtime_key = Some("sk-runtime".into());
+        let given: Vec<(String, String, O)> =
+            options.given().into_iter().map(|g| (g.name, g.value, g.origin)).collect();
+        let has = |name: &str, value: &str, origin: O| {
+            given.iter().any(|(n, v, o)| n == name && v == value && *o == origin)
+        };
+        assert!(has("issuer", "http://env", O::Environment));
+        assert!(has("issuer", "http://flag", O::Flag));
+        assert!(has("account", "work", O::Environment));
+        assert!(!has("account", "work", O::Flag), "read from the environment, not set again");
+        assert!(has("database_url", "postgres://h/db", O::Environment));
+        assert!(has("strategy", "least-used", O::Flag));
+        assert!(has("api_key", "sk-runtime", O::Flag));
+        assert_eq!(given.len(), 6);
     }
 }

@@ -5,18 +5,8 @@ use crate::bindings::{session, vault};
 use serde::Serialize;
 
 /// How the pool chooses among usable accounts that are neither pinned nor
-/// held by a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Strategy {
-    /// The one chosen longest ago.
-    RoundRobin,
-    /// The lowest use of its binding window.
-    LeastUsed,
-    /// The most used one that still works: one account at a time, the next
-    /// when it is blocked.
-    DrainFirst,
-}
+/// held by a session (the WIT enum, used as it is).
+pub use session::Strategy;
 
 impl Strategy {
     /// Every strategy, by its name.
@@ -31,22 +21,15 @@ impl Strategy {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|&(_, s)| s)
     }
 
-    pub(crate) fn into_wit(self) -> session::Strategy {
-        match self {
-            Self::RoundRobin => session::Strategy::RoundRobin,
-            Self::LeastUsed => session::Strategy::LeastUsed,
-            Self::DrainFirst => session::Strategy::DrainFirst,
-        }
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(_, s)| *s == self).map_or("", |(n, _)| n)
     }
 }
 
-impl From<session::Strategy> for Strategy {
-    fn from(s: session::Strategy) -> Self {
-        match s {
-            session::Strategy::RoundRobin => Self::RoundRobin,
-            session::Strategy::LeastUsed => Self::LeastUsed,
-            session::Strategy::DrainFirst => Self::DrainFirst,
-        }
+impl Serialize for Strategy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 

@@ -86,7 +86,7 @@ fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<
         issuer_var: d.issuer_var,
         chatgpt_base_url: d.chatgpt_base_url,
         chatgpt_base_url_var: d.chatgpt_base_url_var,
-        strategy: d.strategy.into(),
+        strategy: d.strategy,
         strategy_var: d.strategy_var,
         store_var: d.store_var,
         database_url_var: d.database_url_var,

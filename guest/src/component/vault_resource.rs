@@ -76,6 +76,20 @@ impl x::vault::Guest for Component {
         })
     }
 
+    fn serve(
+        given: Vec<x::vault::GivenSetting>,
+        file: Option<x::session::ConfigFile>,
+    ) -> Result<x::vault::ServeSettings, String> {
+        let (given, file) = given_and_file(given, file)?;
+        let s = crate::store::config_file::serve(&given, file.as_ref())?;
+        Ok(x::vault::ServeSettings {
+            port: s.port,
+            socket: s.socket,
+            upstream: s.upstream,
+            drain_seconds: s.drain_seconds,
+            replay_limit: s.replay_limit,
+        })
+    }
     fn settings(
         given: Vec<x::vault::GivenSetting>,
         file: Option<x::session::ConfigFile>,
@@ -106,6 +120,15 @@ impl x::vault::Guest for Component {
 }
 
 impl x::vault::GuestVault for VaultResource {
+    fn in_effect(&self) -> x::vault::InEffect {
+        let c = self.0.config();
+        x::vault::InEffect {
+            issuer: c.issuer.clone(),
+            chatgpt_base_url: c.chatgpt_base_url.clone(),
+            strategy: to_strategy(c.strategy),
+            shared_refresh_seconds: c.shared_refresh_seconds,
+        }
+    }
     fn new(c: x::session::Config) -> Self {
         Self(vault::Vault::new(Imports, resolve(defaults::DEFAULT_ACCOUNT.into(), c)))
     }

@@ -258,6 +258,15 @@ pub struct Setting {
     pub origin: Origin,
 }
 
+/// The `store` a flag or the environment gave: a flag beats the
+/// environment, and `store` beats `database_url` from the same place.
+pub fn given_store(given: &[(String, String, Origin)]) -> Option<&(String, String, Origin)> {
+    given
+        .iter()
+        .filter(|(name, ..)| name == "store" || name == "database_url")
+        .min_by_key(|(name, _, origin)| (*origin as u8, name == "database_url"))
+}
+
 /// Every setting: what a flag or the environment gave (`given`), else the
 /// file, else the default. Keys are shown by their last four characters.
 pub fn effective(given: &[(String, String, Origin)], file: Option<&ConfigFile>) -> Vec<Setting> {
@@ -308,7 +317,10 @@ pub fn effective(given: &[(String, String, Origin)], file: Option<&ConfigFile>) 
     table
         .into_iter()
         .map(|(name, from_file, default)| {
-            let given = given.iter().filter(|(n, ..)| n == name).min_by_key(|(.., o)| *o as u8);
+            let given = match name {
+                "store" => given_store(given),
+                _ => given.iter().filter(|(n, ..)| n == name).min_by_key(|(.., o)| *o as u8),
+            };
             let (value, origin) = match (given, from_file, default) {
                 (Some((_, v, o)), ..) => (
                     Some(match name {
@@ -325,6 +337,35 @@ pub fn effective(given: &[(String, String, Origin)], file: Option<&ConfigFile>) 
             Setting { name, value, origin }
         })
         .collect()
+}
+
+/// How `serve` runs, every value in effect: a flag, else the file's
+/// `[serve]`, else the default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Serve {
+    pub port: u16,
+    pub socket: Option<String>,
+    pub upstream: String,
+    pub drain_seconds: u64,
+    pub replay_limit: u64,
+}
+
+/// The settings `serve` runs with; a flag that is not a number (or a port
+/// beyond 65535) is named in the error.
+pub fn serve(given: &[(String, String, Origin)], file: Option<&ConfigFile>) -> Result<Serve, String> {
+    let settings = effective(given, file);
+    let get = |name: &str| settings.iter().find(|s| s.name == name).and_then(|s| s.value.clone());
+    let number = |name: &str| -> Result<u64, String> {
+        let text = get(name).unwrap_or_default();
+        text.parse().map_err(|_| format!("{name} is `{text}`, not a number"))
+    };
+    Ok(Serve {
+        port: u16::try_from(number("serve.port")?).map_err(|_| "serve.port is at most 65535".to_owned())?,
+        socket: get("serve.socket"),
+        upstream: get("serve.upstream").unwrap_or_default(),
+        drain_seconds: number("serve.drain_seconds")?,
+        replay_limit: number("serve.replay_limit")?,
+    })
 }
 
 #[cfg(test)]
@@ -355,5 +396,31 @@ mod effective_tests {
         assert_eq!((get("account").value, get("account").origin), (None, Origin::Unset));
         assert_eq!(get("serve.upstream").value.as_deref(), Some("http://b/backend-api/codex"));
         assert_eq!(get("serve.port").origin, Origin::Default);
+        // The database URL's own variable counts as `store`, below `store`'s.
+        let url = ("database_url".to_owned(), "postgres://u:pw@h/db".to_owned(), Origin::Environment);
+        let store = |given: &[(String, String, Origin)]| {
+            effective(given, None).into_iter().find(|s| s.name == "store").unwrap().value
+        };
+        assert_eq!(store(std::slice::from_ref(&url)).as_deref(), Some("postgres://u:***@h/db"));
+        let both = [url, ("store".to_owned(), "keyring".to_owned(), Origin::Environment)];
+        assert_eq!(store(&both).as_deref(), Some("keyring"));
+    }
+
+    #[test]
+    fn serve_takes_flags_then_the_file_then_defaults_and_names_a_bad_number() {
+        let file = ConfigFile {
+            serve: ServeSettings { port: Some(8080), drain_seconds: Some(3), ..Default::default() },
+            ..Default::default()
+        };
+        let flag = |name: &str, value: &str| (name.to_owned(), value.to_owned(), Origin::Flag);
+        let s = serve(&[flag("serve.drain_seconds", "7")], Some(&file)).unwrap();
+        assert_eq!((s.port, s.drain_seconds), (8080, 7));
+        assert_eq!(s.replay_limit, crate::defaults::SERVE_REPLAY_LIMIT);
+        assert_eq!(s.upstream, format!("{}/codex", crate::defaults::CHATGPT_BASE_URL));
+        assert_eq!(serve(&[flag("serve.port", "70000")], None).unwrap_err(), "serve.port is at most 65535");
+        assert_eq!(
+            serve(&[flag("serve.replay_limit", "lots")], None).unwrap_err(),
+            "serve.replay_limit is `lots`, not a number"
+        );
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::platform::Platform;
 use crate::store::codex_config::CodexConfig;
-use crate::store::config_file::{ConfigFile, Origin};
+use crate::store::config_file::{ConfigFile, Origin, given_store};
 use crate::store::kinds::{AccountStore, Store};
 
 /// The vault's stores.
@@ -33,11 +33,7 @@ pub fn plan(
     file: Option<&ConfigFile>,
     homes: &[CodexConfigOf],
 ) -> Result<StorePlan, String> {
-    let chosen = given
-        .iter()
-        .filter(|(name, ..)| name == "store" || name == "database_url")
-        .min_by_key(|(name, _, origin)| (*origin as u8, name == "database_url"));
-    let vault_wide = match (chosen, file.and_then(|f| f.store.as_ref())) {
+    let vault_wide = match (given_store(given), file.and_then(|f| f.store.as_ref())) {
         (Some((_, value, _)), _) => crate::store::kinds::parse(value)?,
         (None, Some(from_file)) => from_file.clone(),
         (None, None) => Store::Account(AccountStore::File),

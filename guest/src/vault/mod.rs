@@ -172,6 +172,11 @@ impl<P: Platform> Vault<P> {
         Self { platform, config, sticky: RefCell::default() }
     }
 
+    /// The settings its sessions use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     pub fn platform(&self) -> &P {
         &self.platform
     }
