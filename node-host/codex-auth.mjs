@@ -83,8 +83,9 @@ const defaults = guest.vault.defaults();
 allow(defaults.guestVars);
 const env = (name) => (process.env[name] ? process.env[name] : undefined);
 storage.configure({
-  home: flags.home ?? env(defaults.homeVar) ?? path.join(os.homedir(), '.codex-auth'),
+  home: flags.home ?? env(defaults.homeVar) ?? path.join(os.homedir(), defaults.homeDir),
   defaultAccount: defaults.defaultAccount,
+  layout: defaults.layout,
 });
 const config = {
   issuer: flags.issuer ?? env(defaults.issuerVar),

@@ -242,7 +242,7 @@ pub struct LoginArgs {
 
 /// The pool's strategies, by name.
 fn strategies() -> clap::builder::PossibleValuesParser {
-    clap::builder::PossibleValuesParser::new(codex_auth::Strategy::ALL.map(|(name, _)| name))
+    clap::builder::PossibleValuesParser::new(codex_auth::Strategy::names())
 }
 
 /// `serve`'s flags.

@@ -384,12 +384,7 @@ fn store_path(source: &Source) -> String {
 /// The Codex home to import: the one given (or the directory of the
 /// auth.json given), else `$CODEX_HOME`, else `~/.codex`.
 fn codex_home(path: Option<PathBuf>) -> Result<PathBuf, codex_auth::Error> {
-    let path = path.unwrap_or_else(|| {
-        std::env::var_os("CODEX_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| std::env::home_dir().unwrap_or_default().join(".codex"))
-    });
+    let path = path.unwrap_or_else(codex_auth::default_codex_home);
     if path.is_dir() {
         return Ok(path);
     }

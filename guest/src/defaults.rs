@@ -53,8 +53,23 @@ pub const DATABASE_URL_VAR: &str = "CODEX_AUTH_DATABASE_URL";
 pub const LOGIN_VARS: [&str; 4] = ["DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY"];
 /// The Codex CLI's home, as the Codex CLI reads it...
 pub const CODEX_HOME_VAR: &str = "CODEX_HOME";
-/// ...else `.codex` in the user's home directory.
+/// ...else this directory in the user's home directory.
+pub const CODEX_HOME_DIR: &str = ".codex";
+/// The user's home directory.
 pub const USER_HOME_VAR: &str = "HOME";
+/// The vault's home in the user's home directory, unless [`HOME_VAR`] says.
+pub const HOME_DIR: &str = ".codex-auth";
+
+/// Inside a vault's home: the directory of its own accounts (each a Codex
+/// home, or a link to one)...
+pub const ACCOUNTS_DIR: &str = "accounts";
+/// ...its settings (the pinned account) and their lock...
+pub const SETTINGS_FILE: &str = "vault.json";
+pub const SETTINGS_LOCK: &str = "vault.lock";
+/// ...each account's pool state (`<name>.json`, `<name>.lock`)...
+pub const POOL_DIR: &str = "pool";
+/// ...and the journal of `import --move`s in progress (`<name>.json`).
+pub const MOVES_DIR: &str = "moves";
 
 /// A lock holder never keeps a lock longer than this share of
 /// [`LOCK_TIMEOUT_MS`] (the bound on its one request under the lock), so a
@@ -144,6 +159,7 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    pub const ALL: [Self; 3] = [Self::RoundRobin, Self::LeastUsed, Self::DrainFirst];
     pub const NAMES: [&'static str; 3] = ["round-robin", "least-used", "drain-first"];
 
     pub fn name(self) -> &'static str {

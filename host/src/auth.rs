@@ -100,7 +100,8 @@ impl Auth {
             let checked = check_config(runtime, file)?;
             checked.map_err(Error::InvalidInput)?;
         }
-        let backend = Arc::new(Backend::new(&options.home, &runtime.defaults.default_account));
+        let backend =
+            Arc::new(Backend::new(&options.home, &runtime.defaults.default_account, &runtime.layout));
         let ms = |d: Option<std::time::Duration>| d.map(|d| saturate(d.as_millis()));
         let config = Config {
             issuer: options.issuer.clone(),
@@ -132,7 +133,7 @@ impl Auth {
             i.guest.codex_auth_vault().call_plan_stores(&mut i.store, &given, auth.config.file.as_ref())
         })?;
         auth.backend.plan(store_plan(plan.map_err(Error::InvalidInput)?)).map_err(from_store)?;
-        for line in crate::take_over::finish_moves(&auth.options.home, &auth.backend) {
+        for line in crate::take_over::finish_moves(&auth.backend) {
             auth.shared.notifier.notify(crate::LoginEvent::Info(format!("codex-auth: {line}")));
         }
         Ok(auth)
@@ -564,8 +565,7 @@ impl Auth {
         target.lock(std::time::Duration::ZERO).map_err(from_store)?;
         // The login moves as it is: the Codex CLI's format, every field kept.
         let from = crate::take_over::Source { dir: directory, kind, store: &mut source };
-        crate::take_over::move_login(&self.options.home, name, from, &mut target, &bytes)
-            .map_err(from_store)?;
+        crate::take_over::move_login(&self.backend, name, from, &mut target, &bytes).map_err(from_store)?;
         drop((target, source));
         self.forget_selection();
         self.account_status(name)

@@ -6,6 +6,7 @@ the plan names and decides nothing else; the storage import goes through
 here.
 */
 
+use crate::bindings::vault::VaultLayout;
 use crate::database::{Database, Row, Table};
 use crate::file_store::{FileStore, StoreError};
 use crate::keyring_store::KeyringStore;
@@ -27,19 +28,20 @@ pub enum AccountStore {
 }
 
 impl AccountStore {
-    /// Its name in `cli_auth_credentials_store` (and in a move's journal).
+    /// Its name in `cli_auth_credentials_store` (and in a move's journal),
+    /// as the guest spells it.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::File => "file",
-            Self::Keyring => "keyring",
-            Self::Auto => "auto",
-            Self::Ephemeral => "ephemeral",
-        }
+        modes().iter().find(|(_, m)| Self::from(*m) == self).map_or("", |(n, _)| n.as_str())
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::File, Self::Keyring, Self::Auto, Self::Ephemeral].into_iter().find(|s| s.name() == name)
+        modes().iter().find(|(n, _)| n == name).map(|&(_, m)| Self::from(m))
     }
+}
+
+/// The guest's names of the store modes; none without a runtime.
+fn modes() -> &'static [(String, crate::bindings::types::AccountStore)] {
+    crate::runtime::get().map(|r| r.store_modes.as_slice()).unwrap_or_default()
 }
 
 impl From<crate::bindings::types::AccountStore> for AccountStore {
@@ -105,8 +107,8 @@ pub(crate) struct AutoStore {
 
 impl Backend {
     /// The vault at `home`, its stores still to be planned ([`Backend::plan`]).
-    pub fn new(home: &Path, default_account: &str) -> Self {
-        Self { layout: Layout::new(home, default_account), stores: OnceLock::new() }
+    pub fn new(home: &Path, default_account: &str, names: &VaultLayout) -> Self {
+        Self { layout: Layout::new(home, default_account, names), stores: OnceLock::new() }
     }
 
     /// Opens what `plan` names; a database is connected to on first use.
@@ -118,9 +120,21 @@ impl Backend {
         self.stores.set(stores).map_err(|_| StoreError::Io("the vault's stores were planned twice".into()))
     }
 
+    /// The journal of `import --move`s in progress.
+    pub fn moves_dir(&self) -> PathBuf {
+        self.layout.moves_dir()
+    }
+
     /// A backend for calls that touch no store.
     pub fn none() -> Self {
-        let none = Self::new(Path::new(""), "");
+        let nothing = VaultLayout {
+            accounts_dir: String::new(),
+            settings_file: String::new(),
+            settings_lock: String::new(),
+            pool_dir: String::new(),
+            moves_dir: String::new(),
+        };
+        let none = Self::new(Path::new(""), "", &nothing);
         let _ = none.plan(StorePlan {
             database: None,
             default_store: AccountStore::File,

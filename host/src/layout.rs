@@ -15,6 +15,7 @@ atomic, so two processes adding accounts at once lose neither. Names are
 checked by the guest; this only refuses what is not one path component.
 */
 
+use crate::bindings::vault::VaultLayout;
 use crate::file_store::{FileStore, StoreError};
 use std::ffi::OsStr;
 use std::fs;
@@ -22,25 +23,24 @@ use std::io;
 use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Component, Path, PathBuf};
 
-/// The directory of the vault's own accounts.
-const ACCOUNTS_DIR: &str = "accounts";
-/// The vault's settings file, and its lock.
-const SETTINGS_FILE: &str = "vault.json";
-const SETTINGS_LOCK: &str = "vault.lock";
-/// The directory of each account's pool state (`<name>.json`, `<name>.lock`).
-const POOL_DIR: &str = "pool";
-
 /// A vault home.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     home: PathBuf,
     /// The name of the home's own account, as the guest defines it.
     default_account: String,
+    /// The names inside the home, the guest's.
+    names: VaultLayout,
 }
 
 impl Layout {
-    pub fn new(home: impl Into<PathBuf>, default_account: &str) -> Self {
-        Self { home: home.into(), default_account: default_account.to_owned() }
+    pub fn new(home: impl Into<PathBuf>, default_account: &str, names: &VaultLayout) -> Self {
+        Self { home: home.into(), default_account: default_account.to_owned(), names: names.clone() }
+    }
+
+    /// The journal of `import --move`s in progress.
+    pub fn moves_dir(&self) -> PathBuf {
+        self.home.join(&self.names.moves_dir)
     }
 
     /// The name of the home's own account.
@@ -57,7 +57,7 @@ impl Layout {
         let mut parts = Path::new(name).components();
         match (parts.next(), parts.next()) {
             (Some(Component::Normal(part)), None) if part == OsStr::new(name) => {
-                Ok(self.home.join(ACCOUNTS_DIR).join(name))
+                Ok(self.home.join(&self.names.accounts_dir).join(name))
             }
             _ => Err(StoreError::Io(format!("`{}` is not an account name", name.escape_debug()))),
         }
@@ -71,14 +71,18 @@ impl Layout {
 
     /// The settings file, written like a store.
     pub fn settings(&self) -> FileStore {
-        FileStore::named(&self.home, SETTINGS_FILE, SETTINGS_LOCK)
+        FileStore::named(&self.home, &self.names.settings_file, &self.names.settings_lock)
     }
 
     /// An account's pool state, kept by the vault (also for a linked Codex
     /// home, which is left as the Codex CLI knows it).
     pub fn pool(&self, name: &str) -> Result<FileStore, StoreError> {
         self.account_dir(name)?;
-        Ok(FileStore::named(self.home.join(POOL_DIR), &format!("{name}.json"), &format!("{name}.lock")))
+        Ok(FileStore::named(
+            self.home.join(&self.names.pool_dir),
+            &format!("{name}.json"),
+            &format!("{name}.lock"),
+        ))
     }
 
     /// The accounts that have a store: `default` when the home's own
@@ -88,7 +92,7 @@ impl Layout {
         if fs::symlink_metadata(self.home.join(crate::AUTH_FILE)).is_ok() {
             names.push(self.default_account.clone());
         }
-        let dir = self.home.join(ACCOUNTS_DIR);
+        let dir = self.home.join(&self.names.accounts_dir);
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(names),
@@ -190,10 +194,15 @@ fn io_error(what: &str, path: &Path, e: io::Error) -> StoreError {
 mod tests {
     use super::*;
 
+    /// The guest's names, as a vault gets them.
+    fn names() -> VaultLayout {
+        crate::runtime::get().unwrap().layout.clone()
+    }
+
     #[test]
     fn accounts_map_to_codex_homes_and_names_stay_inside() {
         let root = tempfile::tempdir().unwrap();
-        let layout = Layout::new(root.path(), "default");
+        let layout = Layout::new(root.path(), "default", &names());
         assert_eq!(layout.account_dir("default").unwrap(), root.path());
         assert_eq!(layout.account_dir("work").unwrap(), root.path().join("accounts/work"));
         for bad in ["..", ".", "a/b", "/abs", ""] {
@@ -213,7 +222,7 @@ mod tests {
         let codex = root.path().join("codex-home");
         fs::create_dir(&codex).unwrap();
         fs::write(codex.join("auth.json"), b"{}").unwrap();
-        let layout = Layout::new(root.path().join("vault"), "default");
+        let layout = Layout::new(root.path().join("vault"), "default", &names());
         layout.link("codex", &codex).unwrap();
         assert_eq!(layout.linked_to("codex"), Some(fs::canonicalize(&codex).unwrap()));
         assert_eq!(layout.store("codex").unwrap().load().unwrap().as_deref(), Some(&b"{}"[..]));
@@ -227,7 +236,7 @@ mod tests {
     #[test]
     fn an_own_directory_is_forgotten_only_once_empty() {
         let root = tempfile::tempdir().unwrap();
-        let layout = Layout::new(root.path(), "default");
+        let layout = Layout::new(root.path(), "default", &names());
         let store = layout.store("work").unwrap();
         store.save(b"{}").unwrap();
         assert!(layout.forget("work").is_err());

@@ -81,7 +81,9 @@ pub use logic::{AuthorizeRequest, Claims};
 pub use login::{LoginMethod, LoginOptions, LogoutReport, Revocation};
 pub use nonblocking::AsyncAuth;
 pub use notifier::{LoginEvent, Notifier, Silent};
-pub use options::{Defaults, InEffect, Options, Origin, ServeSettings, Setting, default_home};
+pub use options::{
+    Defaults, InEffect, Options, Origin, ServeSettings, Setting, default_codex_home, default_home,
+};
 pub use pool::{Attempt, CheckOutcome, Learned, Strategy, Upstream, Usage, UsageReport, Verdict, Window};
 pub use runtime::GUEST_WASM;
 pub use secret::{RequestHeaders, Secret};

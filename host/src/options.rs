@@ -62,6 +62,15 @@ pub struct Defaults {
     pub database_url_var: String,
     /// Every variable the guest reads from its environment.
     pub guest_vars: Vec<String>,
+    /// The vault's home in the user's home directory, unless
+    /// [`Defaults::home_var`] says otherwise.
+    pub home_dir: String,
+    /// The Codex CLI's home: this variable...
+    pub codex_home_var: String,
+    /// ...else this directory in the user's home directory.
+    pub codex_home_dir: String,
+    /// Every strategy, by its name.
+    pub strategies: Vec<(String, Strategy)>,
 }
 
 /// How an [`Auth`](crate::Auth) is set up. Every path and URL is injectable;
@@ -171,11 +180,10 @@ impl Options {
             match Strategy::from_name(&name) {
                 Some(strategy) => options.strategy = Some(strategy),
                 None => {
-                    let names: Vec<&str> = Strategy::ALL.iter().map(|(n, _)| *n).collect();
                     options.unusable = Some(format!(
                         "{} is `{name}`: use one of {}",
                         defaults.strategy_var,
-                        names.join(", ")
+                        Strategy::names().join(", ")
                     ));
                 }
             }
@@ -252,9 +260,23 @@ impl fmt::Debug for Options {
     }
 }
 
-/// `~/.codex-auth`, or `.codex-auth` when there is no home directory.
+/// The vault's home when `CODEX_AUTH_HOME` does not say: `~/.codex-auth`
+/// (the guest names the directory), relative when there is no home
+/// directory.
 pub fn default_home() -> PathBuf {
-    std::env::home_dir().unwrap_or_default().join(".codex-auth")
+    let dir = crate::runtime::get().map(|r| r.defaults.home_dir.as_str()).unwrap_or_default();
+    std::env::home_dir().unwrap_or_default().join(dir)
+}
+
+/// The Codex CLI's own home, as it finds it: `$CODEX_HOME`, else `~/.codex`
+/// (the guest names both).
+pub fn default_codex_home() -> PathBuf {
+    let Ok(runtime) = crate::runtime::get() else { return PathBuf::new() };
+    let d = &runtime.defaults;
+    std::env::var_os(&d.codex_home_var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::home_dir().unwrap_or_default().join(&d.codex_home_dir))
 }
 
 /// The settings a home's sessions use, every value in effect

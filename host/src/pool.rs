@@ -9,22 +9,25 @@ use serde::Serialize;
 pub use session::Strategy;
 
 impl Strategy {
-    /// Every strategy, by its name.
-    pub const ALL: [(&'static str, Strategy); 3] = [
-        ("round-robin", Strategy::RoundRobin),
-        ("least-used", Strategy::LeastUsed),
-        ("drain-first", Strategy::DrainFirst),
-    ];
+    /// Every strategy's name (the guest's), in its order.
+    pub fn names() -> Vec<&'static str> {
+        table().iter().map(|(n, _)| n.as_str()).collect()
+    }
 
     /// The strategy of this name.
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.iter().find(|(n, _)| *n == name).map(|&(_, s)| s)
+        table().iter().find(|(n, _)| n == name).map(|&(_, s)| s)
     }
 
     /// Its name.
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(_, s)| *s == self).map_or("", |(n, _)| n)
+        table().iter().find(|(_, s)| *s == self).map_or("", |(n, _)| n.as_str())
     }
+}
+
+/// The guest's names of the strategies; none without a runtime.
+fn table() -> &'static [(String, Strategy)] {
+    crate::runtime::get().map(|r| r.defaults.strategies.as_slice()).unwrap_or_default()
 }
 
 impl Serialize for Strategy {

@@ -9,6 +9,7 @@ embedded too ([`GUEST_WASM`]), for other hosts.
 
 use crate::Defaults;
 use crate::bindings::GuestPre;
+use crate::bindings::vault::VaultLayout;
 use crate::state::{HostState, Shared};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -28,6 +29,10 @@ pub(crate) struct Runtime {
     /// How long loading the compiled guest took.
     pub load_time: Duration,
     pub defaults: Defaults,
+    /// The names inside a vault's home, the guest's.
+    pub layout: VaultLayout,
+    /// Every store mode by name, the guest's.
+    pub store_modes: Vec<(String, crate::bindings::types::AccountStore)>,
 }
 
 static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
@@ -57,17 +62,21 @@ fn build() -> Result<Runtime, String> {
         .instantiate_pre(&component)
         .and_then(GuestPre::new)
         .map_err(|e| format!("cannot prepare the guest: {e}"))?;
-    let defaults =
+    let (defaults, layout, store_modes) =
         ask_defaults(&engine, &pre).map_err(|e| format!("cannot ask the guest for its defaults: {e}"))?;
-    Ok(Runtime { engine, pre, load_time, defaults })
+    Ok(Runtime { engine, pre, load_time, defaults, layout, store_modes })
 }
 
+/// The names a host needs: the public defaults, a vault home's layout, and
+/// the store modes.
+type Names = (Defaults, VaultLayout, Vec<(String, crate::bindings::types::AccountStore)>);
+
 /// The guest's defaults, from an instance that can touch nothing.
-fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<Defaults> {
+fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<Names> {
     let mut store = bare_store(engine);
     let d = pre.instantiate(&mut store)?.codex_auth_vault().call_defaults(&mut store)?;
     let ms = |ms: u32| Duration::from_millis(u64::from(ms));
-    Ok(Defaults {
+    let defaults = Defaults {
         issuer: d.issuer,
         client_id: d.client_id,
         originator: d.originator,
@@ -91,7 +100,12 @@ fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<
         store_var: d.store_var,
         database_url_var: d.database_url_var,
         guest_vars: d.guest_vars,
-    })
+        home_dir: d.home_dir,
+        codex_home_var: d.codex_home_var,
+        codex_home_dir: d.codex_home_dir,
+        strategies: d.strategies,
+    };
+    Ok((defaults, d.layout, d.store_modes))
 }
 
 /// A store for calls that need no host state (defaults, checks): no home,

@@ -29,12 +29,9 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The vault's journal of moves in progress, in its home.
-const MOVES_DIR: &str = "moves";
-
 /// The journal entry of a move into account `name`.
-fn journal(home: &Path, name: &str) -> FileStore {
-    FileStore::named(home.join(MOVES_DIR), &format!("{name}.json"), &format!("{name}.lock"))
+fn journal(backend: &Backend, name: &str) -> FileStore {
+    FileStore::named(backend.moves_dir(), &format!("{name}.json"), &format!("{name}.lock"))
 }
 
 /// The Codex home a login moves from, and where it keeps it.
@@ -47,7 +44,7 @@ pub(crate) struct Source<'a> {
 /// Moves the source's login (read and checked by the caller, both locks
 /// held, `bytes` as it is) into `target`, the store of the new account `name`.
 pub(crate) fn move_login(
-    home: &Path,
+    backend: &Backend,
     name: &str,
     source: Source<'_>,
     target: &mut Store,
@@ -67,7 +64,7 @@ pub(crate) fn move_login(
             }
         }
     }
-    let entry = journal(home, name);
+    let entry = journal(backend, name);
     let record = serde_json::json!({ "source": source.dir, "kept_in": source.kind.name(), "account": name });
     entry.save(record.to_string().as_bytes())?;
     target.save(bytes)?;
@@ -90,8 +87,8 @@ fn rename_durably(from: &Path, to: &Path) -> io::Result<()> {
 /// waits while holding another, and a lock someone holds (a move still
 /// running, another command finishing this one) leaves the entry to the
 /// next command. Returns what it did, for the caller to say.
-pub(crate) fn finish_moves(home: &Path, backend: &Backend) -> Vec<String> {
-    let dir = home.join(MOVES_DIR);
+pub(crate) fn finish_moves(backend: &Backend) -> Vec<String> {
+    let dir = backend.moves_dir();
     let Ok(entries) = fs::read_dir(&dir) else { return Vec::new() };
     // `NAME.json`, and `.NAME.json-XXXXXX` (a journal a crash left half
     // written: its lock sweeps it away).
@@ -107,7 +104,7 @@ pub(crate) fn finish_moves(home: &Path, backend: &Backend) -> Vec<String> {
     names.dedup();
     let mut done = Vec::new();
     for name in &names {
-        match finish_one(home, backend, name) {
+        match finish_one(backend, name) {
             Ok(Some(said)) => done.push(said),
             Ok(None) => {}
             Err(StoreError::Io(why)) => {
@@ -119,8 +116,8 @@ pub(crate) fn finish_moves(home: &Path, backend: &Backend) -> Vec<String> {
     done
 }
 
-fn finish_one(home: &Path, backend: &Backend, name: &str) -> Result<Option<String>, StoreError> {
-    let mut entry = journal(home, name);
+fn finish_one(backend: &Backend, name: &str) -> Result<Option<String>, StoreError> {
+    let mut entry = journal(backend, name);
     entry.lock(Duration::ZERO)?;
     let Some(bytes) = entry.load()? else { return Ok(None) };
     let record: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
@@ -152,7 +149,7 @@ mod tests {
     use crate::backend::StorePlan;
 
     fn disk(home: &Path) -> Backend {
-        let backend = Backend::new(home, "default");
+        let backend = Backend::new(home, "default", &crate::runtime::get().unwrap().layout);
         backend
             .plan(StorePlan {
                 database: None,
@@ -173,17 +170,17 @@ mod tests {
             fs::create_dir_all(&source).unwrap();
             fs::write(source.join("auth.json"), b"{\"tokens\":{}}").unwrap();
             let name = format!("moved-{vault_has_it}");
-            journal(&home, &name)
+            journal(&backend, &name)
                 .save(serde_json::json!({"source": source, "account": name}).to_string().as_bytes())
                 .unwrap();
             if vault_has_it {
                 backend.store(&name).unwrap().save(b"{\"tokens\":{}}").unwrap();
             }
-            let said = finish_moves(&home, &backend);
+            let said = finish_moves(&backend);
             assert_eq!(said.len(), 1, "{said:?}");
             assert_eq!(source.join("auth.json").exists(), source_left, "{said:?}");
             assert!(!home.join("moves").join(format!("{name}.json")).exists());
         }
-        assert!(finish_moves(&home, &backend).is_empty(), "nothing left to do");
+        assert!(finish_moves(&backend).is_empty(), "nothing left to do");
     }
 }

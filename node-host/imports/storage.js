@@ -21,24 +21,25 @@ import path from 'node:path';
 
 const AUTH_FILE = 'auth.json';
 const LOCK_FILE = 'auth.lock';
-const ACCOUNTS_DIR = 'accounts';
-const SETTINGS_FILE = 'vault.json';
-const POOL_DIR = 'pool';
 /// Larger files are refused unread: no credential comes near this size.
 const MAX_FILE_SIZE = 16 << 20;
 /// flock(1)'s exit status when the lock was not had in time.
 const CONFLICT = 75;
 
 let home;
-let defaultAccount = 'default';
+let defaultAccount;
+/// The names inside the home (the guest's `defaults().layout`).
+let layout;
 const held = new Map();
 const heldPool = new Map();
 
-/// Where the vault lives, and the name of its home's own account (the
-/// guest's `defaults().defaultAccount`). Call before the first import.
+/// Where the vault lives, the name of its home's own account and the names
+/// inside it (the guest's `defaults().defaultAccount` and `.layout`). Call
+/// before the first import.
 export function configure(options) {
   home = path.resolve(options.home);
   defaultAccount = options.defaultAccount;
+  layout = options.layout;
 }
 
 const io = (why) => ({ tag: 'io', val: why });
@@ -49,7 +50,7 @@ function accountDir(name) {
   if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
     throw io(`\`${name}\` is not an account name`);
   }
-  return path.join(home, ACCOUNTS_DIR, name);
+  return path.join(home, layout.accountsDir, name);
 }
 
 /// One file of the vault: read, written atomically, locked by a file of its own.
@@ -162,10 +163,10 @@ function isDirectory(p) {
 }
 
 const store = (account) => new VaultFile(accountDir(account), AUTH_FILE, LOCK_FILE);
-const settings = () => new VaultFile(home, SETTINGS_FILE, 'vault.lock');
+const settings = () => new VaultFile(home, layout.settingsFile, layout.settingsLock);
 const pool = (account) => {
   accountDir(account);
-  return new VaultFile(path.join(home, POOL_DIR), `${account}.json`, `${account}.lock`);
+  return new VaultFile(path.join(home, layout.poolDir), `${account}.json`, `${account}.lock`);
 };
 
 function symlinkTarget(account) {
@@ -183,7 +184,7 @@ export function accounts() {
     fs.lstatSync(path.join(home, AUTH_FILE));
     names.push(defaultAccount);
   } catch {}
-  const dir = path.join(home, ACCOUNTS_DIR);
+  const dir = path.join(home, layout.accountsDir);
   try {
     // Strays are not accounts; the guest drops any name it would not accept.
     names.push(...fs.readdirSync(dir));

@@ -34,6 +34,21 @@ impl x::vault::Guest for Component {
             store_var: d.store_var.into(),
             database_url_var: d.database_url_var.into(),
             guest_vars: d.guest_vars.into_iter().map(Into::into).collect(),
+            home_dir: defaults::HOME_DIR.into(),
+            codex_home_var: defaults::CODEX_HOME_VAR.into(),
+            codex_home_dir: defaults::CODEX_HOME_DIR.into(),
+            layout: x::vault::VaultLayout {
+                accounts_dir: defaults::ACCOUNTS_DIR.into(),
+                settings_file: defaults::SETTINGS_FILE.into(),
+                settings_lock: defaults::SETTINGS_LOCK.into(),
+                pool_dir: defaults::POOL_DIR.into(),
+                moves_dir: defaults::MOVES_DIR.into(),
+            },
+            strategies: defaults::Strategy::ALL.iter().map(|&s| (s.name().into(), to_strategy(s))).collect(),
+            store_modes: crate::store::kinds::AccountStore::ALL
+                .iter()
+                .map(|&m| (m.name().into(), to_account_store(m)))
+                .collect(),
         }
     }
 

@@ -32,7 +32,9 @@ pub const SIGNS: [&str; 9] = [
 pub fn default_home(codex_home: Option<&str>, user_home: Option<&str>) -> Option<String> {
     match (codex_home.filter(|v| !v.is_empty()), user_home.filter(|v| !v.is_empty())) {
         (Some(dir), _) => Some(dir.to_owned()),
-        (None, Some(home)) => Some(format!("{}/.codex", home.trim_end_matches('/'))),
+        (None, Some(home)) => {
+            Some(format!("{}/{}", home.trim_end_matches('/'), crate::defaults::CODEX_HOME_DIR))
+        }
         (None, None) => None,
     }
 }

@@ -19,6 +19,8 @@ pub enum AccountStore {
 }
 
 impl AccountStore {
+    pub const ALL: [Self; 4] = [Self::File, Self::Keyring, Self::Auto, Self::Ephemeral];
+
     pub fn name(self) -> &'static str {
         match self {
             Self::File => "file",
