@@ -27,23 +27,6 @@ pub enum AccountStore {
     Ephemeral,
 }
 
-impl AccountStore {
-    /// Its name in `cli_auth_credentials_store` (and in a move's journal),
-    /// as the guest spells it.
-    pub fn name(self) -> &'static str {
-        modes().iter().find(|(_, m)| Self::from(*m) == self).map_or("", |(n, _)| n.as_str())
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        modes().iter().find(|(n, _)| n == name).map(|&(_, m)| Self::from(m))
-    }
-}
-
-/// The guest's names of the store modes; none without a runtime.
-fn modes() -> &'static [(String, crate::bindings::types::AccountStore)] {
-    crate::runtime::get().map(|r| r.store_modes.as_slice()).unwrap_or_default()
-}
-
 impl From<crate::bindings::types::AccountStore> for AccountStore {
     fn from(s: crate::bindings::types::AccountStore) -> Self {
         use crate::bindings::types::AccountStore as S;

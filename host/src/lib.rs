@@ -72,7 +72,8 @@ mod toml_file;
 pub struct ReadmeExamples;
 
 pub use accounts::{Account, AccountState, Removal};
-pub use auth::{AccountRef, Auth, defaults};
+pub use auth::accounts::AccountRef;
+pub use auth::{Auth, defaults};
 pub use clock::{Clock, SystemClock};
 pub use credential::Credential;
 pub use error::Error;

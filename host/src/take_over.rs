@@ -65,7 +65,8 @@ pub(crate) fn move_login(
         }
     }
     let entry = journal(backend, name);
-    let record = serde_json::json!({ "source": source.dir, "kept_in": source.kind.name(), "account": name });
+    let record =
+        serde_json::json!({ "source": source.dir, "kept_in": mode_name(source.kind), "account": name });
     entry.save(record.to_string().as_bytes())?;
     target.save(bytes)?;
     source.store.remove()?;
@@ -121,7 +122,7 @@ fn finish_one(backend: &Backend, name: &str) -> Result<Option<String>, StoreErro
     entry.lock(Duration::ZERO)?;
     let Some(bytes) = entry.load()? else { return Ok(None) };
     let record: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    let kind = record["kept_in"].as_str().map_or(Some(AccountStore::File), AccountStore::from_name);
+    let kind = record["kept_in"].as_str().map_or(Some(AccountStore::File), mode_from_name);
     let (Some(dir), Some(kind)) = (record["source"].as_str().map(PathBuf::from), kind) else {
         entry.remove()?;
         return Ok(Some(format!("dropped an unreadable journal of a move into account `{name}`")));
@@ -141,6 +142,21 @@ fn finish_one(backend: &Backend, name: &str) -> Result<Option<String>, StoreErro
     };
     entry.remove()?;
     Ok(Some(said))
+}
+
+/// A store mode's name in `cli_auth_credentials_store` (and in the
+/// journal), as the guest spells it.
+pub(crate) fn mode_name(mode: AccountStore) -> &'static str {
+    modes().iter().find(|(_, m)| AccountStore::from(*m) == mode).map_or("", |(n, _)| n.as_str())
+}
+
+fn mode_from_name(name: &str) -> Option<AccountStore> {
+    modes().iter().find(|(n, _)| n == name).map(|&(_, m)| AccountStore::from(m))
+}
+
+/// The guest's names of the store modes; none without a runtime.
+fn modes() -> &'static [(String, crate::bindings::types::AccountStore)] {
+    crate::runtime::get().map(|r| r.store_modes.as_slice()).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -6,8 +6,10 @@
 
 pub mod endpoints;
 pub mod login;
+pub mod logout;
 pub mod policy;
 pub mod refresh;
+pub mod status;
 
 #[cfg(test)]
 mod login_tests;
@@ -21,9 +23,8 @@ pub(crate) mod tests;
 use crate::defaults;
 use crate::error::AuthError;
 use crate::oauth::jwt::{self, Claims};
-use crate::oauth::oauth_error::{IssuerError, OAuthError};
+use crate::oauth::oauth_error::OAuthError;
 use crate::platform::Platform;
-use crate::session::endpoints::Endpoints;
 use crate::session::policy::{RefreshDecision, StoredKind, Tier};
 use crate::store::auth_file::{self, ChatGptTokens, Credential, StoredAuth};
 use crate::store::codex_config::CodexConfig;
@@ -250,74 +251,6 @@ impl<P: Platform> Session<P> {
         &self.platform
     }
 
-    /// What is signed in and from where.
-    pub fn status(&self) -> Result<Status, AuthError> {
-        let loaded = self.loaded_ref()?;
-        let location = || Source::Store(self.platform.store_location(&self.config.account));
-        let mut status = Status {
-            account: None,
-            kind: Kind::None,
-            source: Source::None,
-            tier: Tier::None,
-            account_id: None,
-            plan: None,
-            email: None,
-            user_id: None,
-            expires_at: None,
-            last_refresh: loaded.stored.last_refresh,
-            login_required: loaded.stored.login_required.is_some(),
-            api_key_hint: None,
-            shared_with_codex: false,
-        };
-        match &loaded.active {
-            Active::Subscription { identity, access_expires_at, tokens } => {
-                status.account = Some(self.config.account.clone());
-                status.kind = Kind::Subscription;
-                status.source = location();
-                status.tier = Tier::Store;
-                status.account_id = tokens.account_id.clone().or_else(|| identity.account_id.clone());
-                status.plan = identity.plan.clone();
-                status.email = identity.email.clone();
-                status.user_id = identity.user_id.clone();
-                status.expires_at = *access_expires_at;
-                status.shared_with_codex = self.shared();
-            }
-            Active::StoredKey(key) => {
-                status.account = Some(self.config.account.clone());
-                status.kind = Kind::ApiKey;
-                status.source = location();
-                status.tier = Tier::Store;
-                status.api_key_hint = key_hint(key);
-            }
-            Active::EnvironmentKey(key) => {
-                status.kind = Kind::ApiKey;
-                status.source = Source::Environment(API_KEY_VAR.into());
-                status.tier = Tier::Environment;
-                status.api_key_hint = key_hint(key);
-            }
-            Active::RuntimeKey(key) => {
-                status.kind = Kind::ApiKey;
-                status.source = Source::Runtime;
-                status.tier = Tier::Runtime;
-                status.api_key_hint = key_hint(key);
-            }
-            Active::ConfigKey(key) => {
-                status.kind = Kind::ApiKey;
-                status.source = Source::Config(self.config.file_path.clone());
-                status.tier = Tier::Config;
-                status.api_key_hint = key_hint(key);
-            }
-            Active::Command { spec, .. } => {
-                status.account = Some(self.config.account.clone());
-                status.kind = Kind::Command;
-                status.source = Source::Command(spec.display());
-                status.tier = Tier::Command;
-            }
-            Active::None => {}
-        }
-        Ok(status)
-    }
-
     /// Whether any credential is available.
     pub fn authenticated(&self) -> bool {
         self.loaded_ref().is_ok_and(|l| !matches!(l.active, Active::None))
@@ -462,75 +395,6 @@ impl<P: Platform> Session<P> {
             }));
         }
         Ok(token)
-    }
-
-    /// Stores `credential`, replacing the stored one atomically, under the
-    /// store lock. A corrupt store is not overwritten.
-    pub fn set_credential(&self, credential: Credential) -> Result<(), AuthError> {
-        let credential = complete(credential)?;
-        // The Codex home's own rules on what may sign in there.
-        if let Some(codex) = self.codex_config()? {
-            match &credential {
-                Credential::ChatGpt(tokens) => codex.check_chatgpt_login(tokens.account_id.as_deref()),
-                Credential::ApiKey(_) => codex.check_api_key(),
-                Credential::Command(_) => Ok(()),
-            }
-            .map_err(AuthError::InvalidInput)?;
-        }
-        let now = self.now_seconds();
-        let _lock = self.lock()?;
-        let previous = self.platform.load(&self.config.account)?;
-        let stored =
-            StoredAuth { credential: Some(credential), last_refresh: Some(now), login_required: None };
-        self.write(previous.as_deref(), stored)
-    }
-
-    /// Revokes the refresh token (best effort), then removes the stored
-    /// credential, even a corrupt file. The lock is held from before the
-    /// revocation to the removal: a peer's refresh cannot rotate the token
-    /// in between and leave a live one unrevoked.
-    pub fn logout(&self) -> Result<LogoutReport, AuthError> {
-        self.loaded.replace(None);
-        let account = &self.config.account;
-        // Nothing to remove: do not create a store directory just to lock it.
-        if self.platform.load(account)?.is_none() {
-            return Ok(LogoutReport { removed: false, revocation: Revocation::NotNeeded });
-        }
-        let _lock = self.lock()?;
-        let revocation = match self.platform.load(account)?.map(|bytes| auth_file::read(&bytes)) {
-            Some(Ok(StoredAuth { credential: Some(Credential::ChatGpt(tokens)), .. })) => {
-                self.revoke(&tokens.refresh_token)
-            }
-            _ => Revocation::NotNeeded,
-        };
-        let removed = self.platform.remove(account)?;
-        self.loaded.replace(None);
-        Ok(LogoutReport { removed, revocation })
-    }
-
-    fn revoke(&self, refresh_token: &str) -> Revocation {
-        let url = match Endpoints::new(&self.config.issuer) {
-            Ok(endpoints) => endpoints.revoke(),
-            Err(e) => return Revocation::Failed(e.to_string()),
-        };
-        let body = serde_json::json!({
-            "token": refresh_token,
-            "token_type_hint": "refresh_token",
-            "client_id": self.config.client_id,
-        });
-        match self.post_within(
-            url,
-            "application/json",
-            body.to_string().into_bytes(),
-            self.request_bound_ms(),
-        ) {
-            Ok(answer) if (200..300).contains(&answer.status) => Revocation::Revoked,
-            Ok(answer) => Revocation::Failed(
-                IssuerError { status: answer.status, error: crate::oauth::oauth_error::parse(&answer.body) }
-                    .to_string(),
-            ),
-            Err(e) => Revocation::Failed(e.to_string()),
-        }
     }
 
     /// Forgets what was read; the next call reads the store again.
@@ -682,40 +546,4 @@ impl<P: Platform> Drop for LockGuard<'_, P> {
     fn drop(&mut self) {
         self.platform.unlock(self.account);
     }
-}
-
-/// Checks a credential and fills in the account id from the id token.
-fn complete(credential: Credential) -> Result<Credential, AuthError> {
-    match credential {
-        Credential::Command(spec) => {
-            if spec.program.trim().is_empty() {
-                return Err(AuthError::InvalidInput("a command account needs a program".into()));
-            }
-            Ok(Credential::Command(spec))
-        }
-        Credential::ApiKey(key) => {
-            let key = key.trim().to_owned();
-            if !crate::oauth::token_shaped(&key) {
-                return Err(AuthError::InvalidInput("an API key is one word of printable ASCII".into()));
-            }
-            Ok(Credential::ApiKey(key))
-        }
-        Credential::ChatGpt(mut tokens) => {
-            let identity = jwt::parse(&tokens.id_token)
-                .map_err(|e| AuthError::InvalidInput(format!("the id token is unusable: {e}")))?;
-            if tokens.access_token.is_empty() || tokens.refresh_token.is_empty() {
-                return Err(AuthError::InvalidInput(
-                    "the access and refresh tokens must not be empty".into(),
-                ));
-            }
-            tokens.account_id = tokens.account_id.filter(|a| !a.is_empty()).or(identity.account_id);
-            Ok(Credential::ChatGpt(tokens))
-        }
-    }
-}
-
-/// The last four characters of a key, for display.
-fn key_hint(key: &str) -> Option<String> {
-    let count = key.chars().count();
-    (count >= 12).then(|| key.chars().skip(count - 4).collect())
 }

@@ -40,7 +40,7 @@ pub struct Learned {
 
 impl Learned {
     pub(super) fn judge(&mut self, attempt: replay::Attempt) {
-        self.verdict = replay::verdict(self, attempt);
+        self.verdict = replay::verdict(self.unauthorized, self.blocked_until.is_some(), attempt);
         self.next = attempt.after(self.verdict);
     }
 }

@@ -3,8 +3,6 @@
 //! Each at most once per request, and only when the request's body was kept
 //! (a streamed body cannot be sent twice).
 
-use crate::vault::learning::Learned;
-
 /// Where one request stands when an answer comes back.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Attempt {
@@ -43,13 +41,14 @@ pub enum Verdict {
     RotateAndReplay,
 }
 
-/// The verdict on an answer the pool learned `learned` from.
-pub fn verdict(learned: &Learned, attempt: Attempt) -> Verdict {
+/// The verdict on an answer that was a 401 (`unauthorized`), or that
+/// blocked its account by a usage limit (`blocked`).
+pub fn verdict(unauthorized: bool, blocked: bool, attempt: Attempt) -> Verdict {
     if !attempt.replayable {
         Verdict::PassOn
-    } else if learned.unauthorized && !attempt.recovered {
+    } else if unauthorized && !attempt.recovered {
         Verdict::RecoverAndReplay
-    } else if learned.blocked_until.is_some() && !attempt.rotated {
+    } else if blocked && !attempt.rotated {
         Verdict::RotateAndReplay
     } else {
         Verdict::PassOn
@@ -60,35 +59,25 @@ pub fn verdict(learned: &Learned, attempt: Attempt) -> Verdict {
 mod tests {
     use super::*;
 
-    fn learned(unauthorized: bool, blocked: bool) -> Learned {
-        Learned {
-            blocked_until: blocked.then_some(1_700_000_000),
-            unauthorized,
-            usage_updated: false,
-            verdict: Verdict::PassOn,
-            next: Attempt::FIRST,
-        }
-    }
-
     #[test]
     fn a_401_is_recovered_once_and_a_limit_rotates_once() {
         let mut attempt = Attempt::FIRST;
-        let first = verdict(&learned(true, false), attempt);
+        let first = verdict(true, false, attempt);
         assert_eq!(first, Verdict::RecoverAndReplay);
         attempt = attempt.after(first);
-        assert_eq!(verdict(&learned(true, false), attempt), Verdict::PassOn, "a second 401 is passed on");
-        let limit = verdict(&learned(false, true), attempt);
+        assert_eq!(verdict(true, false, attempt), Verdict::PassOn, "a second 401 is passed on");
+        let limit = verdict(false, true, attempt);
         assert_eq!(limit, Verdict::RotateAndReplay, "a limit after a recovery still rotates");
         attempt = attempt.after(limit);
-        assert_eq!(verdict(&learned(false, true), attempt), Verdict::PassOn, "only one rotation");
-        assert_eq!(verdict(&learned(false, false), Attempt::FIRST), Verdict::PassOn);
+        assert_eq!(verdict(false, true, attempt), Verdict::PassOn, "only one rotation");
+        assert_eq!(verdict(false, false, Attempt::FIRST), Verdict::PassOn);
     }
 
     #[test]
     fn a_body_that_was_not_kept_is_never_replayed() {
         let streamed = Attempt { replayable: false, ..Attempt::FIRST };
         for (unauthorized, blocked) in [(true, false), (false, true), (true, true)] {
-            assert_eq!(verdict(&learned(unauthorized, blocked), streamed), Verdict::PassOn);
+            assert_eq!(verdict(unauthorized, blocked, streamed), Verdict::PassOn);
         }
     }
 }

@@ -1,0 +1,195 @@
+//! The vault's accounts: listing, pinning, removing, linking and moving in
+//! a Codex home, and calls on one named account.
+
+use super::instances::{Instance, session, vault};
+use super::{Auth, from_store, read_config_file};
+use crate::backend::{AccountStore, Backend};
+use crate::bindings::types::AuthError;
+use crate::{Account, Error, Removal, RequestHeaders, Secret, Status};
+use std::path::Path;
+
+impl Auth {
+    /// Every account: the home's own first, then by name. Reads without any
+    /// lock, so it never waits behind a refresh; an unreadable store marks
+    /// only its own account.
+    ///
+    /// ```no_run
+    /// use codex_auth::{Auth, Options};
+    /// let auth = Auth::open(Options::from_env())?;
+    /// for account in auth.accounts()? {
+    ///     println!("{} {:?} {:?}", account.name, account.email, account.state);
+    /// }
+    /// auth.use_account("work")?; // pin: calls use "work" from now on
+    /// # Ok::<(), codex_auth::Error>(())
+    /// ```
+    pub fn accounts(&self) -> Result<Vec<Account>, Error> {
+        self.instances.vault_call(|i| {
+            Ok(vault(&i.guest)
+                .call_accounts(&mut i.store, i.resource)?
+                .map(|v| v.into_iter().map(Account::from).collect()))
+        })
+    }
+
+    /// Pins account `name`: calls use it when no account is asked for.
+    pub fn use_account(&self, name: &str) -> Result<Account, Error> {
+        let account = self.instances.vault_call(|i| {
+            Ok(vault(&i.guest).call_pin(&mut i.store, i.resource, name)?.map(Account::from))
+        })?;
+        self.forget_selection();
+        Ok(account)
+    }
+
+    /// Forgets account `name`. A store of the vault's own is logged out
+    /// under its lock (revoke, then delete); a linked Codex home is only
+    /// unlinked and keeps its login.
+    pub fn remove_account(&self, name: &str) -> Result<Removal, Error> {
+        let removal = self.instances.vault_call(|i| {
+            Ok(vault(&i.guest).call_remove(&mut i.store, i.resource, name)?.map(Removal::from))
+        })?;
+        self.instances.forget(name);
+        self.forget_selection();
+        Ok(removal)
+    }
+
+    /// Adds the Codex home `directory` as account `name`, in place: it is
+    /// read and refreshed there, under its own `auth.lock`, so the Codex CLI
+    /// and codex-auth share one login with one holder. Nothing is copied.
+    pub fn link_codex_home(&self, name: &str, directory: &Path) -> Result<Account, Error> {
+        let directory = directory.to_string_lossy();
+        let account = self.instances.vault_call(|i| {
+            Ok(vault(&i.guest).call_link(&mut i.store, i.resource, name, &directory)?.map(Account::from))
+        })?;
+        self.forget_selection();
+        Ok(account)
+    }
+
+    /// Takes the login of the Codex home `directory` over as a new account
+    /// `name` of the vault's own: under that home's `auth.lock` its
+    /// `auth.json` is written into the vault and then deleted there, so the
+    /// source is logged out (not revoked) and one store holds the token.
+    ///
+    /// At every instant one store holds the login: on one file system the
+    /// file is renamed; otherwise a journal lets the next command finish or
+    /// roll back a move a crash interrupted. An account of that name that
+    /// holds nothing (what an interrupted move leaves) is taken.
+    pub fn move_codex_home(&self, name: &str, directory: &Path) -> Result<Status, Error> {
+        self.instances
+            .vault_call(|i| vault(&i.guest).call_check_move_target(&mut i.store, i.resource, name))?;
+        let wait = self.options.lock_timeout.unwrap_or(self.runtime.defaults.lock_timeout);
+        // Where the Codex home keeps its login, as its config.toml says.
+        let codex_config = read_config_file(&directory.join(&self.runtime.defaults.codex_config_file))?;
+        let kind = self.instances.vault_call(|i| {
+            Ok(Ok(i.guest.codex_auth_vault().call_codex_home_store(&mut i.store, codex_config.as_ref())?))
+        })?;
+        let kind = AccountStore::from(kind.map_err(Error::InvalidInput)?);
+        let mut source = Backend::home_store(directory, kind);
+        source.lock(wait).map_err(from_store)?;
+        let nothing = || {
+            Error::InvalidInput(format!(
+                "{} holds no credential to import (its login is kept in: {})",
+                directory.display(),
+                crate::take_over::mode_name(kind)
+            ))
+        };
+        let bytes = source.load().map_err(from_store)?.ok_or_else(nothing)?;
+        let parsed = self
+            .instances
+            .vault_call(|i| Ok(Ok(i.guest.codex_auth_auth_file().call_read(&mut i.store, &bytes)?)))?;
+        match parsed {
+            Err(reason) => {
+                return Err(Error::CorruptStore { path: directory.join(crate::AUTH_FILE), reason });
+            }
+            Ok(stored) if stored.credential.is_none() => return Err(nothing()),
+            Ok(_) => {}
+        }
+        let mut target = self.instances.backend().store(name).map_err(from_store)?;
+        // The account is new: its lock is free unless another move races this
+        // one, and nothing waits while the source's lock is held.
+        target.lock(std::time::Duration::ZERO).map_err(from_store)?;
+        // The login moves as it is: the Codex CLI's format, every field kept.
+        let from = crate::take_over::Source { dir: directory, kind, store: &mut source };
+        crate::take_over::move_login(self.instances.backend(), name, from, &mut target, &bytes)
+            .map_err(from_store)?;
+        drop((target, source));
+        self.forget_selection();
+        self.account_status(name)
+    }
+
+    /// Whether `name` can name an account (one safe path component: no
+    /// `/`, `..`, white space or control characters); the error says why not.
+    pub fn check_name(&self, name: &str) -> Result<(), Error> {
+        let checked =
+            self.instances.vault(|i| i.guest.codex_auth_vault().call_check_name(&mut i.store, name))?;
+        checked.map_err(Error::InvalidInput)
+    }
+
+    /// Calls on account `name`, whatever the pool would choose (it must
+    /// exist, unless it is the home's own). Each account keeps its own
+    /// instance and lock, as with [`Options::account`].
+    ///
+    /// ```no_run
+    /// # let auth = codex_auth::Auth::open(codex_auth::Options::from_env())?;
+    /// let headers = auth.account("work")?.request_headers()?;
+    /// # Ok::<(), codex_auth::Error>(())
+    /// ```
+    pub fn account(&self, name: &str) -> Result<AccountRef<'_>, Error> {
+        let name = self
+            .instances
+            .vault_call(|i| vault(&i.guest).call_select(&mut i.store, i.resource, Some(name)))?;
+        Ok(AccountRef { auth: self, name })
+    }
+
+    /// The status of account `name`, read without its lock.
+    pub fn account_status(&self, name: &str) -> Result<Status, Error> {
+        self.instances.vault_call(|i| {
+            Ok(vault(&i.guest).call_status(&mut i.store, i.resource, name)?.map(Status::from))
+        })
+    }
+}
+
+/// One named account of an [`Auth`] ([`Auth::account`]).
+#[derive(Debug)]
+pub struct AccountRef<'a> {
+    auth: &'a Auth,
+    name: String,
+}
+
+impl AccountRef<'_> {
+    /// The account's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn call<R>(
+        &self,
+        f: impl FnOnce(&mut Instance) -> wasmtime::Result<Result<R, AuthError>>,
+    ) -> Result<R, Error> {
+        self.auth.instances.session_call(&self.name, f)
+    }
+
+    /// Its ready request headers, refreshed first when due.
+    pub fn request_headers(&self) -> Result<RequestHeaders, Error> {
+        self.call(|i| {
+            Ok(session(&i.guest).call_request_headers(&mut i.store, i.resource)?.map(RequestHeaders::new))
+        })
+    }
+
+    /// Its bearer token, refreshed first when due.
+    pub fn access_token(&self) -> Result<Secret, Error> {
+        self.call(|i| Ok(session(&i.guest).call_access_token(&mut i.store, i.resource)?.map(Secret::new)))
+    }
+
+    /// Refreshes it if due (always, with `force`).
+    pub fn refresh(&self, force: bool) -> Result<Status, Error> {
+        self.call(|i| Ok(session(&i.guest).call_refresh(&mut i.store, i.resource, force)?.map(Status::from)))
+    }
+
+    /// 401 recovery for it (see [`Auth::unauthorized`]).
+    pub fn unauthorized(&self, previous: &Secret) -> Result<Secret, Error> {
+        self.call(|i| {
+            Ok(session(&i.guest)
+                .call_unauthorized(&mut i.store, i.resource, previous.expose())?
+                .map(Secret::new))
+        })
+    }
+}

@@ -1,0 +1,266 @@
+//! [`Auth`]: the credential manager of one vault home, driving the guest.
+//!
+//! Every account has a guest instance of its own behind a lock of its own,
+//! so a refresh of one account never delays a call for another; listing
+//! and status go through a separate vault instance that reads without any
+//! lock, so they never wait behind a refresh.
+
+pub(crate) mod accounts;
+mod calls;
+mod instances;
+mod pure;
+mod selection;
+
+use crate::backend::{AccountStore, Backend, StorePlan};
+use crate::bindings::{self, session::Config, types::AuthError};
+use crate::file_store::StoreError;
+use crate::state::Shared;
+use crate::{Defaults, Error, InEffect, Options, ServeSettings, runtime};
+use instances::{Instance, Instances, vault};
+use selection::Selection;
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+/// The credential manager of one vault home: its accounts, and the one
+/// calls use ([`Options::account`], else the pinned one, else the first usable).
+pub struct Auth {
+    options: Options,
+    runtime: &'static runtime::Runtime,
+    /// The guest instances: the vault's, and one per account.
+    instances: Instances,
+    /// The account calls use, as the guest chose it.
+    selection: Selection,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+/// The guest's defaults.
+pub fn defaults() -> Result<Defaults, Error> {
+    let runtime = runtime::get().map_err(Error::Engine)?;
+    Ok(runtime.defaults.clone())
+}
+
+impl Auth {
+    /// Sets up the engine (once per process) and the vault at `options.home`.
+    /// Nothing is read from the stores until first use.
+    ///
+    /// ```no_run
+    /// use codex_auth::{Auth, Options};
+    /// // A home of its own, an issuer of its own (e.g. for tests):
+    /// let mut options = Options::new("/tmp/my-app-auth");
+    /// options.issuer = Some("http://127.0.0.1:8080".into());
+    /// let auth = Auth::open(options)?;
+    /// # Ok::<(), codex_auth::Error>(())
+    /// ```
+    pub fn open(options: Options) -> Result<Self, Error> {
+        if let Some(why) = &options.unusable {
+            return Err(Error::InvalidInput(why.clone()));
+        }
+        let runtime = runtime::get().map_err(Error::Engine)?;
+        let mut environment = options.environment.clone();
+        if let Some(key) = &options.api_key {
+            environment.push((runtime.defaults.api_key_var.clone(), key.clone()));
+        }
+        let shared = Arc::new(Shared {
+            clock: options.clock.clone(),
+            notifier: options.notifier.clone(),
+            http: OnceLock::new(),
+            environment,
+        });
+        let file = read_config_file(&options.home.join(&runtime.defaults.config_file))?;
+        if let Some(file) = &file {
+            let checked = check_config(runtime, file)?;
+            checked.map_err(Error::InvalidInput)?;
+        }
+        let backend =
+            Arc::new(Backend::new(&options.home, &runtime.defaults.default_account, &runtime.layout));
+        let ms = |d: Option<std::time::Duration>| d.map(|d| saturate(d.as_millis()));
+        let config = Config {
+            issuer: options.issuer.clone(),
+            client_id: options.client_id.clone(),
+            originator: options.originator.clone(),
+            refresh_skew_seconds: options.refresh_skew.map(|d| saturate(d.as_secs())),
+            shared_refresh_seconds: options.shared_refresh.map(|d| saturate(d.as_secs())),
+            lock_timeout_ms: ms(options.lock_timeout),
+            http_timeout_ms: ms(options.http_timeout),
+            chatgpt_base_url: options.chatgpt_base_url.clone(),
+            strategy: options.strategy,
+            runtime_key: options.runtime_key.clone(),
+            file,
+        };
+        let instances = Instances::new(runtime, shared, backend, config, options.max_guest_memory);
+        let auth = Self { options, runtime, instances, selection: Selection::default() };
+        // The vault instance reads no store until used: it answers the
+        // store plan first, and the backend opens what it says.
+        let given = auth.options.given();
+        let file = auth.instances.config().file.clone();
+        let plan = auth
+            .instances
+            .vault(|i| i.guest.codex_auth_vault().call_plan_stores(&mut i.store, &given, file.as_ref()))?;
+        let backend = auth.instances.backend();
+        backend.plan(store_plan(plan.map_err(Error::InvalidInput)?)).map_err(from_store)?;
+        for line in crate::take_over::finish_moves(backend) {
+            auth.instances.shared().notifier.notify(crate::LoginEvent::Info(format!("codex-auth: {line}")));
+        }
+        Ok(auth)
+    }
+
+    /// How long loading the guest (compiled ahead of time) took in this process.
+    pub fn component_load_time(&self) -> std::time::Duration {
+        self.runtime.load_time
+    }
+
+    /// The options this was opened with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The vault's config file (read, never written): `codex-auth.toml` in the home.
+    pub fn config_path(&self) -> std::path::PathBuf {
+        self.options.home.join(&self.runtime.defaults.config_file)
+    }
+
+    /// Every setting's effective value and where it came from: a flag or
+    /// the library's [`Options`] > the environment > the config file > the
+    /// default; then what each account's Codex home sets of sign-in. Keys
+    /// are shown by their last four characters.
+    pub fn settings(&self) -> Result<Vec<crate::Setting>, Error> {
+        let given = self.options.given();
+        let file = self.instances.config().file.clone();
+        let settings = self
+            .instances
+            .vault(|i| i.guest.codex_auth_vault().call_settings(&mut i.store, &given, file.as_ref()))?;
+        Ok(settings.map_err(Error::InvalidInput)?.into_iter().map(crate::Setting::from).collect())
+    }
+
+    /// How `serve` runs: `flags` (`serve.port`, `serve.socket`,
+    /// `serve.upstream`, `serve.drain_seconds`, `serve.replay_limit`) > the
+    /// config file's `[serve]` > the defaults. The error names a value that
+    /// is not a number.
+    pub fn serve_settings(&self, flags: &[(&str, String)]) -> Result<ServeSettings, Error> {
+        // The upstream's default derives from the ChatGPT base URL given.
+        let mut given = self.options.given();
+        given.extend(flags.iter().map(|(name, value)| bindings::vault::GivenSetting {
+            name: (*name).to_owned(),
+            value: value.clone(),
+            origin: bindings::vault::Origin::Flag,
+        }));
+        let file = self.instances.config().file.clone();
+        let serve = self
+            .instances
+            .vault(|i| i.guest.codex_auth_vault().call_serve(&mut i.store, &given, file.as_ref()))?;
+        serve.map_err(Error::InvalidInput)
+    }
+
+    /// The settings this home's sessions use, every value in effect.
+    pub fn in_effect(&self) -> Result<InEffect, Error> {
+        self.instances.vault(|i| vault(&i.guest).call_in_effect(&mut i.store, i.resource))
+    }
+
+    /// Whether every account is a row of a database (`--store postgres://...`)
+    /// rather than a Codex home on disk.
+    pub fn in_database(&self) -> bool {
+        self.instances.backend().in_database()
+    }
+
+    /// The guest's defaults: what every `None` in [`Options`] stands for.
+    pub fn defaults(&self) -> &Defaults {
+        &self.runtime.defaults
+    }
+
+    // ---- the account in use ----------------------------------------------
+
+    /// The account calls use: [`Options::account`] (which must exist, unless
+    /// it is the home's own), else the one this `Auth` chose, else the one
+    /// the pool would choose (the pinned one while usable, else by the
+    /// strategy). Looking does not choose: round-robin does not advance.
+    pub fn current_account(&self) -> Result<String, Error> {
+        if let Some(name) = self.selection.peek() {
+            return Ok(name);
+        }
+        let explicit = self.options.account.clone();
+        self.instances
+            .vault_call(|i| vault(&i.guest).call_select(&mut i.store, i.resource, explicit.as_deref()))
+    }
+
+    /// The account this `Auth`'s calls use, chosen by the pool on first use
+    /// and again after it is blocked or the vault changes.
+    pub(crate) fn chosen_account(&self) -> Result<String, Error> {
+        let explicit = self.options.account.clone();
+        self.selection.get_or_choose(|| {
+            self.instances.vault_call(|i| {
+                vault(&i.guest).call_choose(&mut i.store, i.resource, explicit.as_deref(), None)
+            })
+        })
+    }
+
+    // ---- plumbing ----------------------------------------------------------
+
+    pub(crate) fn target(&self, name: Option<&str>) -> Result<String, Error> {
+        let explicit = name.map(str::to_owned).or_else(|| self.options.account.clone());
+        self.instances
+            .vault_call(|i| vault(&i.guest).call_target(&mut i.store, i.resource, explicit.as_deref()))
+    }
+
+    pub(crate) fn forget_selection(&self) {
+        self.selection.forget();
+    }
+
+    /// A session call on the account in use.
+    pub(crate) fn session_call<R>(
+        &self,
+        f: impl FnOnce(&mut Instance) -> wasmtime::Result<Result<R, AuthError>>,
+    ) -> Result<R, Error> {
+        let account = self.chosen_account()?;
+        self.instances.session_call(&account, f)
+    }
+}
+
+pub(crate) fn from_store(e: StoreError) -> Error {
+    match e {
+        StoreError::Io(why) => Error::Storage(why),
+        StoreError::LockTimeout(ms) => Error::LockTimeout(ms),
+    }
+}
+
+pub(crate) fn saturate(n: impl TryInto<u32>) -> u32 {
+    n.try_into().unwrap_or(u32::MAX)
+}
+
+/// The config file as JSON for the guest, or `None` when there is none. A
+/// TOML syntax error names the line and column (and never quotes the line:
+/// it may hold a key).
+pub(crate) fn read_config_file(path: &Path) -> Result<Option<bindings::session::ConfigFile>, Error> {
+    use crate::toml_file::TomlError;
+    let json = crate::toml_file::read_as_json(path).map_err(|e| match e {
+        TomlError::Read(why) => Error::Storage(why),
+        TomlError::Syntax(why) => Error::InvalidInput(why),
+    })?;
+    Ok(json.map(|json| bindings::session::ConfigFile { path: path.display().to_string(), json }))
+}
+
+/// The guest's verdict on a config file.
+fn check_config(
+    runtime: &runtime::Runtime,
+    file: &bindings::session::ConfigFile,
+) -> Result<Result<(), String>, Error> {
+    let (mut store, guest) = runtime::bare_instance(runtime).map_err(|e| Error::Engine(e.to_string()))?;
+    guest
+        .codex_auth_vault()
+        .call_check_config(&mut store, file)
+        .map_err(|e| Error::GuestTrap(e.root_cause().to_string()))
+}
+
+fn store_plan(plan: bindings::vault::StorePlan) -> StorePlan {
+    let to = AccountStore::from;
+    StorePlan {
+        database: plan.database,
+        default_store: to(plan.default_store),
+        accounts: plan.accounts.into_iter().map(|(name, s)| (name, to(s))).collect(),
+    }
+}
