@@ -2,18 +2,17 @@
 //! logged in, 2 a wrong command line (clap's own).
 
 mod cli;
+mod commands;
 mod output;
 mod shared_home;
 mod terminal;
 
 use clap::Parser as _;
-use cli::{AccountsAction, Cli, Command, ConfigAction, LoginArgs, ServeArgs};
-use codex_auth::{Auth, Credential, LoginMethod, LoginOptions, Options, Revocation, Source};
+use cli::{AccountsAction, Cli, Command, ConfigAction, Global};
+use codex_auth::{Auth, Options};
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -27,8 +26,21 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
+    let verbose = cli.global.verbose;
+    let auth = Auth::open(options(cli.global)?)?;
+    if verbose {
+        eprintln!(
+            "codex-auth: component compiled at build time, loaded in {} us",
+            auth.component_load_time().as_micros()
+        );
+    }
+    dispatch(auth, cli.command)
+}
+
+/// The environment's options with the global flags over them.
+fn options(global: Global) -> Result<Options, codex_auth::Error> {
     let mut options = Options::from_env();
-    if cli.global.api_key_stdin {
+    if global.api_key_stdin {
         let mut key = String::new();
         std::io::stdin().read_to_string(&mut key).map_err(|e| {
             codex_auth::Error::InvalidInput(format!("cannot read the API key from stdin: {e}"))
@@ -41,360 +53,52 @@ fn run(cli: Cli) -> Result<ExitCode, codex_auth::Error> {
         }
         options.runtime_key = Some(key);
     }
-    if let Some(home) = cli.global.home {
+    if let Some(home) = global.home {
         options.home = home;
     }
-    if let Some(account) = cli.global.account {
+    if let Some(account) = global.account {
         options.account = Some(account);
     }
-    if let Some(issuer) = cli.global.issuer {
+    if let Some(issuer) = global.issuer {
         options.issuer = Some(issuer);
     }
-    if let Some(base) = cli.global.chatgpt_base_url {
+    if let Some(base) = global.chatgpt_base_url {
         options.chatgpt_base_url = Some(base);
     }
-    if let Some(store) = cli.global.store {
+    if let Some(store) = global.store {
         options.store = Some(store);
     }
-    if let Some(name) = cli.global.strategy {
+    if let Some(name) = global.strategy {
         // clap accepted only the known names.
         options.strategy = codex_auth::Strategy::from_name(&name);
     }
     options.notifier = Arc::new(terminal::Terminal::new());
-    let auth = Auth::open(options)?;
-    if cli.global.verbose {
-        eprintln!(
-            "codex-auth: component compiled at build time, loaded in {} us",
-            auth.component_load_time().as_micros()
-        );
-    }
-    match cli.command {
-        Command::Status { json } => {
-            let code = output::status(&auth, json)?;
-            if !json && auth.status().is_ok_and(|s| s.shared_with_codex) {
-                eprintln!("{}", shared_home::line(auth.in_effect()?.shared_refresh_seconds));
-            }
-            Ok(code)
-        }
-        Command::Token => {
-            let token = auth.access_token()?;
-            output::stdout_line(token.expose());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Headers { json } => {
-            let headers = auth.request_headers()?;
-            output::headers(&headers, json);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Logout { json } => logout(&auth, json),
-        Command::Login(args) => login(&auth, args),
-        Command::Refresh { force, json } => {
-            let status = auth.refresh(force)?;
-            eprintln!("Refreshed: {}", output::describe(&status));
-            if json {
-                output::status_json(&status);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+    Ok(options)
+}
+
+/// Each command to its function.
+fn dispatch(auth: Auth, command: Command) -> Result<ExitCode, codex_auth::Error> {
+    match command {
+        Command::Status { json } => commands::status(&auth, json),
+        Command::Token => commands::token(&auth),
+        Command::Headers { json } => commands::headers(&auth, json),
+        Command::Logout { json } => commands::logout(&auth, json),
+        Command::Login(args) => commands::login(&auth, args),
+        Command::Refresh { force, json } => commands::refresh(&auth, force, json),
         Command::Import { path, name, take_over, json } => {
-            let home = codex_home(path)?;
-            // A database cannot hold a directory in place: the login moves in.
-            let in_database = auth.in_database();
-            if in_database && !take_over {
-                eprintln!(
-                    "The vault is a database, which cannot share a Codex home in place: moving its login in"
-                );
-            }
-            let status = if take_over || in_database {
-                let status = auth.move_codex_home(&name, &home)?;
-                eprintln!(
-                    "Moved {} from {} into account `{name}`; {} is logged out now (nothing was revoked)",
-                    output::describe(&status),
-                    home.display(),
-                    home.display()
-                );
-                status
-            } else {
-                auth.link_codex_home(&name, &home)?;
-                let status = auth.account_status(&name)?;
-                eprintln!(
-                    "Linked {} as account `{name}` ({}); it stays where it is, so `codex` keeps working",
-                    home.display(),
-                    output::describe(&status)
-                );
-                if status.shared_with_codex {
-                    let in_effect = auth.in_effect()?;
-                    let vault = &auth.options().home;
-                    let block =
-                        shared_home::provider_block(vault, &name, &status, &in_effect.chatgpt_base_url);
-                    let refresh = in_effect.shared_refresh_seconds;
-                    eprintln!("{}", shared_home::note(&name, &home, vault, refresh, &block, true));
-                }
-                status
-            };
-            if json {
-                output::status_json(&status);
-            }
-            Ok(ExitCode::SUCCESS)
+            commands::import(&auth, path, &name, take_over, json)
         }
         Command::Accounts {
             action: Some(AccountsAction::AddCommand { name, timeout_ms, refresh_interval_ms, json, command }),
             ..
-        } => {
-            let mut words = command.into_iter();
-            let program = words.next().unwrap_or_default();
-            let credential =
-                Credential::Command { program, args: words.collect(), timeout_ms, refresh_interval_ms };
-            auth.check_name(&name)?;
-            let status = auth.store_credential(Some(&name), credential)?;
-            eprintln!("Added command account `{name}`: {}", output::describe(&status));
-            if json {
-                output::status_json(&status);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Config(ConfigAction::Path) => {
-            output::stdout_line(&auth.config_path().display().to_string());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Config(ConfigAction::Show { json }) => {
-            output::settings(&auth.settings()?, &auth.config_path(), json);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Accounts { json, action: None } => {
-            let accounts = auth.accounts()?;
-            // Which one calls use; an explicit --account that does not exist is
-            // not an error for a listing.
-            let current = auth.current_account().ok();
-            output::accounts(&accounts, current.as_deref(), json);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Usage { json } => {
-            output::usage(&auth.usage()?, json);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Check { json } => {
-            let failed = output::check(&auth.check()?, json);
-            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
-        }
-        Command::Serve(args) => serve(auth, args),
-        Command::Use { name, json } => {
-            let account = auth.use_account(&name)?;
-            eprintln!("Pinned `{}`: calls use it when no --account is given", account.name);
-            if json {
-                output::accounts(std::slice::from_ref(&account), Some(&account.name), true);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Remove { name, json } => {
-            let removal = auth.remove_account(&name)?;
-            report_revocation(&removal.revocation);
-            match &removal.unlinked {
-                Some(home) => eprintln!("Unlinked `{name}`; {} keeps its login", home.display()),
-                None => eprintln!("Removed account `{name}`"),
-            }
-            if removal.was_pinned {
-                match &removal.now_using {
-                    Some(next) => eprintln!("`{name}` was pinned; calls now use `{next}`"),
-                    None => eprintln!("`{name}` was pinned; no account is left"),
-                }
-            }
-            if json {
-                let value = serde_json::json!({
-                    "removed": name,
-                    "revocation": revocation_json(&removal.revocation),
-                    "unlinked": removal.unlinked,
-                    "was_pinned": removal.was_pinned,
-                    "now_using": removal.now_using,
-                });
-                output::stdout_line(&value.to_string());
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        } => commands::add_command(&auth, &name, timeout_ms, refresh_interval_ms, command, json),
+        Command::Accounts { json, action: None } => commands::accounts(&auth, json),
+        Command::Config(ConfigAction::Path) => commands::config_path(&auth),
+        Command::Config(ConfigAction::Show { json }) => commands::config_show(&auth, json),
+        Command::Usage { json } => commands::usage(&auth, json),
+        Command::Check { json } => commands::check(&auth, json),
+        Command::Serve(args) => commands::serve(auth, args),
+        Command::Use { name, json } => commands::use_account(&auth, &name, json),
+        Command::Remove { name, json } => commands::remove(&auth, &name, json),
     }
-}
-
-fn login(auth: &Auth, args: LoginArgs) -> Result<ExitCode, codex_auth::Error> {
-    if let Some(name) = &args.name {
-        // Before anything is read or opened: a bad name wastes no sign-in.
-        auth.check_name(name)?;
-    }
-    let status = if args.with_api_key {
-        let mut key = String::new();
-        std::io::stdin().read_to_string(&mut key).map_err(|e| {
-            codex_auth::Error::InvalidInput(format!("cannot read the API key from stdin: {e}"))
-        })?;
-        let key = key.trim();
-        if key.is_empty() {
-            return Err(codex_auth::Error::InvalidInput(
-                "no API key on standard input: pipe it in, e.g. `printenv OPENAI_API_KEY | codex-auth login --with-api-key`".into(),
-            ));
-        }
-        auth.store_credential(args.name.as_deref(), Credential::ApiKey(key.to_owned()))?
-    } else {
-        let method = match (args.device, args.paste) {
-            (true, _) => LoginMethod::Device,
-            (_, true) => LoginMethod::Paste,
-            _ => LoginMethod::Auto,
-        };
-        let login = LoginOptions {
-            account: args.name.clone(),
-            method,
-            open_browser: !args.no_browser,
-            port: args.port,
-            fallback_port: args.fallback_port,
-            timeout: args.timeout.map(Duration::from_secs),
-        };
-        auth.login(&login)?
-    };
-    eprintln!(
-        "Signed in with {}; stored as account `{}` in {}",
-        output::describe(&status),
-        status.account.as_deref().unwrap_or_default(),
-        store_path(&status.source)
-    );
-    if let Some(note) = sign_in_note(auth, &status)? {
-        eprintln!("{note}");
-    }
-    if args.json {
-        output::status_json(&status);
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn serve(auth: Auth, args: ServeArgs) -> Result<ExitCode, codex_auth::Error> {
-    let home = auth.options().home.clone();
-    let key = codex_auth_serve::load_or_create_key(&home)
-        .map_err(|e| codex_auth::Error::Storage(format!("the local key in {}: {e}", home.display())))?;
-    if args.print_key {
-        output::stdout_line(&key);
-        return Ok(ExitCode::SUCCESS);
-    }
-    // Flags > the config file's [serve] > the defaults, as the guest decides.
-    let flags: Vec<(&str, String)> = [
-        ("serve.port", args.port.map(|v| v.to_string())),
-        ("serve.socket", args.socket.map(|v| v.display().to_string())),
-        ("serve.upstream", args.upstream),
-        ("serve.drain_seconds", args.drain_seconds.map(|v| v.to_string())),
-        ("serve.replay_limit", args.replay_limit.map(|v| v.to_string())),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| Some((name, value?)))
-    .collect();
-    let settings = auth.serve_settings(&flags)?;
-    let options = codex_auth_serve::ServeOptions {
-        port: settings.port,
-        socket: settings.socket.map(PathBuf::from),
-        upstream: settings.upstream,
-        key,
-        drain: Duration::from_secs(settings.drain_seconds),
-        replay_limit: usize::try_from(settings.replay_limit).unwrap_or(usize::MAX),
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| codex_auth::Error::Internal(format!("cannot start the runtime: {e}")))?;
-    runtime
-        .block_on(codex_auth_serve::run(codex_auth::AsyncAuth::new(auth), options, stop_signal()))
-        .map_err(|e| codex_auth::Error::Storage(format!("serve: {e}")))?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// What a sign-in to a store the Codex CLI also uses says once, then: how
-/// to make codex-auth the one refresher. The whole note for the home's own
-/// account (`--home ~/.codex`) or a linked Codex home, a line otherwise.
-fn sign_in_note(auth: &Auth, status: &codex_auth::Status) -> Result<Option<String>, codex_auth::Error> {
-    let Some(account) = status.account.as_deref().filter(|_| status.shared_with_codex) else {
-        return Ok(None);
-    };
-    let in_effect = auth.in_effect()?;
-    let linked = auth.accounts()?.into_iter().find(|a| a.name == account).and_then(|a| a.linked);
-    let home = &auth.options().home;
-    let is_link = linked.is_some();
-    let (codex_home, vault) = match linked {
-        Some(dir) => (dir, home.clone()),
-        // This home is the Codex home: the login would move to a vault of its own.
-        None if account == auth.defaults().default_account => (home.clone(), Options::from_env().home),
-        None => return Ok(Some(shared_home::line(in_effect.shared_refresh_seconds))),
-    };
-    let block = shared_home::provider_block(&vault, account, status, &in_effect.chatgpt_base_url);
-    let refresh = in_effect.shared_refresh_seconds;
-    Ok(Some(shared_home::note(account, &codex_home, &vault, refresh, &block, is_link)))
-}
-
-/// SIGTERM or SIGINT.
-async fn stop_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
-        }
-        _ => std::future::pending().await,
-    }
-}
-
-fn logout(auth: &Auth, json: bool) -> Result<ExitCode, codex_auth::Error> {
-    let account = auth.current_account()?;
-    let report = auth.logout()?;
-    if json {
-        let value = serde_json::json!({
-            "account": account,
-            "removed": report.removed,
-            "revocation": revocation_json(&report.revocation),
-        });
-        output::stdout_line(&value.to_string());
-    }
-    report_revocation(&report.revocation);
-    if report.removed {
-        eprintln!("Logged out of account `{account}`");
-    } else {
-        eprintln!("Not logged in: account `{account}` holds no credential");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn report_revocation(revocation: &Revocation) {
-    match revocation {
-        Revocation::Revoked => eprintln!("Revoked the refresh token"),
-        Revocation::Failed(why) => {
-            eprintln!("Could not revoke the refresh token ({why}); removing it anyway")
-        }
-        Revocation::NotNeeded => {}
-    }
-}
-
-fn revocation_json(revocation: &Revocation) -> serde_json::Value {
-    match revocation {
-        Revocation::NotNeeded => serde_json::json!({"result": "not_needed"}),
-        Revocation::Revoked => serde_json::json!({"result": "revoked"}),
-        Revocation::Failed(why) => serde_json::json!({"result": "failed", "error": why}),
-    }
-}
-
-fn store_path(source: &Source) -> String {
-    match source {
-        Source::Store(path) => path.display().to_string(),
-        _ => "no store".to_owned(),
-    }
-}
-
-/// The Codex home to import: the one given (or the directory of the
-/// auth.json given), else `$CODEX_HOME`, else `~/.codex`.
-fn codex_home(path: Option<PathBuf>) -> Result<PathBuf, codex_auth::Error> {
-    let path = path.unwrap_or_else(codex_auth::default_codex_home);
-    if path.is_dir() {
-        return Ok(path);
-    }
-    if path.file_name() == Some(codex_auth::AUTH_FILE.as_ref()) {
-        return Ok(path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf));
-    }
-    Err(codex_auth::Error::InvalidInput(format!(
-        "{} is neither a Codex home nor its {}: import takes the directory (or its {})",
-        path.display(),
-        codex_auth::AUTH_FILE,
-        codex_auth::AUTH_FILE
-    )))
 }
