@@ -176,6 +176,16 @@ pub(super) fn to_account_store(s: crate::store::kinds::AccountStore) -> t::Accou
     }
 }
 
+pub(super) fn from_account_store(s: t::AccountStore) -> crate::store::kinds::AccountStore {
+    use crate::store::kinds::AccountStore as S;
+    match s {
+        t::AccountStore::File => S::File,
+        t::AccountStore::Keyring => S::Keyring,
+        t::AccountStore::Auto => S::Auto,
+        t::AccountStore::Ephemeral => S::Ephemeral,
+    }
+}
+
 pub(super) fn from_storage_error(e: storage::StorageError) -> platform::StorageError {
     match e {
         storage::StorageError::Io(why) => platform::StorageError::Io(why),

@@ -13,38 +13,22 @@ impl x::session::Guest for Component {
     type Session = SessionResource;
 }
 
-/// A session's configuration: the host's settings over the guest's defaults.
+/// A session's configuration: what the host gave, resolved by the guest.
 pub(super) fn resolve(account: String, c: x::session::Config) -> session::Config {
-    let d = session::Config::default();
-    // The host checked it with `check-config`; one that fails now is left out.
-    let file = c.file.as_ref().and_then(|f| crate::store::config_file::parse(&f.json, &f.path).ok());
-    session::Config {
-        account,
-        // The host passes only what a flag or the environment set: those
-        // beat the config file, which beats the default.
-        issuer: c.issuer.or(file.as_ref().and_then(|f| f.issuer.clone())).unwrap_or(d.issuer),
-        client_id: c.client_id.unwrap_or(d.client_id),
-        originator: c.originator.unwrap_or(d.originator),
-        refresh_skew_seconds: c.refresh_skew_seconds.unwrap_or(d.refresh_skew_seconds),
-        shared_refresh_seconds: c
-            .shared_refresh_seconds
-            .or(file.as_ref().and_then(|f| f.shared_refresh_seconds))
-            .unwrap_or(d.shared_refresh_seconds),
-        lock_timeout_ms: c.lock_timeout_ms.unwrap_or(d.lock_timeout_ms),
-        http_timeout_ms: c.http_timeout_ms.unwrap_or(d.http_timeout_ms),
-        chatgpt_base_url: c
-            .chatgpt_base_url
-            .or(file.as_ref().and_then(|f| f.chatgpt_base_url.clone()))
-            .unwrap_or(d.chatgpt_base_url),
-        strategy: c
-            .strategy
-            .map(from_strategy)
-            .or(file.as_ref().and_then(|f| f.strategy))
-            .unwrap_or(d.strategy),
+    let given = session::settings::Given {
+        issuer: c.issuer,
+        client_id: c.client_id,
+        originator: c.originator,
+        refresh_skew_seconds: c.refresh_skew_seconds,
+        shared_refresh_seconds: c.shared_refresh_seconds,
+        lock_timeout_ms: c.lock_timeout_ms,
+        http_timeout_ms: c.http_timeout_ms,
+        chatgpt_base_url: c.chatgpt_base_url,
+        strategy: c.strategy.map(from_strategy),
         runtime_key: c.runtime_key,
-        file,
-        file_path: c.file.map(|f| f.path).unwrap_or_default(),
-    }
+        file: c.file.map(|f| (f.path, f.json)),
+    };
+    session::settings::resolve(account, given)
 }
 
 pub(super) fn from_strategy(s: x::session::Strategy) -> defaults::Strategy {

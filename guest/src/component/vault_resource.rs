@@ -68,22 +68,23 @@ impl x::vault::Guest for Component {
         Ok(to_account_store(mode.unwrap_or(crate::store::kinds::AccountStore::File)))
     }
 
+    fn check_move_source(
+        directory: String,
+        location: String,
+        kept_in: t::AccountStore,
+        contents: Option<Vec<u8>>,
+    ) -> Result<(), t::AuthError> {
+        vault::check_move_source(&directory, &location, from_account_store(kept_in), contents.as_deref())
+            .map_err(to_auth_error)
+    }
+
     fn plan_stores(
         given: Vec<x::vault::GivenSetting>,
         file: Option<x::session::ConfigFile>,
     ) -> Result<x::vault::StorePlan, String> {
         let (given, file) = given_and_file(given, file)?;
         let to = to_account_store;
-        let mut plan = crate::store::plan::plan(&given, file.as_ref(), &[])?;
-        if plan.database.is_none() {
-            // A Codex home that cannot be read keeps the vault's store; its
-            // error is shown where it matters (`config show`, a sign-in).
-            let homes: Vec<_> = crate::store::plan::read_homes(&Imports)
-                .into_iter()
-                .filter_map(|(name, read)| Some((name, read.ok()?)))
-                .collect();
-            plan = crate::store::plan::plan(&given, file.as_ref(), &homes)?;
-        }
+        let plan = crate::store::plan::plan_on(&Imports, &given, file.as_ref())?;
         Ok(x::vault::StorePlan {
             database: plan.database,
             default_store: to(plan.default_store),

@@ -9,6 +9,7 @@ pub mod login;
 pub mod logout;
 pub mod policy;
 pub mod refresh;
+pub mod settings;
 pub mod status;
 
 #[cfg(test)]

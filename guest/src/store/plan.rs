@@ -63,6 +63,24 @@ pub fn plan(
     }
 }
 
+/// The plan for the vault the platform holds: a database holds every
+/// account; otherwise each account's Codex home is read for its own store
+/// mode. A home that cannot be read keeps the vault's store; its error is
+/// shown where it matters (`config show`, a sign-in).
+pub fn plan_on<P: Platform>(
+    platform: &P,
+    given: &[(String, String, Origin)],
+    file: Option<&ConfigFile>,
+) -> Result<StorePlan, String> {
+    let plan = plan(given, file, &[])?;
+    if plan.database.is_some() {
+        return Ok(plan);
+    }
+    let homes: Vec<_> =
+        read_homes(platform).into_iter().filter_map(|(name, read)| Some((name, read.ok()?))).collect();
+    self::plan(given, file, &homes)
+}
+
 /// An account and its Codex home's `config.toml`.
 pub type CodexConfigOf = (String, CodexConfig);
 
@@ -157,5 +175,26 @@ mod tests {
         // A database vault has no Codex homes.
         let db = super::plan(&[given("postgres://h/db", Origin::Flag)], None, &homes).unwrap();
         assert!(db.accounts.is_empty());
+    }
+
+    #[test]
+    fn on_disk_each_home_is_read_and_a_database_reads_none() {
+        let fake = crate::fake::Fake::default();
+        fake.named.borrow_mut().insert("work".into(), None);
+        fake.named.borrow_mut().insert("broken".into(), None);
+        fake.codex_configs
+            .borrow_mut()
+            .insert("work".into(), r#"{"cli_auth_credentials_store": "keyring"}"#.into());
+        fake.codex_configs
+            .borrow_mut()
+            .insert("broken".into(), r#"{"cli_auth_credentials_store": 7}"#.into());
+        let plan = plan_on(&fake, &[], None).unwrap();
+        assert_eq!(
+            plan.accounts,
+            [("work".to_owned(), AccountStore::Keyring)],
+            "the broken home keeps the default"
+        );
+        let db = plan_on(&fake, &[given("postgres://h/db", Origin::Flag)], None).unwrap();
+        assert!(db.database.is_some() && db.accounts.is_empty());
     }
 }

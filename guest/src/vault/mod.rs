@@ -514,9 +514,45 @@ impl<P: Platform> Vault<P> {
     }
 }
 
+/// Whether what a Codex home holds (`contents`, read under its lock from
+/// `location`, where its `cli_auth_credentials_store` mode `kept_in` keeps
+/// it) can be moved into the vault: a login, readable. Nothing is an error
+/// naming where the login would be; an unreadable file is a corrupt store,
+/// left as it is.
+pub fn check_move_source(
+    directory: &str,
+    location: &str,
+    kept_in: crate::store::kinds::AccountStore,
+    contents: Option<&[u8]>,
+) -> Result<(), AuthError> {
+    let nothing = || {
+        AuthError::InvalidInput(format!(
+            "{directory} holds no credential to import (its login is kept in: {})",
+            kept_in.name()
+        ))
+    };
+    let stored = auth_file::read(contents.ok_or_else(nothing)?)
+        .map_err(|reason| AuthError::CorruptStore { path: location.to_owned(), reason })?;
+    stored.credential.map(drop).ok_or_else(nothing)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_move_takes_a_readable_login_and_nothing_else() {
+        use crate::store::kinds::AccountStore;
+        let (dir, file) = ("/c", "/c/auth.json");
+        let key = br#"{"OPENAI_API_KEY": "sk-1234"}"#;
+        assert_eq!(check_move_source(dir, file, AccountStore::File, Some(key)), Ok(()));
+        let none = check_move_source(dir, file, AccountStore::Keyring, None).unwrap_err().to_string();
+        assert!(none.contains("/c holds no credential") && none.contains("keyring"), "{none}");
+        let empty = check_move_source(dir, file, AccountStore::File, Some(b"{}")).unwrap_err();
+        assert!(matches!(empty, AuthError::InvalidInput(_)), "{empty:?}");
+        let bad = check_move_source(dir, file, AccountStore::File, Some(b"not json")).unwrap_err();
+        assert!(matches!(bad, AuthError::CorruptStore { ref path, .. } if path == file), "{bad:?}");
+    }
 
     fn info(name: &str, state: AccountState) -> AccountInfo {
         AccountInfo {

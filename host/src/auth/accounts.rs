@@ -81,27 +81,24 @@ impl Auth {
         let kind = self.instances.vault_call(|i| {
             Ok(Ok(i.guest.codex_auth_vault().call_codex_home_store(&mut i.store, codex_config.as_ref())?))
         })?;
-        let kind = AccountStore::from(kind.map_err(Error::InvalidInput)?);
+        let kept_in = kind.map_err(Error::InvalidInput)?;
+        let kind = AccountStore::from(kept_in);
         let mut source = Backend::home_store(directory, kind);
         source.lock(wait).map_err(from_store)?;
-        let nothing = || {
-            Error::InvalidInput(format!(
-                "{} holds no credential to import (its login is kept in: {})",
-                directory.display(),
-                crate::take_over::mode_name(kind)
-            ))
-        };
-        let bytes = source.load().map_err(from_store)?.ok_or_else(nothing)?;
-        let parsed = self
-            .instances
-            .vault_call(|i| Ok(Ok(i.guest.codex_auth_auth_file().call_read(&mut i.store, &bytes)?)))?;
-        match parsed {
-            Err(reason) => {
-                return Err(Error::CorruptStore { path: directory.join(crate::AUTH_FILE), reason });
-            }
-            Ok(stored) if stored.credential.is_none() => return Err(nothing()),
-            Ok(_) => {}
-        }
+        // Read under the source's lock; whether it can move is the guest's call.
+        let contents = source.load().map_err(from_store)?;
+        let location = directory.join(crate::AUTH_FILE).display().to_string();
+        let directory_shown = directory.display().to_string();
+        self.instances.vault_call(|i| {
+            i.guest.codex_auth_vault().call_check_move_source(
+                &mut i.store,
+                &directory_shown,
+                &location,
+                kept_in,
+                contents.as_deref(),
+            )
+        })?;
+        let bytes = contents.unwrap_or_default();
         let mut target = self.instances.backend().store(name).map_err(from_store)?;
         // The account is new: its lock is free unless another move races this
         // one, and nothing waits while the source's lock is held.
