@@ -184,6 +184,6 @@ pub use vault::Attempt;
 pub use vault::Verdict;
 
 impl Attempt {
-    /// A request's first send, its body kept.
-    pub const FIRST: Self = Self { replayable: true, recovered: false, rotated: false };
+    /// A request's first send, its body kept, the pool choosing.
+    pub const FIRST: Self = Self { replayable: true, recovered: false, pinned: false, tried: Vec::new() };
 }

@@ -50,7 +50,9 @@ pub async fn forward(
         Ok(body) => body,
         Err(why) => return (respond::error(400, "bad_request_body", &why), None),
     };
-    let mut attempt = Attempt { replayable: body.replayable(), ..Attempt::FIRST };
+    // `--account` names one account: a request never moves off it.
+    let pinned = shared.auth.blocking().options().account.is_some();
+    let mut attempt = Attempt { replayable: body.replayable(), pinned, ..Attempt::FIRST };
     loop {
         let key = session.clone();
         let (account, headers) = match shared.auth.run(move |auth| auth.headers_for(key.as_deref())).await {
@@ -80,7 +82,7 @@ pub async fn forward(
                 Err(why) => return (respond::error(502, "upstream_error", &why), Some(account)),
             };
             let answer = Report::Answer(status.as_u16(), pairs, bytes.clone());
-            let learned = report(shared, &account, answer, attempt).await;
+            let learned = report(shared, &account, answer, attempt.clone()).await;
             attempt = learned.next;
             match learned.verdict {
                 Verdict::RotateAndReplay => continue,
@@ -100,14 +102,14 @@ pub async fn forward(
             }
             return (passed_on(status, &answer_headers, respond::full(bytes)), Some(account));
         }
-        report(shared, &account, Report::Answer(status.as_u16(), pairs, Bytes::new()), attempt).await;
+        report(shared, &account, Report::Answer(status.as_u16(), pairs, Bytes::new()), attempt.clone()).await;
         let mut stream = answer.bytes_stream();
         // Waiting for the first chunk holds nothing back: nothing else could
         // be sent before it. It is read before the answer's head goes out, so
         // a `response.failed` usage limit can still move to a sibling.
         let first = stream.next().await;
         if let Some(Ok(chunk)) = &first {
-            let learned = report(shared, &account, Report::Event(chunk.clone()), attempt).await;
+            let learned = report(shared, &account, Report::Event(chunk.clone()), attempt.clone()).await;
             if learned.verdict == Verdict::RotateAndReplay {
                 attempt = learned.next;
                 continue;
@@ -169,7 +171,7 @@ async fn report(shared: &Shared, account: &str, report: Report, attempt: Attempt
         unauthorized: false,
         usage_updated: false,
         verdict: Verdict::PassOn,
-        next: attempt,
+        next: Attempt { replayable: false, ..Attempt::FIRST },
     })
 }
 

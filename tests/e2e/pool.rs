@@ -139,7 +139,7 @@ fn a_usage_limit_blocks_the_account_for_every_process_and_the_pool_rotates() {
     let until = learned.blocked_until.expect("blocked");
     assert!((now() + 890..=now() + 900).contains(&until), "{until}");
     assert_eq!(learned.verdict, Verdict::RotateAndReplay, "the library gets the gateway's rule");
-    assert!(learned.next.rotated);
+    assert_eq!(learned.next.tried, ["acct-a"]);
     assert!(
         events.0.lock().unwrap().contains(&LoginEvent::AccountBlocked { account: "acct-a".into(), until })
     );

@@ -279,6 +279,45 @@ fn the_gateway_injects_auth_recovers_a_401_and_rotates_on_a_usage_limit() {
 }
 
 #[test]
+fn a_request_moves_through_every_limited_account_and_then_names_the_first_reset() {
+    let issuer = MockIssuer::start(&[]);
+    let backend = MockBackend::start();
+    let dir = Dir::new();
+    for id in ["acct-a", "acct-b", "acct-c"] {
+        put_own(&dir, id);
+    }
+    backend.state().answers.insert("acct-a".into(), Answer::Limit { resets_in: 900 });
+    backend.state().answers.insert("acct-b".into(), Answer::Limit { resets_in: 300 });
+    let served = Served::start(&dir, &issuer, &backend, &[]);
+    let send = || {
+        let answer = served.post("/backend-api/codex/responses").body("{}").send().unwrap();
+        (answer.status().as_u16(), answer.text().unwrap())
+    };
+    let requests = |id: &str| backend.state().responses_requests.get(id).copied().unwrap_or(0);
+
+    // Two accounts at their limit: the first request still succeeds, on the
+    // third, each account tried once.
+    let (status, text) = send();
+    assert_eq!(status, 200, "{text}");
+    assert_eq!((requests("acct-a"), requests("acct-b"), requests("acct-c")), (1, 1, 1));
+
+    // All three at their limit: one 429, naming the first reset (b's).
+    backend.state().answers.insert("acct-c".into(), Answer::Limit { resets_in: 600 });
+    let (status, text) = send();
+    assert_eq!(status, 429, "{text}");
+    let error: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(error["error"]["code"], "usage_limit_reached");
+    let resets_at = error["error"]["resets_at"].as_i64().unwrap();
+    assert!((now() + 290..=now() + 300).contains(&resets_at), "{resets_at}");
+    assert_eq!(
+        (requests("acct-a"), requests("acct-b"), requests("acct-c")),
+        (1, 1, 2),
+        "blocked ones skipped"
+    );
+    served.stop();
+}
+
+#[test]
 fn a_body_over_the_replay_bound_streams_through_and_is_never_replayed() {
     let issuer = MockIssuer::start(&[]);
     let backend = MockBackend::start();

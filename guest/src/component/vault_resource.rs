@@ -184,7 +184,8 @@ impl x::vault::GuestVault for VaultResource {
         let attempt = vault::replay::Attempt {
             replayable: attempt.replayable,
             recovered: attempt.recovered,
-            rotated: attempt.rotated,
+            pinned: attempt.pinned,
+            tried: attempt.tried,
         };
         let learned = match &upstream {
             x::vault::Upstream::Answer(a) => self.0.report(
@@ -209,7 +210,8 @@ impl x::vault::GuestVault for VaultResource {
             next: x::vault::Attempt {
                 replayable: learned.next.replayable,
                 recovered: learned.next.recovered,
-                rotated: learned.next.rotated,
+                pinned: learned.next.pinned,
+                tried: learned.next.tried,
             },
         })
     }

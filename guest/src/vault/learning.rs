@@ -39,9 +39,9 @@ pub struct Learned {
 }
 
 impl Learned {
-    pub(super) fn judge(&mut self, attempt: replay::Attempt) {
-        self.verdict = replay::verdict(self.unauthorized, self.blocked_until.is_some(), attempt);
-        self.next = attempt.after(self.verdict);
+    pub(super) fn judge(&mut self, account: &str, attempt: replay::Attempt) {
+        self.verdict = replay::verdict(self.unauthorized, self.blocked_until.is_some(), account, &attempt);
+        self.next = attempt.after(self.verdict, account);
     }
 }
 
@@ -104,10 +104,10 @@ impl<P: Platform> Vault<P> {
             unauthorized,
             usage_updated: seen.is_some(),
             verdict: replay::Verdict::PassOn,
-            next: attempt,
+            next: replay::Attempt::default(),
         };
         if limit.is_none() && seen.is_none() {
-            learned.judge(attempt);
+            learned.judge(account, attempt);
             return Ok(learned);
         }
         let until = self.update_pool(account, self.config.lock_timeout_ms, |state| {
@@ -120,7 +120,7 @@ impl<P: Platform> Vault<P> {
             self.platform.notify(Notice::AccountBlocked { account: account.to_owned(), until });
             learned.blocked_until = Some(until);
         }
-        learned.judge(attempt);
+        learned.judge(account, attempt);
         Ok(learned)
     }
 

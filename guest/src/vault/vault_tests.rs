@@ -167,6 +167,35 @@ fn limit_429(resets_in: i64) -> Vec<u8> {
 }
 
 #[test]
+fn a_request_moves_through_every_limited_account_until_one_is_free() {
+    let v = pool_vault(&["a", "b", "c"], Strategy::DrainFirst);
+    let mut attempt = Attempt::FIRST;
+    let mut sent = Vec::new();
+    let last = loop {
+        let account = v.choose(None, Some("conv")).unwrap();
+        sent.push(account.clone());
+        if account == "c" {
+            break account;
+        }
+        let answer = Upstream::Answer { status: 429, headers: &[], body: &limit_429(600) };
+        let learned = v.report(&account, answer, attempt).unwrap();
+        assert_eq!(learned.verdict, Verdict::RotateAndReplay, "{account}");
+        attempt = learned.next;
+    };
+    assert_eq!((sent, last), (vec!["a".to_owned(), "b".to_owned(), "c".to_owned()], "c".to_owned()));
+    assert_eq!(attempt.tried, ["a", "b"]);
+    // c is limited too: the request moves on, and the pool has none left.
+    let answer = Upstream::Answer { status: 429, headers: &[], body: &limit_429(60) };
+    let learned = v.report("c", answer, attempt).unwrap();
+    assert_eq!(learned.verdict, Verdict::RotateAndReplay);
+    assert_eq!(
+        v.choose(None, Some("conv")),
+        Err(AuthError::AllBlocked { first_free: NOW + 60 }),
+        "the first to free up"
+    );
+}
+
+#[test]
 fn a_usage_limit_blocks_persists_and_rotates_to_a_sibling() {
     let v = pool_vault(&["a", "b"], Strategy::DrainFirst);
     assert_eq!(v.choose(None, None).unwrap(), "a");

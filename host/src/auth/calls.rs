@@ -55,7 +55,7 @@ impl Auth {
         };
         let learned = self.instances.vault_call(|i| {
             Ok(vault(&i.guest)
-                .call_report(&mut i.store, i.resource, account, &upstream, attempt)?
+                .call_report(&mut i.store, i.resource, account, &upstream, &attempt)?
                 .map(Learned::from))
         })?;
         if learned.blocked_until.is_some() {
