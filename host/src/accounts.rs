@@ -101,7 +101,7 @@ pub struct Removal {
 impl From<vault::Removal> for Removal {
     fn from(r: vault::Removal) -> Self {
         Self {
-            revocation: Revocation::from(r.revocation),
+            revocation: r.revocation,
             unlinked: r.unlinked.map(PathBuf::from),
             was_pinned: r.was_pinned,
             now_using: r.now_using,
@@ -116,17 +116,6 @@ impl From<wit::CredentialKind> for Kind {
             wit::CredentialKind::ApiKey => Kind::ApiKey,
             wit::CredentialKind::Command => Kind::Command,
             wit::CredentialKind::None => Kind::None,
-        }
-    }
-}
-
-impl From<crate::bindings::session::Revocation> for Revocation {
-    fn from(r: crate::bindings::session::Revocation) -> Self {
-        use crate::bindings::session::Revocation as R;
-        match r {
-            R::NotNeeded => Revocation::NotNeeded,
-            R::Revoked => Revocation::Revoked,
-            R::Failed(why) => Revocation::Failed(why),
         }
     }
 }

@@ -15,23 +15,5 @@ pub struct Claims {
     pub expires_at: Option<i64>,
 }
 
-/// What an authorize URL carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthorizeRequest {
-    /// Base URL of the issuer.
-    pub issuer: String,
-    /// The OAuth client id.
-    pub client_id: String,
-    /// `http://localhost:<port>/auth/callback`.
-    pub redirect_uri: String,
-    /// Space-separated scopes; `None` for the Codex CLI's default.
-    pub scope: Option<String>,
-    /// The PKCE S256 challenge.
-    pub code_challenge: String,
-    /// The OAuth `state` the callback must carry back.
-    pub state: String,
-    /// The `originator` parameter, e.g. `codex_cli_rs`.
-    pub originator: String,
-    /// Restrict the sign-in to this workspace.
-    pub allowed_workspace_id: Option<String>,
-}
+/// Everything the authorize URL carries (the WIT record, used as it is).
+pub use crate::bindings::authorize::AuthorizeRequest;

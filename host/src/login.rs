@@ -2,19 +2,10 @@
 
 use std::time::Duration;
 
-/// How to sign in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoginMethod {
-    /// Browser on the loopback; device code when no browser can be used
-    /// (SSH, no display) or no port can be bound.
-    Auto,
-    /// Browser with the loopback listener.
-    Browser,
-    /// Device code.
-    Device,
-    /// Browser elsewhere; the person pastes the redirect URL.
-    Paste,
-}
+/// How to sign in (the WIT enum, used as it is): `Auto` (browser on the
+/// loopback, device code when no browser can be used), `Browser`, `Device`,
+/// `Paste`.
+pub use crate::bindings::session::LoginMethod;
 
 /// How a sign-in runs. `None` takes the guest's default.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,22 +39,6 @@ impl Default for LoginOptions {
     }
 }
 
-/// What logout did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogoutReport {
-    /// A stored credential was removed.
-    pub removed: bool,
-    /// What became of the refresh token.
-    pub revocation: Revocation,
-}
-
-/// What revoking the refresh token came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Revocation {
-    /// No refresh token was stored.
-    NotNeeded,
-    /// The issuer accepted it.
-    Revoked,
-    /// It failed (why); the credential was removed anyway.
-    Failed(String),
-}
+/// What logout did, and what revoking the refresh token came to (the WIT
+/// records, used as they are).
+pub use crate::bindings::session::{LogoutReport, Revocation};

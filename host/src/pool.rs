@@ -148,34 +148,9 @@ pub enum Upstream<'a> {
     Event(&'a [u8]),
 }
 
-/// What the pool learned from an upstream answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Learned {
-    /// The account is blocked until then (Unix seconds); choose again.
-    pub blocked_until: Option<i64>,
-    /// It was a 401: call [`crate::Auth::unauthorized`] before a retry.
-    pub unauthorized: bool,
-    /// Its rate-limit headers updated the account's usage.
-    pub usage_updated: bool,
-    /// What to do with the answer: the guest's verdict for the [`Attempt`]
-    /// it was reported with.
-    pub verdict: Verdict,
-    /// The request's attempt once the verdict is acted on: report its next
-    /// answer with this.
-    pub next: Attempt,
-}
-
-impl From<vault::Learned> for Learned {
-    fn from(l: vault::Learned) -> Self {
-        Self {
-            blocked_until: l.blocked_until,
-            unauthorized: l.unauthorized,
-            usage_updated: l.usage_updated,
-            verdict: l.verdict,
-            next: l.next,
-        }
-    }
-}
+/// What the pool learned from an upstream answer, and the guest's verdict
+/// on it (the WIT record, used as it is).
+pub use vault::Learned;
 
 /// Where one request stands when an answer comes back (the WIT record,
 /// used as it is).

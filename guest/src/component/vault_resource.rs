@@ -112,26 +112,20 @@ impl x::vault::Guest for Component {
     ) -> Result<Vec<x::vault::Setting>, String> {
         use crate::store::config_file::Origin as O;
         let (given, file) = given_and_file(given, file)?;
-        let mut settings: Vec<x::vault::Setting> =
-            crate::store::config_file::effective(&given, file.as_ref())
-                .into_iter()
-                .map(|s| x::vault::Setting {
-                    name: s.name.into(),
-                    value: s.value,
-                    origin: match s.origin {
-                        O::Flag => x::vault::Origin::Flag,
-                        O::Environment => x::vault::Origin::Environment,
-                        O::File => x::vault::Origin::File,
-                        O::Default => x::vault::Origin::Default,
-                        O::Unset => x::vault::Origin::Unset,
-                    },
-                })
-                .collect();
-        let homes = crate::store::plan::read_homes(&Imports);
-        settings.extend(crate::store::codex_config::settings_of(&homes).into_iter().map(|(name, value)| {
-            x::vault::Setting { name, value: Some(value), origin: x::vault::Origin::Codex }
-        }));
-        Ok(settings)
+        let settings = crate::store::plan::settings_on(&Imports, &given, file.as_ref());
+        let settings = settings.into_iter().map(|s| x::vault::Setting {
+            name: s.name,
+            value: s.value,
+            origin: match s.origin {
+                O::Flag => x::vault::Origin::Flag,
+                O::Environment => x::vault::Origin::Environment,
+                O::File => x::vault::Origin::File,
+                O::Default => x::vault::Origin::Default,
+                O::Unset => x::vault::Origin::Unset,
+                O::Codex => x::vault::Origin::Codex,
+            },
+        });
+        Ok(settings.collect())
     }
 }
 
@@ -299,7 +293,8 @@ pub(super) fn given_and_file(
         x::vault::Origin::Environment => O::Environment,
         x::vault::Origin::File => O::File,
         x::vault::Origin::Default => O::Default,
-        x::vault::Origin::Unset | x::vault::Origin::Codex => O::Unset,
+        x::vault::Origin::Unset => O::Unset,
+        x::vault::Origin::Codex => O::Codex,
     };
     Ok((given.into_iter().map(|g| (g.name, g.value, to(g.origin))).collect(), file))
 }

@@ -248,12 +248,14 @@ pub enum Origin {
     File,
     Default,
     Unset,
+    /// A Codex home's own `config.toml` (its sign-in keys only).
+    Codex,
 }
 
 /// A setting's effective value and its origin.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Setting {
-    pub name: &'static str,
+    pub name: String,
     pub value: Option<String>,
     pub origin: Origin,
 }
@@ -334,7 +336,7 @@ pub fn effective(given: &[(String, String, Origin)], file: Option<&ConfigFile>) 
                 (None, None, Some(v)) => (Some(v), Origin::Default),
                 (None, None, None) => (None, Origin::Unset),
             };
-            Setting { name, value, origin }
+            Setting { name: name.to_owned(), value, origin }
         })
         .collect()
 }

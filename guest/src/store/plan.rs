@@ -81,6 +81,23 @@ pub fn plan_on<P: Platform>(
     self::plan(given, file, &homes)
 }
 
+/// Every setting `config show` lists: codex-auth's own in effect
+/// ([`crate::store::config_file::effective`]), then what each account's Codex
+/// home sets of sign-in (`codex.<key>` for the home's own account,
+/// `accounts.<name>.codex.<key>` for the others), origin `codex`.
+pub fn settings_on<P: Platform>(
+    platform: &P,
+    given: &[(String, String, Origin)],
+    file: Option<&ConfigFile>,
+) -> Vec<crate::store::config_file::Setting> {
+    let mut settings = crate::store::config_file::effective(given, file);
+    let homes = read_homes(platform);
+    settings.extend(crate::store::codex_config::settings_of(&homes).into_iter().map(|(name, value)| {
+        crate::store::config_file::Setting { name, value: Some(value), origin: Origin::Codex }
+    }));
+    settings
+}
+
 /// An account and its Codex home's `config.toml`.
 pub type CodexConfigOf = (String, CodexConfig);
 
@@ -196,5 +213,19 @@ mod tests {
         );
         let db = plan_on(&fake, &[given("postgres://h/db", Origin::Flag)], None).unwrap();
         assert!(db.database.is_some() && db.accounts.is_empty());
+    }
+
+    #[test]
+    fn config_show_lists_codex_auths_settings_then_each_codex_homes_sign_in_keys() {
+        let fake = crate::fake::Fake::default();
+        fake.named.borrow_mut().insert("work".into(), None);
+        fake.codex_configs
+            .borrow_mut()
+            .insert("work".into(), r#"{"forced_chatgpt_workspace_id": "ws-1"}"#.into());
+        let settings = settings_on(&fake, &[given("keyring", Origin::Flag)], None);
+        let get = |name: &str| settings.iter().find(|s| s.name == name);
+        assert_eq!(get("store").map(|s| s.origin), Some(Origin::Flag));
+        let forced = get("accounts.work.codex.forced_chatgpt_workspace_id").unwrap();
+        assert_eq!((forced.value.as_deref(), forced.origin), (Some("ws-1"), Origin::Codex));
     }
 }

@@ -122,7 +122,7 @@ impl Auth {
 
     /// Calls on account `name`, whatever the pool would choose (it must
     /// exist, unless it is the home's own). Each account keeps its own
-    /// instance and lock, as with [`Options::account`].
+    /// instance and lock, as with [`Options::account`](crate::Options::account).
     ///
     /// ```no_run
     /// # let auth = codex_auth::Auth::open(codex_auth::Options::from_env())?;

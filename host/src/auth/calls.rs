@@ -4,14 +4,14 @@
 use super::instances::{Resource, session, vault};
 use super::{Auth, saturate};
 use crate::{
-    Attempt, CheckOutcome, Credential, Error, Learned, LoginMethod, LoginOptions, LogoutReport,
-    RequestHeaders, Secret, Status, Upstream, UsageReport, bindings,
+    Attempt, CheckOutcome, Credential, Error, Learned, LoginOptions, LogoutReport, RequestHeaders, Secret,
+    Status, Upstream, UsageReport, bindings,
 };
 
 impl Auth {
     /// Ready headers for one conversation: the pool chooses the account
     /// (the session's while it is usable, else the pinned one, else by the
-    /// strategy; [`Options::account`] overrides) and says which. Report what
+    /// strategy; [`Options::account`](crate::Options::account) overrides) and says which. Report what
     /// the upstream answered with [`Auth::report`].
     ///
     /// ```no_run
@@ -53,10 +53,8 @@ impl Auth {
             }
             Upstream::Event(event) => bindings::vault::Upstream::StreamEvent(event.to_vec()),
         };
-        let learned = self.instances.vault_call(|i| {
-            Ok(vault(&i.guest)
-                .call_report(&mut i.store, i.resource, account, &upstream, &attempt)?
-                .map(Learned::from))
+        let learned: Learned = self.instances.vault_call(|i| {
+            vault(&i.guest).call_report(&mut i.store, i.resource, account, &upstream, &attempt)
         })?;
         if learned.blocked_until.is_some() {
             self.forget_selection();
@@ -162,7 +160,7 @@ impl Auth {
     pub fn logout(&self) -> Result<LogoutReport, Error> {
         let report = self.session_call(|i| session(&i.guest).call_logout(&mut i.store, i.resource))?;
         self.forget_selection();
-        Ok(LogoutReport { removed: report.removed, revocation: report.revocation.into() })
+        Ok(report)
     }
 
     /// Reads the stores again (after another writer changed them), choosing
@@ -172,7 +170,7 @@ impl Auth {
         self.session_call(|i| session(&i.guest).call_reload(&mut i.store, i.resource))
     }
 
-    /// Stores a credential in [`Options::account`] (else the pinned account,
+    /// Stores a credential in [`Options::account`](crate::Options::account) (else the pinned account,
     /// else the home's own), replacing that account's atomically. No other
     /// account is touched.
     pub fn set_credential(&self, credential: Credential) -> Result<Status, Error> {
@@ -198,7 +196,7 @@ impl Auth {
         self.account_status(&account)
     }
 
-    /// Signs in to [`LoginOptions::account`] (else [`Options::account`], else
+    /// Signs in to [`LoginOptions::account`](crate::LoginOptions::account) (else [`Options::account`](crate::Options::account), else
     /// the pinned account, else the home's own) and stores the credential
     /// there, replacing only that account's; every other account is left
     /// as it is, and nothing is revoked.
@@ -217,12 +215,7 @@ impl Auth {
     pub fn login(&self, login: &LoginOptions) -> Result<Status, Error> {
         let account = self.target(login.account.as_deref())?;
         let options = bindings::session::LoginOptions {
-            method: match login.method {
-                LoginMethod::Auto => bindings::session::LoginMethod::Auto,
-                LoginMethod::Browser => bindings::session::LoginMethod::Browser,
-                LoginMethod::Device => bindings::session::LoginMethod::Device,
-                LoginMethod::Paste => bindings::session::LoginMethod::Paste,
-            },
+            method: login.method,
             open_browser: login.open_browser,
             port: login.port,
             fallback_port: login.fallback_port,

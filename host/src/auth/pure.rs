@@ -1,7 +1,7 @@
 //! The guest's pure decisions, for callers that build their own flows.
 
 use super::Auth;
-use crate::{AuthorizeRequest, Claims, Error, Secret, bindings};
+use crate::{AuthorizeRequest, Claims, Error, Secret};
 
 impl Auth {
     /// The claims of a JWT (id or access token), read without verification.
@@ -19,18 +19,9 @@ impl Auth {
 
     /// The authorize URL for a browser sign-in, exactly as `login` builds it.
     pub fn authorize_url(&self, request: &AuthorizeRequest) -> Result<String, Error> {
-        let r = bindings::authorize::AuthorizeRequest {
-            issuer: request.issuer.clone(),
-            client_id: request.client_id.clone(),
-            redirect_uri: request.redirect_uri.clone(),
-            scope: request.scope.clone(),
-            code_challenge: request.code_challenge.clone(),
-            state: request.state.clone(),
-            originator: request.originator.clone(),
-            allowed_workspace_id: request.allowed_workspace_id.clone(),
-        };
-        let url =
-            self.instances.vault(|i| i.guest.codex_auth_authorize().call_authorize_url(&mut i.store, &r))?;
+        let url = self
+            .instances
+            .vault(|i| i.guest.codex_auth_authorize().call_authorize_url(&mut i.store, request))?;
         url.map_err(Error::InvalidInput)
     }
 
