@@ -3,7 +3,7 @@
 
 use crate::cli::{LoginArgs, ServeArgs};
 use crate::{output, shared_home};
-use codex_auth::{Auth, Credential, Error, LoginMethod, LoginOptions, Options, Revocation, Source};
+use codex_auth::{Auth, Credential, Error, Imported, LoginMethod, LoginOptions, Options, Revocation, Source};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -51,36 +51,36 @@ pub fn import(
     json: bool,
 ) -> Result<ExitCode, Error> {
     let home = codex_home(path)?;
-    // A database cannot hold a directory in place: the login moves in.
-    let in_database = auth.in_database();
-    if in_database && !take_over {
-        eprintln!("The vault is a database, which cannot share a Codex home in place: moving its login in");
-    }
-    let status = if take_over || in_database {
-        let status = auth.move_codex_home(name, &home)?;
-        eprintln!(
-            "Moved {} from {} into account `{name}`; {} is logged out now (nothing was revoked)",
-            output::describe(&status),
-            home.display(),
-            home.display()
-        );
-        status
-    } else {
-        auth.link_codex_home(name, &home)?;
-        let status = auth.account_status(name)?;
-        eprintln!(
-            "Linked {} as account `{name}` ({}); it stays where it is, so `codex` keeps working",
-            home.display(),
-            output::describe(&status)
-        );
-        if status.shared_with_codex {
-            let in_effect = auth.in_effect()?;
-            let vault = &auth.options().home;
-            let block = shared_home::provider_block(vault, name, &status, &in_effect.chatgpt_base_url);
-            let refresh = in_effect.shared_refresh_seconds;
-            eprintln!("{}", shared_home::note(name, &home, vault, refresh, &block, true));
+    let status = match auth.import_codex_home(name, &home, take_over)? {
+        Imported::Moved { status, asked } => {
+            if !asked {
+                eprintln!(
+                    "The vault is a database, which cannot share a Codex home in place: its login moved in"
+                );
+            }
+            eprintln!(
+                "Moved {} from {} into account `{name}`; {} is logged out now (nothing was revoked)",
+                output::describe(&status),
+                home.display(),
+                home.display()
+            );
+            status
         }
-        status
+        Imported::Linked(status) => {
+            eprintln!(
+                "Linked {} as account `{name}` ({}); it stays where it is, so `codex` keeps working",
+                home.display(),
+                output::describe(&status)
+            );
+            if status.shared_with_codex {
+                let in_effect = auth.in_effect()?;
+                let vault = &auth.options().home;
+                let block = shared_home::provider_block(vault, name, &status, &in_effect.chatgpt_base_url);
+                let refresh = in_effect.shared_refresh_seconds;
+                eprintln!("{}", shared_home::note(name, &home, vault, refresh, &block, true));
+            }
+            status
+        }
     };
     if json {
         output::status_json(&status);

@@ -72,7 +72,7 @@ mod toml_file;
 pub struct ReadmeExamples;
 
 pub use accounts::{Account, AccountState, Removal};
-pub use auth::accounts::AccountRef;
+pub use auth::accounts::{AccountRef, Imported};
 pub use auth::{Auth, defaults};
 pub use clock::{Clock, SystemClock};
 pub use credential::Credential;

@@ -89,6 +89,7 @@ impl x::vault::Guest for Component {
             database: plan.database,
             default_store: to(plan.default_store),
             accounts: plan.accounts.into_iter().map(|(name, store)| (name, to(store))).collect(),
+            links_in_place: plan.links_in_place,
         })
     }
 

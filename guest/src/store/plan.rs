@@ -19,6 +19,9 @@ pub struct StorePlan {
     pub default_store: AccountStore,
     /// `[accounts.NAME] store = ...` of the config file.
     pub accounts: Vec<(String, AccountStore)>,
+    /// An imported Codex home can stay where it is, linked; a database
+    /// holds every account itself, so an import moves the login in.
+    pub links_in_place: bool,
 }
 
 /// The plan: `given` `store` (the flag, then the environment), then a given
@@ -48,7 +51,12 @@ pub fn plan(
                     "`accounts.{name}.store` cannot be used: the vault is in a database, which holds every account"
                 ));
             }
-            Ok(StorePlan { database: Some(url), default_store: AccountStore::File, accounts })
+            Ok(StorePlan {
+                database: Some(url),
+                default_store: AccountStore::File,
+                accounts,
+                links_in_place: false,
+            })
         }
         Store::Account(default_store) => {
             let mut accounts = accounts;
@@ -58,7 +66,7 @@ pub fn plan(
                     accounts.push((name.clone(), mode));
                 }
             }
-            Ok(StorePlan { database: None, default_store, accounts })
+            Ok(StorePlan { database: None, default_store, accounts, links_in_place: true })
         }
     }
 }
@@ -211,8 +219,10 @@ mod tests {
             [("work".to_owned(), AccountStore::Keyring)],
             "the broken home keeps the default"
         );
+        assert!(plan.links_in_place);
         let db = plan_on(&fake, &[given("postgres://h/db", Origin::Flag)], None).unwrap();
         assert!(db.database.is_some() && db.accounts.is_empty());
+        assert!(!db.links_in_place, "a database cannot hold a Codex home in place: imports move");
     }
 
     #[test]

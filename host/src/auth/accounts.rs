@@ -63,6 +63,24 @@ impl Auth {
         Ok(account)
     }
 
+    /// Imports the Codex home `directory` as account `name`: linked in place
+    /// ([`Auth::link_codex_home`]) unless `take_over` asks to move its login
+    /// in ([`Auth::move_codex_home`]) or the vault cannot hold a home in
+    /// place (a database: the guest's store plan says), when it moves.
+    pub fn import_codex_home(
+        &self,
+        name: &str,
+        directory: &Path,
+        take_over: bool,
+    ) -> Result<Imported, Error> {
+        if take_over || !self.links_in_place {
+            let status = self.move_codex_home(name, directory)?;
+            return Ok(Imported::Moved { status, asked: take_over });
+        }
+        self.link_codex_home(name, directory)?;
+        Ok(Imported::Linked(self.account_status(name)?))
+    }
+
     /// Takes the login of the Codex home `directory` over as a new account
     /// `name` of the vault's own: under that home's `auth.lock` its
     /// `auth.json` is written into the vault and then deleted there, so the
@@ -142,6 +160,21 @@ impl Auth {
             Ok(vault(&i.guest).call_status(&mut i.store, i.resource, name)?.map(Status::from))
         })
     }
+}
+
+/// How [`Auth::import_codex_home`] took a Codex home.
+#[derive(Debug, Clone)]
+pub enum Imported {
+    /// Linked in place: the Codex CLI and codex-auth share its login.
+    Linked(Status),
+    /// Its login moved into the vault; `asked` is false when the vault
+    /// (a database) cannot hold a home in place.
+    Moved {
+        /// The account's status now.
+        status: Status,
+        /// `take_over` asked for the move.
+        asked: bool,
+    },
 }
 
 /// One named account of an [`Auth`] ([`Auth::account`]).

@@ -31,6 +31,9 @@ pub struct Auth {
     instances: Instances,
     /// The account calls use, as the guest chose it.
     selection: Selection,
+    /// Whether an imported Codex home can stay where it is (the guest's
+    /// store plan says; a database cannot hold one).
+    links_in_place: bool,
 }
 
 impl fmt::Debug for Auth {
@@ -94,7 +97,8 @@ impl Auth {
             file,
         };
         let instances = Instances::new(runtime, shared, backend, config, options.max_guest_memory);
-        let auth = Self { options, runtime, instances, selection: Selection::default() };
+        let mut auth =
+            Self { options, runtime, instances, selection: Selection::default(), links_in_place: false };
         // The vault instance reads no store until used: it answers the
         // store plan first, and the backend opens what it says.
         let given = auth.options.given();
@@ -102,8 +106,10 @@ impl Auth {
         let plan = auth
             .instances
             .vault(|i| i.guest.codex_auth_vault().call_plan_stores(&mut i.store, &given, file.as_ref()))?;
+        let plan = plan.map_err(Error::InvalidInput)?;
+        auth.links_in_place = plan.links_in_place;
         let backend = auth.instances.backend();
-        backend.plan(store_plan(plan.map_err(Error::InvalidInput)?)).map_err(from_store)?;
+        backend.plan(store_plan(plan)).map_err(from_store)?;
         for line in crate::take_over::finish_moves(backend) {
             auth.instances.shared().notifier.notify(crate::LoginEvent::Info(format!("codex-auth: {line}")));
         }
