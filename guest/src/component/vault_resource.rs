@@ -61,11 +61,9 @@ impl x::vault::Guest for Component {
     }
 
     fn codex_home_store(codex_config: Option<x::session::ConfigFile>) -> Result<t::AccountStore, String> {
-        let mode = match codex_config {
-            Some(f) => crate::store::codex_config::parse(&f.json, &f.path)?.store,
-            None => None,
-        };
-        Ok(to_account_store(mode.unwrap_or(crate::store::kinds::AccountStore::File)))
+        let file = codex_config.map(|f| (f.path, f.json));
+        crate::store::codex_config::home_store(file.as_ref().map(|(p, j)| (p.as_str(), j.as_str())))
+            .map(to_account_store)
     }
 
     fn check_move_source(

@@ -126,6 +126,17 @@ impl CodexConfig {
     }
 }
 
+/// Where a Codex home keeps its login, as its `config.toml` (path and
+/// JSON) says: `file` without one, or without the key (the Codex CLI's
+/// default).
+pub fn home_store(config: Option<(&str, &str)>) -> Result<AccountStore, String> {
+    let mode = match config {
+        Some((path, json)) => parse(json, path)?.store,
+        None => None,
+    };
+    Ok(mode.unwrap_or(AccountStore::File))
+}
+
 /// The rows `config show` adds for the Codex homes: the file and each
 /// sign-in key it sets (`codex.` for the home's own account,
 /// `accounts.<name>.codex.` for the others), or why it cannot be read.
@@ -197,5 +208,14 @@ mod tests {
         assert!(api.check_chatgpt_login(Some("ws")).is_err() && api.check_api_key().is_ok());
         let chatgpt = CodexConfig { forced_login_method: Some(LoginMethod::Chatgpt), ..Default::default() };
         assert!(chatgpt.check_api_key().is_err() && chatgpt.check_chatgpt_login(None).is_ok());
+    }
+
+    #[test]
+    fn a_home_without_the_key_or_the_file_keeps_its_login_in_the_file() {
+        assert_eq!(home_store(None), Ok(AccountStore::File));
+        assert_eq!(home_store(Some(("/c/config.toml", r#"{"model": "x"}"#))), Ok(AccountStore::File));
+        let keyring = r#"{"cli_auth_credentials_store": "keyring"}"#;
+        assert_eq!(home_store(Some(("/c/config.toml", keyring))), Ok(AccountStore::Keyring));
+        assert!(home_store(Some(("/c/config.toml", r#"{"cli_auth_credentials_store": "cloud"}"#))).is_err());
     }
 }
