@@ -97,7 +97,6 @@ pub struct Defaults {
     pub issuer_var: &'static str,
     pub chatgpt_base_url: &'static str,
     pub chatgpt_base_url_var: &'static str,
-    pub strategy: &'static str,
     pub strategy_var: &'static str,
     pub store_var: &'static str,
     pub database_url_var: &'static str,
@@ -124,7 +123,6 @@ pub fn defaults() -> Defaults {
         issuer_var: ISSUER_VAR,
         chatgpt_base_url: CHATGPT_BASE_URL,
         chatgpt_base_url_var: CHATGPT_BASE_URL_VAR,
-        strategy: Strategy::DrainFirst.name(),
         strategy_var: STRATEGY_VAR,
         store_var: STORE_VAR,
         database_url_var: DATABASE_URL_VAR,
@@ -160,7 +158,6 @@ pub enum Strategy {
 
 impl Strategy {
     pub const ALL: [Self; 3] = [Self::RoundRobin, Self::LeastUsed, Self::DrainFirst];
-    pub const NAMES: [&'static str; 3] = ["round-robin", "least-used", "drain-first"];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -171,11 +168,8 @@ impl Strategy {
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
-        match text {
-            "round-robin" => Ok(Self::RoundRobin),
-            "least-used" => Ok(Self::LeastUsed),
-            "drain-first" => Ok(Self::DrainFirst),
-            other => Err(format!("unknown strategy `{other}`: one of {}", Self::NAMES.join(", "))),
-        }
+        Self::ALL.into_iter().find(|s| s.name() == text).ok_or_else(|| {
+            format!("unknown strategy `{text}`: one of {}", Self::ALL.map(Self::name).join(", "))
+        })
     }
 }

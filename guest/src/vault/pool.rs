@@ -270,8 +270,8 @@ mod tests {
 
     #[test]
     fn strategy_names() {
-        for name in Strategy::NAMES {
-            assert!(Strategy::parse(name).is_ok());
+        for strategy in Strategy::ALL {
+            assert_eq!(Strategy::parse(strategy.name()), Ok(strategy));
         }
         assert!(Strategy::parse("random").unwrap_err().contains("round-robin, least-used, drain-first"));
     }
