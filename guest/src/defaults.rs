@@ -143,22 +143,22 @@ mod tests {
     }
 }
 
-/// How an account is chosen among the usable ones when none is pinned.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Strategy {
-    /// The one chosen longest ago.
-    RoundRobin,
-    /// The one with the lowest use of its binding window.
-    LeastUsed,
-    /// The most used one that still works, in listing order on ties: one
-    /// account at a time, the next when it is blocked.
-    #[default]
-    DrainFirst,
+wit_enum! {
+    /// How an account is chosen among the usable ones when none is pinned.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub enum Strategy {
+        /// The one chosen longest ago.
+        RoundRobin,
+        /// The one with the lowest use of its binding window.
+        LeastUsed,
+        /// The most used one that still works, in listing order on ties: one
+        /// account at a time, the next when it is blocked.
+        #[default]
+        DrainFirst,
+    }
 }
 
 impl Strategy {
-    pub const ALL: [Self; 3] = [Self::RoundRobin, Self::LeastUsed, Self::DrainFirst];
-
     pub fn name(self) -> &'static str {
         match self {
             Self::RoundRobin => "round-robin",
@@ -168,8 +168,9 @@ impl Strategy {
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
-        Self::ALL.into_iter().find(|s| s.name() == text).ok_or_else(|| {
-            format!("unknown strategy `{text}`: one of {}", Self::ALL.map(Self::name).join(", "))
+        Self::ALL.iter().copied().find(|s| s.name() == text).ok_or_else(|| {
+            let names: Vec<_> = Self::ALL.iter().map(|s| s.name()).collect();
+            format!("unknown strategy `{text}`: one of {}", names.join(", "))
         })
     }
 }

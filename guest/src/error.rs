@@ -12,13 +12,8 @@ pub enum AuthError {
     UnknownAccount(String),
     /// Every usable account is blocked by a usage limit; the first frees up
     /// then (Unix seconds).
-    AllBlocked {
-        first_free: i64,
-    },
-    CorruptStore {
-        path: String,
-        reason: String,
-    },
+    AllBlocked(i64),
+    CorruptStore(CorruptStore),
     Storage(String),
     LockTimeout(u32),
     LoginRequired(OAuthError),
@@ -29,6 +24,20 @@ pub enum AuthError {
     Internal(Option<String>),
 }
 
+/// A store that cannot be read: where, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CorruptStore {
+    pub path: String,
+    pub reason: String,
+}
+
+impl AuthError {
+    /// The store at `path` cannot be read.
+    pub fn corrupt(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::CorruptStore(CorruptStore { path: path.into(), reason: reason.into() })
+    }
+}
+
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -36,12 +45,12 @@ impl fmt::Display for AuthError {
             Self::UnknownAccount(name) => {
                 write!(f, "no account named `{name}`: `codex-auth accounts` lists them")
             }
-            Self::AllBlocked { first_free } => write!(
+            Self::AllBlocked(first_free) => write!(
                 f,
                 "every account has reached its usage limit; the first frees up at {}",
                 crate::store::rfc3339::format(*first_free)
             ),
-            Self::CorruptStore { path, reason } => {
+            Self::CorruptStore(CorruptStore { path, reason }) => {
                 write!(f, "{path} cannot be read: {reason} (the file was left untouched)")
             }
             Self::Storage(why) => f.write_str(why),

@@ -20,6 +20,9 @@
 
 #![deny(unsafe_code)]
 
+#[macro_use]
+mod wit_enum;
+
 pub mod defaults;
 pub mod error;
 pub mod oauth;

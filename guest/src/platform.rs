@@ -4,11 +4,13 @@
 
 use std::fmt;
 
-/// HTTP request methods the guest uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Post,
+wit_enum! {
+    /// HTTP request methods the guest uses.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Method {
+        Get,
+        Post,
+    }
 }
 
 /// An outgoing request. Its body may hold secrets.
@@ -90,31 +92,43 @@ pub enum BindError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
     OpenUrl(String),
-    DeviceCode {
-        user_code: String,
-        verification_url: String,
-        expires_in: u32,
-    },
+    DeviceCode(DevicePrompt),
     MethodChosen(String),
     Waiting(u32),
     Rejected(String),
     Info(String),
     /// A definitive refresh failure disabled an account (never deleted).
-    AccountDisabled {
-        account: String,
-        reason: String,
-    },
+    AccountDisabled(AccountDisabled),
     /// A usage limit blocks an account until this instant (Unix seconds).
-    AccountBlocked {
-        account: String,
-        until: i64,
-    },
+    AccountBlocked(AccountBlocked),
     /// The issuer said the refresh token sent was used already, and the
     /// store meanwhile holds a newer login another program wrote: that one
     /// is used, and the account stays enabled.
-    PeerRefreshed {
-        account: String,
-    },
+    /// The account's name.
+    PeerRefreshed(String),
+}
+
+/// A device code to show the person signing in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DevicePrompt {
+    pub user_code: String,
+    pub verification_url: String,
+    /// Seconds the code stays valid.
+    pub expires_in: u32,
+}
+
+/// An account a definitive refresh failure disabled, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountDisabled {
+    pub account: String,
+    pub reason: String,
+}
+
+/// An account a usage limit blocks until `until` (Unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountBlocked {
+    pub account: String,
+    pub until: i64,
 }
 
 /// What a finished (or killed) command left.

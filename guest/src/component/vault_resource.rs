@@ -1,6 +1,7 @@
 //! The exported `vault` resource.
 
 use super::*;
+use crate::store::kinds::AccountStore;
 
 /// The exported `vault` resource.
 pub(super) struct VaultResource(vault::Vault<Imports>);
@@ -29,7 +30,7 @@ impl x::vault::Guest for Component {
             issuer_var: d.issuer_var.into(),
             chatgpt_base_url: d.chatgpt_base_url.into(),
             chatgpt_base_url_var: d.chatgpt_base_url_var.into(),
-            strategy: to_strategy(defaults::Strategy::default()),
+            strategy: defaults::Strategy::default(),
             strategy_var: d.strategy_var.into(),
             store_var: d.store_var.into(),
             database_url_var: d.database_url_var.into(),
@@ -44,11 +45,8 @@ impl x::vault::Guest for Component {
                 pool_dir: defaults::POOL_DIR.into(),
                 moves_dir: defaults::MOVES_DIR.into(),
             },
-            strategies: defaults::Strategy::ALL.iter().map(|&s| (s.name().into(), to_strategy(s))).collect(),
-            store_modes: crate::store::kinds::AccountStore::ALL
-                .iter()
-                .map(|&m| (m.name().into(), to_account_store(m)))
-                .collect(),
+            strategies: defaults::Strategy::ALL.iter().map(|&s| (s.name().into(), s)).collect(),
+            store_modes: AccountStore::ALL.iter().map(|&m| (m.name().into(), m)).collect(),
         }
     }
 
@@ -60,71 +58,41 @@ impl x::vault::Guest for Component {
         crate::store::config_file::parse(&file.json, &file.path).map(drop)
     }
 
-    fn codex_home_store(codex_config: Option<x::session::ConfigFile>) -> Result<t::AccountStore, String> {
-        let file = codex_config.map(|f| (f.path, f.json));
-        crate::store::codex_config::home_store(file.as_ref().map(|(p, j)| (p.as_str(), j.as_str())))
-            .map(to_account_store)
+    fn codex_home_store(codex_config: Option<x::session::ConfigFile>) -> Result<AccountStore, String> {
+        let file = codex_config.as_ref().map(|f| (f.path.as_str(), f.json.as_str()));
+        crate::store::codex_config::home_store(file)
     }
 
     fn check_move_source(
         directory: String,
         location: String,
-        kept_in: t::AccountStore,
+        kept_in: AccountStore,
         contents: Option<Vec<u8>>,
-    ) -> Result<(), t::AuthError> {
-        vault::check_move_source(&directory, &location, from_account_store(kept_in), contents.as_deref())
-            .map_err(to_auth_error)
+    ) -> Result<(), AuthError> {
+        vault::check_move_source(&directory, &location, kept_in, contents.as_deref())
     }
 
     fn plan_stores(
         given: Vec<x::vault::GivenSetting>,
         file: Option<x::session::ConfigFile>,
-    ) -> Result<x::vault::StorePlan, String> {
+    ) -> Result<crate::store::plan::StorePlan, String> {
         let (given, file) = given_and_file(given, file)?;
-        let to = to_account_store;
-        let plan = crate::store::plan::plan_on(&Imports, &given, file.as_ref())?;
-        Ok(x::vault::StorePlan {
-            database: plan.database,
-            default_store: to(plan.default_store),
-            accounts: plan.accounts.into_iter().map(|(name, store)| (name, to(store))).collect(),
-            links_in_place: plan.links_in_place,
-        })
+        crate::store::plan::plan_on(&Imports, &given, file.as_ref())
     }
 
     fn serve(
         given: Vec<x::vault::GivenSetting>,
         file: Option<x::session::ConfigFile>,
-    ) -> Result<x::vault::ServeSettings, String> {
+    ) -> Result<crate::store::config_file::Serve, String> {
         let (given, file) = given_and_file(given, file)?;
-        let s = crate::store::config_file::serve(&given, file.as_ref())?;
-        Ok(x::vault::ServeSettings {
-            port: s.port,
-            socket: s.socket,
-            upstream: s.upstream,
-            drain_seconds: s.drain_seconds,
-            replay_limit: s.replay_limit,
-        })
+        crate::store::config_file::serve(&given, file.as_ref())
     }
     fn settings(
         given: Vec<x::vault::GivenSetting>,
         file: Option<x::session::ConfigFile>,
-    ) -> Result<Vec<x::vault::Setting>, String> {
-        use crate::store::config_file::Origin as O;
+    ) -> Result<Vec<crate::store::config_file::Setting>, String> {
         let (given, file) = given_and_file(given, file)?;
-        let settings = crate::store::plan::settings_on(&Imports, &given, file.as_ref());
-        let settings = settings.into_iter().map(|s| x::vault::Setting {
-            name: s.name,
-            value: s.value,
-            origin: match s.origin {
-                O::Flag => x::vault::Origin::Flag,
-                O::Environment => x::vault::Origin::Environment,
-                O::File => x::vault::Origin::File,
-                O::Default => x::vault::Origin::Default,
-                O::Unset => x::vault::Origin::Unset,
-                O::Codex => x::vault::Origin::Codex,
-            },
-        });
-        Ok(settings.collect())
+        Ok(crate::store::plan::settings_on(&Imports, &given, file.as_ref()))
     }
 }
 
@@ -134,145 +102,59 @@ impl x::vault::GuestVault for VaultResource {
         x::vault::InEffect {
             issuer: c.issuer.clone(),
             chatgpt_base_url: c.chatgpt_base_url.clone(),
-            strategy: to_strategy(c.strategy),
+            strategy: c.strategy,
             shared_refresh_seconds: c.shared_refresh_seconds,
         }
     }
     fn new(c: x::session::Config) -> Self {
         Self(vault::Vault::new(Imports, resolve(defaults::DEFAULT_ACCOUNT.into(), c)))
     }
-    fn accounts(&self) -> Result<Vec<x::vault::AccountInfo>, t::AuthError> {
-        Ok(self.0.accounts().map_err(to_auth_error)?.into_iter().map(to_account_info).collect())
+    fn accounts(&self) -> Result<Vec<vault::AccountInfo>, AuthError> {
+        self.0.accounts()
     }
-    fn select(&self, explicit: Option<String>) -> Result<String, t::AuthError> {
-        self.0.select(explicit.as_deref()).map_err(to_auth_error)
+    fn select(&self, explicit: Option<String>) -> Result<String, AuthError> {
+        self.0.select(explicit.as_deref())
     }
-    fn target(&self, explicit: Option<String>) -> Result<String, t::AuthError> {
-        self.0.target(explicit.as_deref()).map_err(to_auth_error)
+    fn target(&self, explicit: Option<String>) -> Result<String, AuthError> {
+        self.0.target(explicit.as_deref())
     }
-    fn status(&self, account: String) -> Result<t::Status, t::AuthError> {
-        self.0.status(&account).map(to_status).map_err(to_auth_error)
+    fn status(&self, account: String) -> Result<session::Status, AuthError> {
+        self.0.status(&account)
     }
-    fn pin(&self, account: String) -> Result<x::vault::AccountInfo, t::AuthError> {
-        self.0.pin(&account).map(to_account_info).map_err(to_auth_error)
+    fn pin(&self, account: String) -> Result<vault::AccountInfo, AuthError> {
+        self.0.pin(&account)
     }
-    fn remove(&self, account: String) -> Result<x::vault::Removal, t::AuthError> {
-        let r = self.0.remove(&account).map_err(to_auth_error)?;
-        Ok(x::vault::Removal {
-            revocation: to_revocation(r.revocation),
-            unlinked: r.unlinked,
-            was_pinned: r.was_pinned,
-            now_using: r.now_using,
-        })
+    fn remove(&self, account: String) -> Result<vault::Removal, AuthError> {
+        self.0.remove(&account)
     }
-    fn choose(&self, explicit: Option<String>, session: Option<String>) -> Result<String, t::AuthError> {
-        self.0.choose(explicit.as_deref(), session.as_deref()).map_err(to_auth_error)
+    fn choose(&self, explicit: Option<String>, session: Option<String>) -> Result<String, AuthError> {
+        self.0.choose(explicit.as_deref(), session.as_deref())
     }
     fn report(
         &self,
         account: String,
         upstream: x::vault::Upstream,
-        attempt: x::vault::Attempt,
-    ) -> Result<x::vault::Learned, t::AuthError> {
-        let attempt = vault::replay::Attempt {
-            replayable: attempt.replayable,
-            recovered: attempt.recovered,
-            pinned: attempt.pinned,
-            tried: attempt.tried,
-        };
-        let learned = match &upstream {
-            x::vault::Upstream::Answer(a) => self.0.report(
-                &account,
-                vault::learning::Upstream::Answer { status: a.status, headers: &a.headers, body: &a.body },
-                attempt,
-            ),
-            x::vault::Upstream::StreamEvent(event) => {
-                self.0.report(&account, vault::learning::Upstream::Event(event), attempt)
+        attempt: vault::replay::Attempt,
+    ) -> Result<vault::learning::Learned, AuthError> {
+        let upstream = match &upstream {
+            x::vault::Upstream::Answer(a) => {
+                vault::learning::Upstream::Answer { status: a.status, headers: &a.headers, body: &a.body }
             }
-        }
-        .map_err(to_auth_error)?;
-        Ok(x::vault::Learned {
-            blocked_until: learned.blocked_until,
-            unauthorized: learned.unauthorized,
-            usage_updated: learned.usage_updated,
-            verdict: match learned.verdict {
-                vault::replay::Verdict::PassOn => x::vault::Verdict::PassOn,
-                vault::replay::Verdict::RecoverAndReplay => x::vault::Verdict::RecoverAndReplay,
-                vault::replay::Verdict::RotateAndReplay => x::vault::Verdict::RotateAndReplay,
-            },
-            next: x::vault::Attempt {
-                replayable: learned.next.replayable,
-                recovered: learned.next.recovered,
-                pinned: learned.next.pinned,
-                tried: learned.next.tried,
-            },
-        })
+            x::vault::Upstream::StreamEvent(event) => vault::learning::Upstream::Event(event),
+        };
+        self.0.report(&account, upstream, attempt)
     }
-    fn usage(&self, account: String) -> Result<x::vault::UsageReport, t::AuthError> {
-        let r = self.0.usage(&account).map_err(to_auth_error)?;
-        Ok(x::vault::UsageReport {
-            account: r.account,
-            usage: r.usage.map(to_usage),
-            fetched_at: r.fetched_at,
-            error: r.error,
-            blocked_until: r.blocked_until,
-        })
+    fn usage(&self, account: String) -> Result<vault::learning::UsageReport, AuthError> {
+        self.0.usage(&account)
     }
-    fn check(&self, account: String) -> Result<x::vault::CheckOutcome, t::AuthError> {
-        Ok(match self.0.check(&account).map_err(to_auth_error)? {
-            vault::learning::CheckOutcome::Ok(u) => x::vault::CheckOutcome::Ok(u.map(to_usage)),
-            vault::learning::CheckOutcome::Failed(why) => x::vault::CheckOutcome::Failed(why),
-            vault::learning::CheckOutcome::Unverifiable(why) => x::vault::CheckOutcome::Unverifiable(why),
-            vault::learning::CheckOutcome::Skipped(why) => x::vault::CheckOutcome::Skipped(why),
-        })
+    fn check(&self, account: String) -> Result<vault::learning::CheckOutcome, AuthError> {
+        self.0.check(&account)
     }
-    fn link(&self, name: String, directory: String) -> Result<x::vault::AccountInfo, t::AuthError> {
-        self.0.link(&name, &directory).map(to_account_info).map_err(to_auth_error)
+    fn link(&self, name: String, directory: String) -> Result<vault::AccountInfo, AuthError> {
+        self.0.link(&name, &directory)
     }
-    fn check_move_target(&self, name: String) -> Result<(), t::AuthError> {
-        self.0.check_move_target(&name).map_err(to_auth_error)
-    }
-}
-
-pub(super) fn to_account_info(a: vault::AccountInfo) -> x::vault::AccountInfo {
-    x::vault::AccountInfo {
-        name: a.name,
-        location: a.location,
-        linked: a.linked,
-        pinned: a.pinned,
-        kind: to_kind(a.kind),
-        email: a.email,
-        account_id: a.account_id,
-        plan: a.plan,
-        expires_at: a.expires_at,
-        state: match a.state {
-            vault::AccountState::Ok => x::vault::AccountState::Ok,
-            vault::AccountState::Disabled => x::vault::AccountState::Disabled,
-            vault::AccountState::Blocked => x::vault::AccountState::Blocked,
-            vault::AccountState::LoggedOut => x::vault::AccountState::LoggedOut,
-            vault::AccountState::Unreadable => x::vault::AccountState::Unreadable,
-        },
-        problem: a.problem,
-        blocked_until: a.blocked_until,
-        usage: a.usage.map(to_usage),
-        label: a.label,
-    }
-}
-
-pub(super) fn to_usage(u: usage::Usage) -> x::vault::Usage {
-    x::vault::Usage {
-        plan: u.plan,
-        windows: u
-            .windows
-            .into_iter()
-            .map(|w| x::vault::Window {
-                name: w.name,
-                used_percent: w.used_percent,
-                window_seconds: w.window_seconds,
-                resets_at: w.resets_at,
-            })
-            .collect(),
-        limit_reached: u.limit_reached,
+    fn check_move_target(&self, name: String) -> Result<(), AuthError> {
+        self.0.check_move_target(&name)
     }
 }
 
@@ -285,15 +167,6 @@ pub(super) fn given_and_file(
     (Vec<(String, String, crate::store::config_file::Origin)>, Option<crate::store::config_file::ConfigFile>),
     String,
 > {
-    use crate::store::config_file::Origin as O;
     let file = file.map(|f| crate::store::config_file::parse(&f.json, &f.path)).transpose()?;
-    let to = |o: x::vault::Origin| match o {
-        x::vault::Origin::Flag => O::Flag,
-        x::vault::Origin::Environment => O::Environment,
-        x::vault::Origin::File => O::File,
-        x::vault::Origin::Default => O::Default,
-        x::vault::Origin::Unset => O::Unset,
-        x::vault::Origin::Codex => O::Codex,
-    };
-    Ok((given.into_iter().map(|g| (g.name, g.value, to(g.origin))).collect(), file))
+    Ok((given.into_iter().map(|g| (g.name, g.value, g.origin)).collect(), file))
 }

@@ -139,7 +139,7 @@ fn classify_query(query: &str, expected_state: &str) -> CallbackOutcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
     pub status: u16,
-    pub content_type: &'static str,
+    pub content_type: String,
     pub body: String,
 }
 
@@ -165,7 +165,7 @@ pub fn callback_reply(outcome: &CallbackOutcome) -> Reply {
     };
     Reply {
         status,
-        content_type: "text/html; charset=utf-8",
+        content_type: "text/html; charset=utf-8".into(),
         body: format!(
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
              <body><h1>{title}</h1><p>{}</p></body></html>",

@@ -25,7 +25,7 @@ pub struct Claims {
 /// Why a string is not a JWT whose claims can be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JwtError {
-    WrongPartCount(usize),
+    WrongPartCount(u32),
     EmptyPart,
     BadBase64,
     BadJson(String),
@@ -77,7 +77,7 @@ fn payload(token: &str) -> Result<&str, JwtError> {
     let (Some(header), Some(payload), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(JwtError::WrongPartCount(token.split('.').count()));
+        return Err(JwtError::WrongPartCount(u32::try_from(token.split('.').count()).unwrap_or(u32::MAX)));
     };
     if header.is_empty() || payload.is_empty() || signature.is_empty() {
         return Err(JwtError::EmptyPart);

@@ -35,11 +35,11 @@ impl fmt::Debug for PkcePair {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PkceError {
     /// Entropy outside [`ENTROPY_RANGE`]; this many bytes were given.
-    EntropyLength(usize),
+    EntropyLength(u32),
     /// A verifier outside [`VERIFIER_RANGE`]; it has this many characters.
-    VerifierLength(usize),
+    VerifierLength(u32),
     /// A character outside `[A-Za-z0-9-._~]` at this byte index.
-    VerifierCharacter(usize),
+    VerifierCharacter(u32),
 }
 
 impl fmt::Display for PkceError {
@@ -59,7 +59,7 @@ impl fmt::Display for PkceError {
 /// A pair whose verifier is base64url-no-pad of `entropy`.
 pub fn from_entropy(entropy: &[u8]) -> Result<PkcePair, PkceError> {
     if !ENTROPY_RANGE.contains(&entropy.len()) {
-        return Err(PkceError::EntropyLength(entropy.len()));
+        return Err(PkceError::EntropyLength(count(entropy.len())));
     }
     let verifier = URL_SAFE_NO_PAD.encode(entropy);
     let challenge = challenge(&verifier)?;
@@ -75,20 +75,25 @@ pub fn challenge(verifier: &str) -> Result<String, PkceError> {
 /// Checks a verifier against RFC 7636 section 4.1.
 pub fn check_verifier(verifier: &str) -> Result<(), PkceError> {
     if let Some(i) = verifier.bytes().position(|b| !is_unreserved(b)) {
-        return Err(PkceError::VerifierCharacter(i));
+        return Err(PkceError::VerifierCharacter(count(i)));
     }
     if !VERIFIER_RANGE.contains(&verifier.len()) {
-        return Err(PkceError::VerifierLength(verifier.len()));
+        return Err(PkceError::VerifierLength(count(verifier.len())));
     }
     Ok(())
 }
 
 /// An OAuth `state` from at least [`MIN_STATE_ENTROPY`] bytes.
-pub fn state_from_entropy(entropy: &[u8]) -> Result<String, usize> {
+pub fn state_from_entropy(entropy: &[u8]) -> Result<String, u32> {
     if entropy.len() < MIN_STATE_ENTROPY {
-        return Err(entropy.len());
+        return Err(count(entropy.len()));
     }
     Ok(URL_SAFE_NO_PAD.encode(entropy))
+}
+
+/// A length or position as the contract's `u32`, saturating.
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// RFC 3986 unreserved characters, the PKCE verifier alphabet.

@@ -7,18 +7,20 @@ use crate::oauth::authorize::{self, AuthorizeRequest, CallbackOutcome};
 use crate::oauth::pkce::{self, PkcePair};
 use crate::oauth::query;
 use crate::oauth::responses::{self, DeviceStartError, PollOutcome};
-use crate::platform::{BindError, HttpRequest, Method, Notice, Platform};
+use crate::platform::{BindError, DevicePrompt, HttpRequest, Method, Notice, Platform};
 use crate::session::endpoints::Endpoints;
 use crate::session::{Session, Status};
 use crate::store::auth_file::{ChatGptTokens, Credential};
 
-/// How to sign in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoginMethod {
-    Auto,
-    Browser,
-    Device,
-    Paste,
+wit_enum! {
+    /// How to sign in.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum LoginMethod {
+        Auto,
+        Browser,
+        Device,
+        Paste,
+    }
 }
 
 /// How a sign-in runs.
@@ -63,10 +65,10 @@ impl<P: Platform> Session<P> {
         // A store that cannot be rewritten would waste the whole sign-in:
         // say so before the person opens a browser.
         self.read_store().map_err(|e| match e {
-            AuthError::CorruptStore { path, reason } => AuthError::CorruptStore {
-                path,
-                reason: format!("{reason}; repair it, or remove it with `codex-auth logout`, then sign in"),
-            },
+            AuthError::CorruptStore(c) => AuthError::corrupt(
+                c.path,
+                format!("{}; repair it, or remove it with `codex-auth logout`, then sign in", c.reason),
+            ),
             e => e,
         })?;
         let tokens = match options.method {
@@ -93,7 +95,7 @@ impl<P: Platform> Session<P> {
                 }
             }
         }?;
-        self.set_credential(Credential::ChatGpt(tokens))?;
+        self.set_credential(Credential::Chatgpt(tokens))?;
         self.status()
     }
 
@@ -188,7 +190,7 @@ impl<P: Platform> Session<P> {
             let outcome = authorize::parse_callback(&request.target, &state);
             let answer = |outcome: &CallbackOutcome| {
                 let reply = authorize::callback_reply(outcome);
-                self.platform.respond(request.id, reply.status, reply.content_type, reply.body.as_bytes());
+                self.platform.respond(request.id, reply.status, &reply.content_type, reply.body.as_bytes());
             };
             match &outcome {
                 CallbackOutcome::Code(code) => {
@@ -268,11 +270,11 @@ impl<P: Platform> Session<P> {
             DeviceStartError::Issuer(e) => AuthError::Issuer(e),
         })?;
         let limit = options.timeout_seconds.min(DEVICE_CODE_LIFETIME_SECONDS);
-        self.platform.notify(Notice::DeviceCode {
+        self.platform.notify(Notice::DeviceCode(DevicePrompt {
             user_code: device.user_code.clone(),
             verification_url: endpoints.device_verification(),
             expires_in: limit,
-        });
+        }));
         let deadline = self.platform.now_ms().saturating_add(i64::from(limit) * 1000);
         let mut interval = device.interval_seconds;
         let poll =

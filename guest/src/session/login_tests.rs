@@ -115,7 +115,7 @@ fn device_flow_honours_string_interval_and_slow_down() {
             .notices
             .borrow()
             .iter()
-            .any(|n| matches!(n, Notice::DeviceCode { user_code, .. } if user_code == "ABCD-1234"))
+            .any(|n| matches!(n, Notice::DeviceCode(p) if p.user_code == "ABCD-1234"))
     );
 }
 
@@ -222,7 +222,7 @@ fn device_polling_stops_after_fifteen_minutes() {
 fn a_corrupt_store_stops_the_sign_in_before_it_starts() {
     let s = session(Fake::with_file(b"{broken"));
     let err = s.login(&options(LoginMethod::Browser)).unwrap_err();
-    assert!(matches!(&err, AuthError::CorruptStore { reason, .. } if reason.contains("logout")), "{err:?}");
+    assert!(matches!(&err, AuthError::CorruptStore(c) if c.reason.contains("logout")), "{err:?}");
     assert!(s.platform().notices.borrow().is_empty(), "nothing was shown or opened");
     assert_eq!(s.platform().file.borrow().as_deref(), Some(&b"{broken"[..]));
 }

@@ -16,7 +16,7 @@ impl<P: Platform> Session<P> {
         // The Codex home's own rules on what may sign in there.
         if let Some(codex) = self.codex_config()? {
             match &credential {
-                Credential::ChatGpt(tokens) => codex.check_chatgpt_login(tokens.account_id.as_deref()),
+                Credential::Chatgpt(tokens) => codex.check_chatgpt_login(tokens.account_id.as_deref()),
                 Credential::ApiKey(_) => codex.check_api_key(),
                 Credential::Command(_) => Ok(()),
             }
@@ -43,7 +43,7 @@ impl<P: Platform> Session<P> {
         }
         let _lock = self.lock()?;
         let revocation = match self.platform.load(account)?.map(|bytes| auth_file::read(&bytes)) {
-            Some(Ok(StoredAuth { credential: Some(Credential::ChatGpt(tokens)), .. })) => {
+            Some(Ok(StoredAuth { credential: Some(Credential::Chatgpt(tokens)), .. })) => {
                 self.revoke(&tokens.refresh_token)
             }
             _ => Revocation::NotNeeded,
@@ -95,7 +95,7 @@ fn complete(credential: Credential) -> Result<Credential, AuthError> {
             }
             Ok(Credential::ApiKey(key))
         }
-        Credential::ChatGpt(mut tokens) => {
+        Credential::Chatgpt(mut tokens) => {
             let identity = jwt::parse(&tokens.id_token)
                 .map_err(|e| AuthError::InvalidInput(format!("the id token is unusable: {e}")))?;
             if tokens.access_token.is_empty() || tokens.refresh_token.is_empty() {
@@ -104,7 +104,7 @@ fn complete(credential: Credential) -> Result<Credential, AuthError> {
                 ));
             }
             tokens.account_id = tokens.account_id.filter(|a| !a.is_empty()).or(identity.account_id);
-            Ok(Credential::ChatGpt(tokens))
+            Ok(Credential::Chatgpt(tokens))
         }
     }
 }

@@ -100,14 +100,16 @@ impl Default for Config {
     }
 }
 
-/// What kind of credential is in use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Subscription,
-    ApiKey,
-    /// A program prints the token.
-    Command,
-    None,
+wit_enum! {
+    /// What kind of credential is in use.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Kind {
+        Subscription,
+        ApiKey,
+        /// A program prints the token.
+        Command,
+        None,
+    }
 }
 
 /// Where the credential in use came from.
@@ -445,7 +447,7 @@ impl<P: Platform> Session<P> {
     fn activate(&self, stored: StoredAuth) -> Result<Loaded, AuthError> {
         let configured = self.config.file.as_ref().and_then(|f| f.accounts.get(&self.config.account));
         let kind = match (&stored.credential, configured.and_then(|c| c.command.as_ref())) {
-            (Some(Credential::ChatGpt(_)), _) => StoredKind::Subscription,
+            (Some(Credential::Chatgpt(_)), _) => StoredKind::Subscription,
             (Some(Credential::ApiKey(_)), _) => StoredKind::ApiKey,
             (Some(Credential::Command(_)), _) | (None, Some(_)) => StoredKind::Command,
             (None, None) => StoredKind::None,
@@ -472,7 +474,7 @@ impl<P: Platform> Session<P> {
             (Tier::Config, _) => {
                 Active::ConfigKey(shaped(config_key.unwrap_or_default(), "`api_key` in the config file")?)
             }
-            (Tier::Store, Some(Credential::ChatGpt(tokens))) => {
+            (Tier::Store, Some(Credential::Chatgpt(tokens))) => {
                 let identity = jwt::parse(&tokens.id_token).unwrap_or_default();
                 let access = jwt::parse(&tokens.access_token).unwrap_or_default();
                 let mut tokens = tokens.clone();
@@ -517,7 +519,7 @@ impl<P: Platform> Session<P> {
     }
 
     pub(crate) fn corrupt(&self, reason: String) -> AuthError {
-        AuthError::CorruptStore { path: self.platform.store_location(&self.config.account), reason }
+        AuthError::corrupt(self.platform.store_location(&self.config.account), reason)
     }
 
     pub(crate) fn now_seconds(&self) -> i64 {

@@ -6,14 +6,16 @@ pub const MAX_TOKEN_AGE_SECONDS: i64 = 8 * 24 * 60 * 60;
 /// Refresh this long before `exp` unless configured otherwise.
 pub const DEFAULT_SKEW_SECONDS: u32 = crate::defaults::REFRESH_SKEW_SECONDS;
 
-/// Whether the access token must be refreshed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RefreshDecision {
-    Fresh,
-    /// Refresh first; the token still works if the refresh fails.
-    Due,
-    /// Past `exp`: the token no longer works.
-    Expired,
+wit_enum! {
+    /// Whether the access token must be refreshed.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum RefreshDecision {
+        Fresh,
+        /// Refresh first; the token still works if the refresh fails.
+        Due,
+        /// Past `exp`: the token no longer works.
+        Expired,
+    }
 }
 
 /// Due when `exp` is within `skew` of `now`; without `exp`, when
@@ -33,29 +35,33 @@ pub fn decide_refresh(
     }
 }
 
-/// What the store holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StoredKind {
-    None,
-    Subscription,
-    ApiKey,
-    Command,
+wit_enum! {
+    /// What the store holds.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum StoredKind {
+        None,
+        Subscription,
+        ApiKey,
+        Command,
+    }
 }
 
-/// Which tier the credential in use came from, highest first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tier {
-    /// A runtime override (`--api-key-stdin`, or the library's option).
-    Runtime,
-    /// `api_key` in the config file.
-    Config,
-    /// The chosen account's store.
-    Store,
-    /// The chosen account's command.
-    Command,
-    /// `OPENAI_API_KEY` from the environment.
-    Environment,
-    None,
+wit_enum! {
+    /// Which tier the credential in use came from, highest first.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Tier {
+        /// A runtime override (`--api-key-stdin`, or the library's option).
+        Runtime,
+        /// `api_key` in the config file.
+        Config,
+        /// The chosen account's store.
+        Store,
+        /// The chosen account's command.
+        Command,
+        /// `OPENAI_API_KEY` from the environment.
+        Environment,
+        None,
+    }
 }
 
 /// The credential tier, highest first: a runtime override, a key in the

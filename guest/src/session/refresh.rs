@@ -81,7 +81,7 @@ impl<P: Platform> Session<P> {
         let account = &self.config.account;
         let previous = self.platform.load(account)?;
         let stored = self.parse(previous.as_deref())?;
-        let Some(Credential::ChatGpt(tokens)) = stored.credential.clone() else {
+        let Some(Credential::Chatgpt(tokens)) = stored.credential.clone() else {
             // Nothing to refresh (logged out, or an API key meanwhile).
             self.adopt(stored);
             return Ok(Attempt::Done);
@@ -110,7 +110,7 @@ impl<P: Platform> Session<P> {
             Ok(grant) => {
                 let sent = tokens.refresh_token.clone();
                 let fresh = StoredAuth {
-                    credential: Some(Credential::ChatGpt(merge(tokens, grant))),
+                    credential: Some(Credential::Chatgpt(merge(tokens, grant))),
                     last_refresh: Some(self.now_seconds()),
                     login_required: None,
                 };
@@ -198,7 +198,7 @@ impl<P: Platform> Session<P> {
         let previous = self.platform.load(&self.config.account)?;
         let stored = self.parse(previous.as_deref())?;
         match stored.credential.clone() {
-            Some(Credential::ChatGpt(tokens)) if tokens.refresh_token == sent => {
+            Some(Credential::Chatgpt(tokens)) if tokens.refresh_token == sent => {
                 self.mark_login_required(previous.as_deref(), stored, &tokens, error)
             }
             _ => {
@@ -211,11 +211,10 @@ impl<P: Platform> Session<P> {
     /// Uses a login another program stored after the one this session sent,
     /// and says so.
     fn adopt_peer_login(&self, stored: StoredAuth) {
-        let signed_in = matches!(stored.credential, Some(Credential::ChatGpt(_)));
+        let signed_in = matches!(stored.credential, Some(Credential::Chatgpt(_)));
         self.adopt(stored);
         if signed_in {
-            self.platform
-                .notify(crate::platform::Notice::PeerRefreshed { account: self.config.account.clone() });
+            self.platform.notify(crate::platform::Notice::PeerRefreshed(self.config.account.clone()));
         }
     }
 
@@ -224,7 +223,7 @@ impl<P: Platform> Session<P> {
         let previous = self.platform.load(&self.config.account)?;
         let stored = self.parse(previous.as_deref())?;
         match &stored.credential {
-            Some(Credential::ChatGpt(tokens)) if tokens.refresh_token == sent => {
+            Some(Credential::Chatgpt(tokens)) if tokens.refresh_token == sent => {
                 self.write(previous.as_deref(), fresh.clone())
             }
             // Someone wrote since (a new sign-in): theirs stands.
@@ -281,10 +280,10 @@ impl<P: Platform> Session<P> {
         }
         stored.login_required = Some(error.clone());
         self.write(previous, stored)?;
-        self.platform.notify(crate::platform::Notice::AccountDisabled {
+        self.platform.notify(crate::platform::Notice::AccountDisabled(crate::platform::AccountDisabled {
             account: self.config.account.clone(),
             reason: error.to_string(),
-        });
+        }));
         Err(AuthError::LoginRequired(error))
     }
 
@@ -304,7 +303,7 @@ const REUSED: &str = "refresh_token_reused";
 /// Whether `stored` holds a ChatGPT login other than the one whose refresh
 /// token was `sent`.
 fn holds_another_login(stored: &StoredAuth, sent: &str) -> bool {
-    matches!(&stored.credential, Some(Credential::ChatGpt(t)) if t.refresh_token != sent)
+    matches!(&stored.credential, Some(Credential::Chatgpt(t)) if t.refresh_token != sent)
 }
 
 /// The rotated tokens: what the answer holds, the old values for the rest.

@@ -18,14 +18,14 @@ fn answer(status: u16, body: &str) -> Result<HttpResponse, TransportError> {
 /// A session whose store holds tokens expiring at `exp` with refresh token `rt-0`.
 fn stored(exp: i64) -> crate::session::Session<Fake> {
     let s = session(Fake::default());
-    s.set_credential(Credential::ChatGpt(tokens(exp, "rt-0"))).unwrap();
+    s.set_credential(Credential::Chatgpt(tokens(exp, "rt-0"))).unwrap();
     s
 }
 
 /// The store as a peer leaves it after refreshing to `rt-peer`.
 fn peer_file() -> Vec<u8> {
     let auth = auth_file::StoredAuth {
-        credential: Some(Credential::ChatGpt(tokens(NOW + 3600, "rt-peer"))),
+        credential: Some(Credential::Chatgpt(tokens(NOW + 3600, "rt-peer"))),
         last_refresh: Some(NOW),
         login_required: None,
     };
@@ -59,7 +59,7 @@ fn due_tokens_are_refreshed_and_persisted_first() {
         json!({"client_id": "app_EMoamEEZ73f0CkXaXp7hrann", "grant_type": "refresh_token", "refresh_token": "rt-0"})
     );
     let file = auth_file::read(s.platform().file.borrow().as_ref().unwrap()).unwrap();
-    let Some(Credential::ChatGpt(t)) = file.credential else { panic!() };
+    let Some(Credential::Chatgpt(t)) = file.credential else { panic!() };
     assert_eq!(t.refresh_token, "rt-1");
     assert!(!s.platform().locked.get(), "lock released");
 }
@@ -71,7 +71,7 @@ fn fields_the_answer_omits_are_kept() {
     s.platform().responses.borrow_mut().push_back(ok(json!({"access_token": new_access})));
     assert_eq!(s.access_token().unwrap(), new_access);
     let file = auth_file::read(s.platform().file.borrow().as_ref().unwrap()).unwrap();
-    let Some(Credential::ChatGpt(t)) = file.credential else { panic!() };
+    let Some(Credential::Chatgpt(t)) = file.credential else { panic!() };
     assert_eq!((t.refresh_token.as_str(), t.id_token), ("rt-0", tokens(NOW + 60, "rt-0").id_token));
 }
 
@@ -126,7 +126,7 @@ fn a_permanent_failure_marks_login_required_and_never_resends() {
     assert!(matches!(s.refresh(true), Err(AuthError::LoginRequired(_))));
     assert_eq!(s.platform().requests.borrow().len(), 1);
     let file = auth_file::read(s.platform().file.borrow().as_ref().unwrap()).unwrap();
-    assert!(matches!(file.credential, Some(Credential::ChatGpt(_))));
+    assert!(matches!(file.credential, Some(Credential::Chatgpt(_))));
 }
 
 #[test]
@@ -220,7 +220,7 @@ fn rotated_tokens_the_store_could_not_take_are_written_once_it_is_back() {
     assert_eq!(s.access_token().unwrap(), tokens(NOW + 3600, "rt-1").access_token);
     assert_eq!(s.platform().requests.borrow().len(), 1, "the spent token is never sent again");
     let stored = auth_file::read(s.platform().file.borrow().as_deref().unwrap()).unwrap();
-    let Some(Credential::ChatGpt(written)) = stored.credential else { panic!("{stored:?}") };
+    let Some(Credential::Chatgpt(written)) = stored.credential else { panic!("{stored:?}") };
     assert_eq!(written.refresh_token, "rt-1", "written once the store was back");
     assert_eq!(s.platform().slept_ms.borrow().len(), 3, "paused with the lock released");
 }
@@ -235,7 +235,7 @@ fn rotated_tokens_never_overwrite_a_newer_sign_in() {
     let newer = auth_file::write(
         None,
         &auth_file::StoredAuth {
-            credential: Some(Credential::ChatGpt(tokens(NOW + 7200, "rt-new"))),
+            credential: Some(Credential::Chatgpt(tokens(NOW + 7200, "rt-new"))),
             ..Default::default()
         },
     )

@@ -19,7 +19,7 @@ fn shared(exp: i64) -> Session<Fake> {
     let fake = Fake::default();
     fake.signs.borrow_mut().insert("default".into(), HomeSigns { is_codex_home: true, present: vec![] });
     let s = session(fake);
-    s.set_credential(Credential::ChatGpt(tokens(exp, "rt-0"))).unwrap();
+    s.set_credential(Credential::Chatgpt(tokens(exp, "rt-0"))).unwrap();
     s
 }
 
@@ -36,7 +36,7 @@ fn refused(body: &str) -> Result<HttpResponse, TransportError> {
 /// What the Codex CLI leaves after refreshing to `rt`.
 fn codex_wrote(rt: &str) -> Vec<u8> {
     let auth = auth_file::StoredAuth {
-        credential: Some(Credential::ChatGpt(tokens(NOW + 3600, rt))),
+        credential: Some(Credential::Chatgpt(tokens(NOW + 3600, rt))),
         last_refresh: Some(NOW),
         login_required: None,
     };
@@ -45,7 +45,7 @@ fn codex_wrote(rt: &str) -> Vec<u8> {
 
 fn stored_refresh_token(s: &Session<Fake>) -> String {
     let file = auth_file::read(s.platform().file.borrow().as_ref().unwrap()).unwrap();
-    let Some(Credential::ChatGpt(t)) = file.credential else { panic!("no login stored") };
+    let Some(Credential::Chatgpt(t)) = file.credential else { panic!("no login stored") };
     t.refresh_token
 }
 
@@ -62,7 +62,7 @@ fn inside_codexs_window_the_stored_token_is_served_and_nothing_sent() {
 #[test]
 fn the_same_token_is_refreshed_when_no_codex_shares_the_store() {
     let s = session(Fake::default());
-    s.set_credential(Credential::ChatGpt(tokens(NOW + 240, "rt-0"))).unwrap();
+    s.set_credential(Credential::Chatgpt(tokens(NOW + 240, "rt-0"))).unwrap();
     s.platform().responses.borrow_mut().push_back(ok("rt-1"));
     assert_eq!(s.access_token().unwrap(), tokens(NOW + 3600, "rt-1").access_token);
     assert!(!s.status().unwrap().shared_with_codex);
@@ -103,7 +103,7 @@ fn the_final_window_is_a_setting() {
     fake.now_ms.set(NOW * 1000);
     let config = crate::session::Config { shared_refresh_seconds: 250, ..Default::default() };
     let s = Session::new(fake, config);
-    s.set_credential(Credential::ChatGpt(tokens(NOW + 240, "rt-0"))).unwrap();
+    s.set_credential(Credential::Chatgpt(tokens(NOW + 240, "rt-0"))).unwrap();
     s.platform().responses.borrow_mut().push_back(ok("rt-1"));
     s.access_token().unwrap();
     assert_eq!(stored_refresh_token(&s), "rt-1");
@@ -142,8 +142,8 @@ fn a_reuse_codex_caused_waits_unlocked_for_its_write_and_uses_its_login() {
     let status = s.status().unwrap();
     assert!(!status.login_required, "not disabled");
     let notices = s.platform().notices.borrow();
-    assert!(notices.contains(&Notice::PeerRefreshed { account: "default".into() }), "{notices:?}");
-    assert!(!notices.iter().any(|n| matches!(n, Notice::AccountDisabled { .. })), "{notices:?}");
+    assert!(notices.contains(&Notice::PeerRefreshed("default".into())), "{notices:?}");
+    assert!(!notices.iter().any(|n| matches!(n, Notice::AccountDisabled(_))), "{notices:?}");
     assert_eq!(s.platform().requests.borrow().len(), 1, "the spent token is never sent again");
 }
 
@@ -156,14 +156,14 @@ fn a_reuse_with_the_rejected_token_still_stored_disables_after_the_grace() {
     assert!(s.status().unwrap().login_required);
     let waited: u64 = s.platform().slept_ms.borrow().iter().sum();
     assert!(waited >= PEER_WRITE_GRACE_MS as u64, "waited {waited} ms for a peer's write");
-    assert!(s.platform().notices.borrow().iter().any(|n| matches!(n, Notice::AccountDisabled { .. })));
+    assert!(s.platform().notices.borrow().iter().any(|n| matches!(n, Notice::AccountDisabled(_))));
     assert_eq!(stored_refresh_token(&s), "rt-0", "the credential is kept");
 }
 
 #[test]
 fn a_reuse_on_a_store_of_codex_auths_own_does_not_wait() {
     let s = session(Fake::default());
-    s.set_credential(Credential::ChatGpt(tokens(NOW - 1, "rt-0"))).unwrap();
+    s.set_credential(Credential::Chatgpt(tokens(NOW - 1, "rt-0"))).unwrap();
     s.platform().responses.borrow_mut().push_back(refused(REUSED));
     assert!(matches!(s.access_token(), Err(AuthError::LoginRequired(_))));
     assert!(s.platform().slept_ms.borrow().is_empty(), "no other program writes there");

@@ -58,7 +58,7 @@ fn stored_subscription_beats_environment_key() {
     let fake = Fake::default();
     fake.env.borrow_mut().insert("OPENAI_API_KEY".into(), "sk-env".into());
     let s = session(fake);
-    s.set_credential(Credential::ChatGpt(tokens(NOW + 3600, "rt"))).unwrap();
+    s.set_credential(Credential::Chatgpt(tokens(NOW + 3600, "rt"))).unwrap();
     let headers = s.request_headers().unwrap();
     assert_eq!(headers[1], ("chatgpt-account-id".into(), "acct-1".into()));
     assert!(headers[0].1.starts_with("Bearer ey"));
@@ -88,7 +88,7 @@ fn corrupt_store_is_reported_and_kept() {
     let garbage = b"{\"tokens\": ".to_vec();
     let s = session(Fake::with_file(&garbage));
     let err = s.access_token().unwrap_err();
-    assert!(matches!(&err, AuthError::CorruptStore { path, .. } if path == "/fake/auth.json"), "{err:?}");
+    assert!(matches!(&err, AuthError::CorruptStore(c) if c.path == "/fake/auth.json"), "{err:?}");
     assert!(s.set_credential(Credential::ApiKey("sk-new".into())).is_err());
     assert_eq!(s.platform().file.borrow().as_deref(), Some(&garbage[..]));
     // logout is how a person clears it.
@@ -102,7 +102,7 @@ fn bad_credentials_are_refused() {
     assert!(matches!(s.set_credential(Credential::ApiKey(" ".into())), Err(AuthError::InvalidInput(_))));
     let mut t = tokens(NOW, "rt");
     t.id_token = "not-a-jwt".into();
-    assert!(matches!(s.set_credential(Credential::ChatGpt(t)), Err(AuthError::InvalidInput(_))));
+    assert!(matches!(s.set_credential(Credential::Chatgpt(t)), Err(AuthError::InvalidInput(_))));
     assert_eq!(s.platform().saves.get(), 0);
 }
 
@@ -133,7 +133,7 @@ fn a_codex_homes_forced_workspace_and_login_method_refuse_other_credentials() {
         json!({"forced_chatgpt_workspace_id": "ws-other", "model": "x"}).to_string(),
     );
     let s = session(fake);
-    let e = s.set_credential(Credential::ChatGpt(tokens(NOW + 3600, "rt"))).unwrap_err();
+    let e = s.set_credential(Credential::Chatgpt(tokens(NOW + 3600, "rt"))).unwrap_err();
     assert!(
         matches!(&e, AuthError::InvalidInput(why) if why.contains("`acct-1`") && why.contains("only `ws-other`")),
         "{e:?}"
@@ -146,5 +146,5 @@ fn a_codex_homes_forced_workspace_and_login_method_refuse_other_credentials() {
         .insert("default".into(), json!({"forced_login_method": "chatgpt"}).to_string());
     let s = session(fake);
     assert!(s.set_credential(Credential::ApiKey("sk-proj-0123456789".into())).is_err());
-    s.set_credential(Credential::ChatGpt(tokens(NOW + 3600, "rt"))).unwrap();
+    s.set_credential(Credential::Chatgpt(tokens(NOW + 3600, "rt"))).unwrap();
 }

@@ -36,7 +36,7 @@ impl fmt::Debug for ChatGptTokens {
 /// A stored credential. Secret.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credential {
-    ChatGpt(ChatGptTokens),
+    Chatgpt(ChatGptTokens),
     ApiKey(String),
     /// A program that prints the bearer token; the token is never stored.
     Command(crate::store::command::CommandSpec),
@@ -45,7 +45,7 @@ pub enum Credential {
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::ChatGpt(tokens) => f.debug_tuple("ChatGpt").field(tokens).finish(),
+            Self::Chatgpt(tokens) => f.debug_tuple("ChatGpt").field(tokens).finish(),
             Self::ApiKey(_) => f.write_str("ApiKey(<redacted>)"),
             Self::Command(spec) => f.debug_tuple("Command").field(&spec.program).finish(),
         }
@@ -91,7 +91,7 @@ pub fn read(contents: &[u8]) -> Result<StoredAuth, String> {
         (Some("chatgpt"), None, _) => {
             return Err("`auth_mode` is \"chatgpt\" but `tokens` is missing".into());
         }
-        (_, Some(tokens), _) => Some(Credential::ChatGpt(tokens)),
+        (_, Some(tokens), _) => Some(Credential::Chatgpt(tokens)),
         (_, None, Some(key)) => Some(Credential::ApiKey(key)),
         (_, None, None) => match root.get(COMMAND_KEY) {
             None | Some(Value::Null) => None,
@@ -128,7 +128,7 @@ pub fn write(previous: Option<&[u8]>, auth: &StoredAuth) -> Result<Vec<u8>, Stri
             root.remove("tokens");
             root.insert(COMMAND_KEY.into(), spec.to_json());
         }
-        Some(Credential::ChatGpt(t)) => {
+        Some(Credential::Chatgpt(t)) => {
             root.insert("auth_mode".into(), "chatgpt".into());
             root.insert("OPENAI_API_KEY".into(), Value::Null);
             let mut tokens = match root.remove("tokens") {
@@ -157,7 +157,7 @@ pub fn write(previous: Option<&[u8]>, auth: &StoredAuth) -> Result<Vec<u8>, Stri
         None => root.remove("last_refresh"),
     };
     match (&auth.login_required, &auth.credential) {
-        (Some(error), Some(Credential::ChatGpt(t))) => {
+        (Some(error), Some(Credential::Chatgpt(t))) => {
             let mark = serde_json::json!({
                 "code": error.code,
                 "description": error.description,
@@ -207,7 +207,7 @@ fn required_string(map: &Map<String, Value>, name: &str, key: &str) -> Result<St
 }
 
 fn login_required_mark(root: &Map<String, Value>, credential: Option<&Credential>) -> Option<OAuthError> {
-    let Some(Credential::ChatGpt(tokens)) = credential else {
+    let Some(Credential::Chatgpt(tokens)) = credential else {
         return None;
     };
     let mark = root.get(LOGIN_REQUIRED_KEY)?.as_object()?;
@@ -248,7 +248,7 @@ mod tests {
             "last_refresh": "2026-11-22T21:00:00.5Z"
         });
         let auth = read(chatgpt.to_string().as_bytes()).unwrap();
-        assert_eq!(auth.credential, Some(Credential::ChatGpt(tokens())));
+        assert_eq!(auth.credential, Some(Credential::Chatgpt(tokens())));
         assert_eq!(auth.last_refresh, Some(1_795_381_200));
         let apikey = json!({"auth_mode": "apikey", "OPENAI_API_KEY": "sk-proj-abc"});
         assert_eq!(
@@ -273,7 +273,7 @@ mod tests {
             "last_refresh": "2020-01-01T00:00:00Z"
         });
         let auth = StoredAuth {
-            credential: Some(Credential::ChatGpt(tokens())),
+            credential: Some(Credential::Chatgpt(tokens())),
             last_refresh: Some(1_795_381_200),
             login_required: None,
         };
@@ -298,7 +298,7 @@ mod tests {
     fn login_required_mark_follows_its_token() {
         let dead = OAuthError { code: "refresh_token_reused".into(), description: None };
         let auth = StoredAuth {
-            credential: Some(Credential::ChatGpt(tokens())),
+            credential: Some(Credential::Chatgpt(tokens())),
             last_refresh: None,
             login_required: Some(dead.clone()),
         };

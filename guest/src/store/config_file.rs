@@ -240,16 +240,18 @@ mod tests {
     }
 }
 
-/// Where a setting's value came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
-    Flag,
-    Environment,
-    File,
-    Default,
-    Unset,
-    /// A Codex home's own `config.toml` (its sign-in keys only).
-    Codex,
+wit_enum! {
+    /// Where a setting's value came from.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Origin {
+        Flag,
+        Environment,
+        File,
+        Default,
+        Unset,
+        /// A Codex home's own `config.toml` (its sign-in keys only).
+        Codex,
+    }
 }
 
 /// A setting's effective value and its origin.

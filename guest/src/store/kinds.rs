@@ -2,25 +2,25 @@
 //! CLI's own four modes of `cli_auth_credentials_store`), and what a
 //! `store` setting may name (one of those, or a database for the vault).
 
-/// How one account's credential is kept when the vault is in files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AccountStore {
-    /// `auth.json` in the account's Codex home.
-    File,
-    /// The Codex CLI's keyring entry for the account's Codex home; its
-    /// `auth.lock` still serializes refresh.
-    Keyring,
-    /// As the Codex CLI's `auto`: the keyring entry when a keyring is
-    /// reachable and holds it, else `auth.json`.
-    Auto,
-    /// A Codex home in `ephemeral` mode: its login lives in the Codex CLI's
-    /// memory only, so there is nothing to read and nowhere to write.
-    Ephemeral,
+wit_enum! {
+    /// How one account's credential is kept when the vault is in files.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum AccountStore {
+        /// `auth.json` in the account's Codex home.
+        File,
+        /// The Codex CLI's keyring entry for the account's Codex home; its
+        /// `auth.lock` still serializes refresh.
+        Keyring,
+        /// As the Codex CLI's `auto`: the keyring entry when a keyring is
+        /// reachable and holds it, else `auth.json`.
+        Auto,
+        /// A Codex home in `ephemeral` mode: its login lives in the Codex CLI's
+        /// memory only, so there is nothing to read and nowhere to write.
+        Ephemeral,
+    }
 }
 
 impl AccountStore {
-    pub const ALL: [Self; 4] = [Self::File, Self::Keyring, Self::Auto, Self::Ephemeral];
-
     pub fn name(self) -> &'static str {
         match self {
             Self::File => "file",

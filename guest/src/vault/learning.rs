@@ -2,7 +2,7 @@
 //! rate-limit headers, a 401) and from its own usage requests and checks.
 
 use crate::error::AuthError;
-use crate::platform::{HttpRequest, Method, Notice, Platform};
+use crate::platform::{AccountBlocked, HttpRequest, Method, Notice, Platform};
 use crate::session::Kind;
 use crate::session::{Config, Session};
 use crate::store::names::check_name;
@@ -117,7 +117,8 @@ impl<P: Platform> Vault<P> {
             limit.as_ref().map(|l| state.block(l, now))
         })?;
         if let Some(until) = until {
-            self.platform.notify(Notice::AccountBlocked { account: account.to_owned(), until });
+            self.platform
+                .notify(Notice::AccountBlocked(AccountBlocked { account: account.to_owned(), until }));
             learned.blocked_until = Some(until);
         }
         learned.judge(account, attempt);
@@ -221,7 +222,10 @@ impl<P: Platform> Vault<P> {
                     };
                     state.usage = Some(usage.clone());
                     let until = state.block(&limit, now);
-                    self.platform.notify(Notice::AccountBlocked { account: account.to_owned(), until });
+                    self.platform.notify(Notice::AccountBlocked(AccountBlocked {
+                        account: account.to_owned(),
+                        until,
+                    }));
                 }
             }
             Err(Probe::Refused(why) | Probe::Unavailable(why)) => state.last_error = Some(why.clone()),

@@ -30,20 +30,22 @@ use crate::vault::usage::Usage;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-/// An account's state, as `accounts` shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AccountState {
-    /// A usable credential is stored.
-    Ok,
-    /// A usage limit was reached; it is skipped until `blocked_until`.
-    Blocked,
-    /// A definitive refresh failure disabled it (login required): it is
-    /// kept, skipped, and enabled again by signing it in again.
-    Disabled,
-    /// The account's store holds no credential.
-    LoggedOut,
-    /// The store cannot be read; only this account is affected.
-    Unreadable,
+wit_enum! {
+    /// An account's state, as `accounts` shows it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum AccountState {
+        /// A usable credential is stored.
+        Ok,
+        /// A usage limit was reached; it is skipped until `blocked_until`.
+        Blocked,
+        /// A definitive refresh failure disabled it (login required): it is
+        /// kept, skipped, and enabled again by signing it in again.
+        Disabled,
+        /// The account's store holds no credential.
+        LoggedOut,
+        /// The store cannot be read; only this account is affected.
+        Unreadable,
+    }
 }
 
 /// One account, as listed. Never holds a token.
@@ -285,7 +287,7 @@ impl<P: Platform> Vault<P> {
             }
         };
         match &stored.credential {
-            Some(Credential::ChatGpt(tokens)) => {
+            Some(Credential::Chatgpt(tokens)) => {
                 let identity = jwt::parse(&tokens.id_token).unwrap_or_default();
                 let access = jwt::parse(&tokens.access_token).unwrap_or_default();
                 info.kind = Kind::Subscription;
@@ -348,7 +350,7 @@ impl<P: Platform> Vault<P> {
             self.now(),
         ) {
             Pick::Account(name) => name,
-            Pick::AllBlocked { first_free } if record => return Err(AuthError::AllBlocked { first_free }),
+            Pick::AllBlocked { first_free } if record => return Err(AuthError::AllBlocked(first_free)),
             // Nothing usable (or, for a look without use, nothing free): the
             // first in order names what to report on.
             Pick::AllBlocked { .. } | Pick::NoneUsable => return select(None, pinned.as_deref(), &accounts),
@@ -503,10 +505,9 @@ impl<P: Platform> Vault<P> {
             AccountState::LoggedOut => {
                 Some(AuthError::InvalidInput(format!("{} holds no credential to import", info.location)))
             }
-            AccountState::Unreadable => Some(AuthError::CorruptStore {
-                path: info.location.clone(),
-                reason: info.problem.clone().unwrap_or_default(),
-            }),
+            AccountState::Unreadable => {
+                Some(AuthError::corrupt(info.location.clone(), info.problem.clone().unwrap_or_default()))
+            }
         };
         if let Some(error) = refusal {
             self.platform.forget(name)?;
@@ -534,6 +535,6 @@ pub fn check_move_source(
         ))
     };
     let stored = auth_file::read(contents.ok_or_else(nothing)?)
-        .map_err(|reason| AuthError::CorruptStore { path: location.to_owned(), reason })?;
+        .map_err(|reason| AuthError::corrupt(location, reason))?;
     stored.credential.map(drop).ok_or_else(nothing)
 }

@@ -270,7 +270,7 @@ mod tests {
 
     #[test]
     fn strategy_names() {
-        for strategy in Strategy::ALL {
+        for &strategy in Strategy::ALL {
             assert_eq!(Strategy::parse(strategy.name()), Ok(strategy));
         }
         assert!(Strategy::parse("random").unwrap_err().contains("round-robin, least-used, drain-first"));

@@ -32,17 +32,19 @@ impl Attempt {
     }
 }
 
-/// What to do with an answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Hand the answer to the client as it is.
-    PassOn,
-    /// A 401: recover the account's token (`unauthorized`), then send the
-    /// request again; when the recovery fails, pass the 401 on.
-    RecoverAndReplay,
-    /// A usage limit blocked the account: send the request again, to the
-    /// account the pool chooses now (none left: the pool's `all-blocked`).
-    RotateAndReplay,
+wit_enum! {
+    /// What to do with an answer.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Verdict {
+        /// Hand the answer to the client as it is.
+        PassOn,
+        /// A 401: recover the account's token (`unauthorized`), then send the
+        /// request again; when the recovery fails, pass the 401 on.
+        RecoverAndReplay,
+        /// A usage limit blocked the account: send the request again, to the
+        /// account the pool chooses now (none left: the pool's `all-blocked`).
+        RotateAndReplay,
+    }
 }
 
 /// The verdict on an answer of `account` that was a 401 (`unauthorized`),

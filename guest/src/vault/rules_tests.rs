@@ -14,7 +14,7 @@ fn a_move_takes_a_readable_login_and_nothing_else() {
     let empty = check_move_source(dir, file, AccountStore::File, Some(b"{}")).unwrap_err();
     assert!(matches!(empty, AuthError::InvalidInput(_)), "{empty:?}");
     let bad = check_move_source(dir, file, AccountStore::File, Some(b"not json")).unwrap_err();
-    assert!(matches!(bad, AuthError::CorruptStore { ref path, .. } if path == file), "{bad:?}");
+    assert!(matches!(bad, AuthError::CorruptStore(ref c) if c.path == file), "{bad:?}");
 }
 
 fn info(name: &str, state: AccountState) -> AccountInfo {

@@ -10,7 +10,7 @@ use crate::vault::{AccountState, Vault};
 
 fn file(rt: &str, exp: i64) -> Vec<u8> {
     let auth = StoredAuth {
-        credential: Some(Credential::ChatGpt(tokens(exp, rt))),
+        credential: Some(Credential::Chatgpt(tokens(exp, rt))),
         last_refresh: Some(NOW),
         login_required: None,
     };
@@ -50,7 +50,7 @@ fn accounts_are_listed_home_first_and_one_bad_store_marks_only_itself() {
     assert_eq!(accounts[1].expires_at, Some(NOW + 3600));
     // The unreadable one is still selectable by name, and says why.
     let s = Session::new(v.platform(), Config { account: "work".into(), ..Config::default() });
-    assert!(matches!(s.access_token(), Err(AuthError::CorruptStore { path, .. }) if path.contains("/work/")));
+    assert!(matches!(s.access_token(), Err(AuthError::CorruptStore(c)) if c.path.contains("/work/")));
     let s = Session::new(v.platform(), Config { account: "b-side".into(), ..Config::default() });
     assert_eq!(s.access_token().unwrap(), tokens(NOW + 3600, "rt-b").access_token);
 }
@@ -141,7 +141,7 @@ fn every_request_under_a_lock_ends_well_before_a_waiter_gives_up() {
 // ---- the pool ----------------------------------------------------------------
 
 use crate::defaults::Strategy;
-use crate::platform::Notice;
+use crate::platform::{AccountBlocked, Notice};
 use crate::vault::learning::{CheckOutcome, Upstream};
 use crate::vault::replay::{Attempt, Verdict};
 use serde_json::json;
@@ -188,11 +188,7 @@ fn a_request_moves_through_every_limited_account_until_one_is_free() {
     let answer = Upstream::Answer { status: 429, headers: &[], body: &limit_429(60) };
     let learned = v.report("c", answer, attempt).unwrap();
     assert_eq!(learned.verdict, Verdict::RotateAndReplay);
-    assert_eq!(
-        v.choose(None, Some("conv")),
-        Err(AuthError::AllBlocked { first_free: NOW + 60 }),
-        "the first to free up"
-    );
+    assert_eq!(v.choose(None, Some("conv")), Err(AuthError::AllBlocked(NOW + 60)), "the first to free up");
 }
 
 #[test]
@@ -208,7 +204,7 @@ fn a_usage_limit_blocks_persists_and_rotates_to_a_sibling() {
         v.platform()
             .notices
             .borrow()
-            .contains(&Notice::AccountBlocked { account: "a".into(), until: NOW + 600 })
+            .contains(&Notice::AccountBlocked(AccountBlocked { account: "a".into(), until: NOW + 600 }))
     );
     assert!(v.platform().pool.borrow().contains_key("a"), "persisted for other processes");
     assert_eq!(v.choose(None, None).unwrap(), "b");
@@ -218,8 +214,8 @@ fn a_usage_limit_blocks_persists_and_rotates_to_a_sibling() {
     // A stream's response.failed blocks just the same; then every account is.
     let event = json!({"type": "response.failed", "response": {"error": {"code": "usage_limit_reached", "resets_at": NOW + 60}}});
     v.report("b", Upstream::Event(event.to_string().as_bytes()), Attempt::FIRST).unwrap();
-    assert_eq!(v.choose(None, None), Err(AuthError::AllBlocked { first_free: NOW + 60 }));
-    assert!(AuthError::AllBlocked { first_free: NOW + 60 }.to_string().contains("frees up at"));
+    assert_eq!(v.choose(None, None), Err(AuthError::AllBlocked(NOW + 60)));
+    assert!(AuthError::AllBlocked(NOW + 60).to_string().contains("frees up at"));
     assert_eq!(v.select(None).unwrap(), "a", "a look without use still names one");
     v.platform().now_ms.set((NOW + 60) * 1000);
     assert_eq!(v.choose(None, None).unwrap(), "b", "free again at its reset");
@@ -335,7 +331,7 @@ fn a_definitive_refresh_failure_disables_the_account_and_says_so() {
         matches!(v.check("a").unwrap(), CheckOutcome::Failed(why) if why.contains("refresh_token_reused"))
     );
     let notices = v.platform().notices.borrow().clone();
-    assert!(notices.iter().any(|n| matches!(n, Notice::AccountDisabled { account, reason } if account == "a" && reason.contains("refresh_token_reused"))));
+    assert!(notices.iter().any(|n| matches!(n, Notice::AccountDisabled(d) if d.account == "a" && d.reason.contains("refresh_token_reused"))));
     let listed = v.accounts().unwrap();
     assert_eq!(listed[0].state, AccountState::Disabled);
     assert!(listed[0].problem.as_deref().unwrap().contains("sign it in again"));
