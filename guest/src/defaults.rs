@@ -78,58 +78,6 @@ pub const fn held_at_most_ms(lock_timeout_ms: u32) -> u32 {
     lock_timeout_ms / 3 * 2
 }
 
-/// Everything a host may ask for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Defaults {
-    pub issuer: &'static str,
-    pub client_id: &'static str,
-    pub originator: &'static str,
-    pub refresh_skew_seconds: u32,
-    pub shared_refresh_seconds: u32,
-    pub lock_timeout_ms: u32,
-    pub http_timeout_ms: u32,
-    pub login_ports: [u16; 2],
-    pub login_timeout_seconds: u32,
-    pub default_account: &'static str,
-    pub api_key_var: &'static str,
-    pub account_var: &'static str,
-    pub home_var: &'static str,
-    pub issuer_var: &'static str,
-    pub chatgpt_base_url: &'static str,
-    pub chatgpt_base_url_var: &'static str,
-    pub strategy_var: &'static str,
-    pub store_var: &'static str,
-    pub database_url_var: &'static str,
-    /// Every variable the guest itself reads from its environment: the
-    /// host passes exactly these.
-    pub guest_vars: Vec<&'static str>,
-}
-
-pub fn defaults() -> Defaults {
-    Defaults {
-        issuer: ISSUER,
-        client_id: CLIENT_ID,
-        originator: ORIGINATOR,
-        refresh_skew_seconds: REFRESH_SKEW_SECONDS,
-        shared_refresh_seconds: SHARED_REFRESH_SECONDS,
-        lock_timeout_ms: LOCK_TIMEOUT_MS,
-        http_timeout_ms: HTTP_TIMEOUT_MS,
-        login_ports: LOGIN_PORTS,
-        login_timeout_seconds: LOGIN_TIMEOUT_SECONDS,
-        default_account: DEFAULT_ACCOUNT,
-        api_key_var: API_KEY_VAR,
-        account_var: ACCOUNT_VAR,
-        home_var: HOME_VAR,
-        issuer_var: ISSUER_VAR,
-        chatgpt_base_url: CHATGPT_BASE_URL,
-        chatgpt_base_url_var: CHATGPT_BASE_URL_VAR,
-        strategy_var: STRATEGY_VAR,
-        store_var: STORE_VAR,
-        database_url_var: DATABASE_URL_VAR,
-        guest_vars: [API_KEY_VAR, CODEX_HOME_VAR, USER_HOME_VAR].into_iter().chain(LOGIN_VARS).collect(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

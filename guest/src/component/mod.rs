@@ -49,14 +49,19 @@ wit_bindgen::generate!({
         "codex:auth/policy@0.1.0/refresh-decision": crate::session::policy::RefreshDecision,
         "codex:auth/policy@0.1.0/stored-kind": crate::session::policy::StoredKind,
         "codex:auth/auth-file@0.1.0/stored-auth": crate::store::auth_file::StoredAuth,
+        "codex:auth/session@0.1.0/config": crate::session::settings::Given,
+        "codex:auth/session@0.1.0/config-file": crate::store::config_file::FileText,
         "codex:auth/session@0.1.0/strategy": crate::defaults::Strategy,
         "codex:auth/session@0.1.0/login-method": crate::session::login::LoginMethod,
         "codex:auth/session@0.1.0/revocation": crate::session::Revocation,
         "codex:auth/session@0.1.0/logout-report": crate::session::LogoutReport,
+        "codex:auth/vault@0.1.0/default-values": crate::vault::default_values::DefaultValues,
+        "codex:auth/vault@0.1.0/vault-layout": crate::vault::default_values::VaultLayout,
         "codex:auth/vault@0.1.0/store-plan": crate::store::plan::StorePlan,
         "codex:auth/vault@0.1.0/origin": crate::store::config_file::Origin,
         "codex:auth/vault@0.1.0/setting": crate::store::config_file::Setting,
         "codex:auth/vault@0.1.0/serve-settings": crate::store::config_file::Serve,
+        "codex:auth/vault@0.1.0/in-effect": crate::vault::InEffect,
         "codex:auth/vault@0.1.0/account-state": crate::vault::AccountState,
         "codex:auth/vault@0.1.0/account-info": crate::vault::AccountInfo,
         "codex:auth/vault@0.1.0/window": crate::vault::usage::Window,
@@ -85,7 +90,6 @@ mod session_resource;
 mod vault_resource;
 
 use imports::*;
-use session_resource::*;
 
 struct Component;
 export!(Component);

@@ -13,27 +13,9 @@ impl x::session::Guest for Component {
     type Session = SessionResource;
 }
 
-/// A session's configuration: what the host gave, resolved by the guest.
-pub(super) fn resolve(account: String, c: x::session::Config) -> session::Config {
-    let given = session::settings::Given {
-        issuer: c.issuer,
-        client_id: c.client_id,
-        originator: c.originator,
-        refresh_skew_seconds: c.refresh_skew_seconds,
-        shared_refresh_seconds: c.shared_refresh_seconds,
-        lock_timeout_ms: c.lock_timeout_ms,
-        http_timeout_ms: c.http_timeout_ms,
-        chatgpt_base_url: c.chatgpt_base_url,
-        strategy: c.strategy,
-        runtime_key: c.runtime_key,
-        file: c.file.map(|f| (f.path, f.json)),
-    };
-    session::settings::resolve(account, given)
-}
-
 impl x::session::GuestSession for SessionResource {
-    fn new(account: String, c: x::session::Config) -> Self {
-        Self(session::Session::new(&IMPORTS, resolve(account, c)))
+    fn new(account: String, given: session::settings::Given) -> Self {
+        Self(session::Session::new(&IMPORTS, session::settings::resolve(account, given)))
     }
     fn status(&self) -> Result<session::Status, AuthError> {
         self.0.status()

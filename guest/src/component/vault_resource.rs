@@ -1,6 +1,7 @@
 //! The exported `vault` resource.
 
 use super::*;
+use crate::store::config_file::FileText;
 use crate::store::kinds::AccountStore;
 
 /// The exported `vault` resource.
@@ -9,56 +10,19 @@ pub(super) struct VaultResource(vault::Vault<Imports>);
 impl x::vault::Guest for Component {
     type Vault = VaultResource;
 
-    fn defaults() -> x::vault::DefaultValues {
-        let d = defaults::defaults();
-        x::vault::DefaultValues {
-            issuer: d.issuer.into(),
-            client_id: d.client_id.into(),
-            originator: d.originator.into(),
-            refresh_skew_seconds: d.refresh_skew_seconds,
-            shared_refresh_seconds: d.shared_refresh_seconds,
-            lock_timeout_ms: d.lock_timeout_ms,
-            http_timeout_ms: d.http_timeout_ms,
-            login_ports: d.login_ports.to_vec(),
-            login_timeout_seconds: d.login_timeout_seconds,
-            default_account: d.default_account.into(),
-            config_file: crate::store::config_file::FILE_NAME.into(),
-            codex_config_file: crate::store::codex_config::FILE_NAME.into(),
-            api_key_var: d.api_key_var.into(),
-            account_var: d.account_var.into(),
-            home_var: d.home_var.into(),
-            issuer_var: d.issuer_var.into(),
-            chatgpt_base_url: d.chatgpt_base_url.into(),
-            chatgpt_base_url_var: d.chatgpt_base_url_var.into(),
-            strategy: defaults::Strategy::default(),
-            strategy_var: d.strategy_var.into(),
-            store_var: d.store_var.into(),
-            database_url_var: d.database_url_var.into(),
-            guest_vars: d.guest_vars.into_iter().map(Into::into).collect(),
-            home_dir: defaults::HOME_DIR.into(),
-            codex_home_var: defaults::CODEX_HOME_VAR.into(),
-            codex_home_dir: defaults::CODEX_HOME_DIR.into(),
-            layout: x::vault::VaultLayout {
-                accounts_dir: defaults::ACCOUNTS_DIR.into(),
-                settings_file: defaults::SETTINGS_FILE.into(),
-                settings_lock: defaults::SETTINGS_LOCK.into(),
-                pool_dir: defaults::POOL_DIR.into(),
-                moves_dir: defaults::MOVES_DIR.into(),
-            },
-            strategies: defaults::Strategy::ALL.iter().map(|&s| (s.name().into(), s)).collect(),
-            store_modes: AccountStore::ALL.iter().map(|&m| (m.name().into(), m)).collect(),
-        }
+    fn defaults() -> vault::default_values::DefaultValues {
+        vault::default_values::default_values()
     }
 
     fn check_name(name: String) -> Result<(), String> {
         crate::store::names::check_name(&name)
     }
 
-    fn check_config(file: x::session::ConfigFile) -> Result<(), String> {
-        crate::store::config_file::parse(&file.json, &file.path).map(drop)
+    fn check_config(file: FileText) -> Result<(), String> {
+        file.parse().map(drop)
     }
 
-    fn codex_home_store(codex_config: Option<x::session::ConfigFile>) -> Result<AccountStore, String> {
+    fn codex_home_store(codex_config: Option<FileText>) -> Result<AccountStore, String> {
         let file = codex_config.as_ref().map(|f| (f.path.as_str(), f.json.as_str()));
         crate::store::codex_config::home_store(file)
     }
@@ -74,7 +38,7 @@ impl x::vault::Guest for Component {
 
     fn plan_stores(
         given: Vec<x::vault::GivenSetting>,
-        file: Option<x::session::ConfigFile>,
+        file: Option<FileText>,
     ) -> Result<crate::store::plan::StorePlan, String> {
         let (given, file) = given_and_file(given, file)?;
         crate::store::plan::plan_on(&Imports, &given, file.as_ref())
@@ -82,14 +46,14 @@ impl x::vault::Guest for Component {
 
     fn serve(
         given: Vec<x::vault::GivenSetting>,
-        file: Option<x::session::ConfigFile>,
+        file: Option<FileText>,
     ) -> Result<crate::store::config_file::Serve, String> {
         let (given, file) = given_and_file(given, file)?;
         crate::store::config_file::serve(&given, file.as_ref())
     }
     fn settings(
         given: Vec<x::vault::GivenSetting>,
-        file: Option<x::session::ConfigFile>,
+        file: Option<FileText>,
     ) -> Result<Vec<crate::store::config_file::Setting>, String> {
         let (given, file) = given_and_file(given, file)?;
         Ok(crate::store::plan::settings_on(&Imports, &given, file.as_ref()))
@@ -97,17 +61,11 @@ impl x::vault::Guest for Component {
 }
 
 impl x::vault::GuestVault for VaultResource {
-    fn in_effect(&self) -> x::vault::InEffect {
-        let c = self.0.config();
-        x::vault::InEffect {
-            issuer: c.issuer.clone(),
-            chatgpt_base_url: c.chatgpt_base_url.clone(),
-            strategy: c.strategy,
-            shared_refresh_seconds: c.shared_refresh_seconds,
-        }
+    fn in_effect(&self) -> vault::InEffect {
+        self.0.in_effect()
     }
-    fn new(c: x::session::Config) -> Self {
-        Self(vault::Vault::new(Imports, resolve(defaults::DEFAULT_ACCOUNT.into(), c)))
+    fn new(given: session::settings::Given) -> Self {
+        Self(vault::Vault::new(Imports, session::settings::resolve(defaults::DEFAULT_ACCOUNT.into(), given)))
     }
     fn accounts(&self) -> Result<Vec<vault::AccountInfo>, AuthError> {
         self.0.accounts()
@@ -162,11 +120,11 @@ impl x::vault::GuestVault for VaultResource {
 #[allow(clippy::type_complexity)]
 pub(super) fn given_and_file(
     given: Vec<x::vault::GivenSetting>,
-    file: Option<x::session::ConfigFile>,
+    file: Option<FileText>,
 ) -> Result<
     (Vec<(String, String, crate::store::config_file::Origin)>, Option<crate::store::config_file::ConfigFile>),
     String,
 > {
-    let file = file.map(|f| crate::store::config_file::parse(&f.json, &f.path)).transpose()?;
+    let file = file.as_ref().map(FileText::parse).transpose()?;
     Ok((given.into_iter().map(|g| (g.name, g.value, g.origin)).collect(), file))
 }

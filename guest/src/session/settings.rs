@@ -7,7 +7,7 @@ use crate::session::Config;
 use crate::store::config_file;
 
 /// What the host gave; every `None` takes the file's value, else the default.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Given {
     pub issuer: Option<String>,
     pub client_id: Option<String>,
@@ -19,8 +19,8 @@ pub struct Given {
     pub chatgpt_base_url: Option<String>,
     pub strategy: Option<Strategy>,
     pub runtime_key: Option<String>,
-    /// The config file: its path and its TOML as JSON.
-    pub file: Option<(String, String)>,
+    /// The config file, unparsed.
+    pub file: Option<config_file::FileText>,
 }
 
 /// The settings of a session of `account`. A config file that does not
@@ -28,7 +28,7 @@ pub struct Given {
 /// to go on with one that fails, so none reaches here but by a bug.
 pub fn resolve(account: String, given: Given) -> Config {
     let d = Config::default();
-    let file = given.file.as_ref().and_then(|(path, json)| config_file::parse(json, path).ok());
+    let file = given.file.as_ref().and_then(|f| f.parse().ok());
     let from_file = |f: fn(&config_file::ConfigFile) -> Option<String>| file.as_ref().and_then(f);
     Config {
         account,
@@ -49,7 +49,7 @@ pub fn resolve(account: String, given: Given) -> Config {
         strategy: given.strategy.or(file.as_ref().and_then(|f| f.strategy)).unwrap_or(d.strategy),
         runtime_key: given.runtime_key,
         file,
-        file_path: given.file.map(|(path, _)| path).unwrap_or_default(),
+        file_path: given.file.map(|f| f.path).unwrap_or_default(),
     }
 }
 
@@ -57,8 +57,8 @@ pub fn resolve(account: String, given: Given) -> Config {
 mod tests {
     use super::*;
 
-    fn file(json: &str) -> Option<(String, String)> {
-        Some(("/vault/codex-auth.toml".into(), json.into()))
+    fn file(json: &str) -> Option<config_file::FileText> {
+        Some(config_file::FileText { path: "/vault/codex-auth.toml".into(), json: json.into() })
     }
 
     #[test]

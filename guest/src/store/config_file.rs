@@ -54,6 +54,20 @@ pub struct AccountSettings {
 }
 
 /// Reads the file's JSON form; the error names the key and the file.
+/// A config file as the host read it: its path, and its TOML turned into
+/// JSON (the WIT `config-file`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileText {
+    pub path: String,
+    pub json: String,
+}
+
+impl FileText {
+    pub fn parse(&self) -> Result<ConfigFile, String> {
+        parse(&self.json, &self.path)
+    }
+}
+
 pub fn parse(json: &str, path: &str) -> Result<ConfigFile, String> {
     let root: Value = serde_json::from_str(json).map_err(|e| format!("{path}: {e}"))?;
     let fail = |key: &str, why: &str| format!("{path}: `{key}` {why}");

@@ -7,6 +7,7 @@
 //! decides names, which account a call uses, and what an account's state
 //! is; the host lists, links and reads what it is told to.
 
+pub mod default_values;
 pub mod learning;
 pub mod pool;
 pub mod replay;
@@ -46,6 +47,15 @@ wit_enum! {
         /// The store cannot be read; only this account is affected.
         Unreadable,
     }
+}
+
+/// The settings in effect that a host shows or acts on (the WIT `in-effect`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InEffect {
+    pub issuer: String,
+    pub chatgpt_base_url: String,
+    pub strategy: crate::defaults::Strategy,
+    pub shared_refresh_seconds: u32,
 }
 
 /// One account, as listed. Never holds a token.
@@ -179,6 +189,17 @@ impl<P: Platform> Vault<P> {
     /// The settings its sessions use.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The resolved settings a host shows or acts on.
+    pub fn in_effect(&self) -> InEffect {
+        let c = &self.config;
+        InEffect {
+            issuer: c.issuer.clone(),
+            chatgpt_base_url: c.chatgpt_base_url.clone(),
+            strategy: c.strategy,
+            shared_refresh_seconds: c.shared_refresh_seconds,
+        }
     }
 
     pub fn platform(&self) -> &P {
