@@ -57,6 +57,8 @@ pub struct Fake {
     /// ...and of the locks after a failed save (it stays away a while).
     pub lock_errors: RefCell<VecDeque<StorageError>>,
     pub lock_errors_after_failed_save: RefCell<VecDeque<StorageError>>,
+    /// The listing of accounts fails with this (a store that is down).
+    pub accounts_error: RefCell<Option<StorageError>>,
 }
 
 impl Fake {
@@ -92,6 +94,9 @@ impl Platform for Fake {
         }
     }
     fn accounts(&self) -> Result<Vec<String>, StorageError> {
+        if let Some(e) = self.accounts_error.borrow().clone() {
+            return Err(e);
+        }
         let mut names: Vec<String> = self.named.borrow().keys().cloned().collect();
         if self.file.borrow().is_some() {
             names.push("default".into());

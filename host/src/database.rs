@@ -14,11 +14,12 @@ transient: a token it already holds is served while it is still valid.
 */
 
 use crate::file_store::StoreError;
+use crate::reconnect::Reconnect;
 use postgres::error::SqlState;
 use postgres::{Client, Config};
 use std::str::FromStr as _;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// The schema, one step per version; a step is never edited once released.
@@ -73,6 +74,9 @@ pub(crate) struct Database {
     shown: String,
     idle: Mutex<Vec<Client>>,
     migrated: Mutex<bool>,
+    /// While the server cannot be reached, calls fail at once with the
+    /// last reason until the next attempt is due.
+    reconnect: Mutex<Reconnect>,
 }
 
 impl std::fmt::Debug for Database {
@@ -114,6 +118,7 @@ impl Database {
             tls: MakeRustlsConnect::new(tls),
             idle: Mutex::new(Vec::new()),
             migrated: Mutex::new(false),
+            reconnect: Mutex::new(Reconnect::default()),
         })
     }
 
@@ -135,7 +140,21 @@ impl Database {
                 return Ok(client);
             }
         }
-        let mut client = self.config.connect(self.tls.clone()).map_err(|e| self.error("cannot reach", &e))?;
+        if let Err((why, wait)) = lock(&self.reconnect).ready(Instant::now()) {
+            return Err(StoreError::Io(format!("{why} (trying again in {} ms)", wait.as_millis())));
+        }
+        let mut client = match self.config.connect(self.tls.clone()) {
+            Ok(client) => {
+                lock(&self.reconnect).succeeded();
+                client
+            }
+            Err(e) => {
+                let error = self.error("cannot reach", &e);
+                let StoreError::Io(why) = &error else { return Err(error) };
+                lock(&self.reconnect).failed(Instant::now(), why.clone());
+                return Err(error);
+            }
+        };
         let mut migrated = lock(&self.migrated);
         if !*migrated {
             self.migrate(&mut client)?;

@@ -57,6 +57,7 @@ mod nonblocking;
 mod notifier;
 mod options;
 mod pool;
+mod reconnect;
 mod runtime;
 mod secret;
 mod state;

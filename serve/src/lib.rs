@@ -196,7 +196,7 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> (Response<Body>, 
     }
     let path = request.uri().path().to_owned();
     if path == "/healthz" {
-        return (respond::json(200, &serde_json::json!({"ok": true})), None);
+        return (health(shared).await, None);
     }
     let authorization = request.headers().get(hyper::header::AUTHORIZATION).map(|v| v.as_bytes());
     if !key::authorized(authorization, &shared.options.key) {
@@ -217,6 +217,18 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> (Response<Body>, 
         return gateway::forward(shared, request, "/responses").await;
     }
     broker::route(shared, request).await
+}
+
+/// `ok`, or `degraded` with the reason while the store cannot be read: the
+/// server still answers then (each account's token in hand while valid),
+/// so the status is 200 and a supervisor has no reason to restart it.
+async fn health(shared: &Shared) -> Response<Body> {
+    let health = shared.auth.run(|auth| Ok(auth.store_health())).await;
+    let body = match health.and_then(|h| h) {
+        Ok(()) => serde_json::json!({"ok": true, "status": "ok"}),
+        Err(e) => serde_json::json!({"ok": true, "status": "degraded", "reason": e.to_string()}),
+    };
+    respond::json(200, &body)
 }
 
 fn log_error(what: &str) {

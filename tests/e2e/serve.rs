@@ -126,7 +126,7 @@ fn the_broker_hands_out_credentials_to_key_holders_on_loopback_only() {
         serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
     };
 
-    assert_eq!(call(http().get(format!("{}/healthz", served.url)), 200), json!({"ok": true}));
+    assert_eq!(call(http().get(format!("{}/healthz", served.url)), 200), json!({"ok": true, "status": "ok"}));
     let refused = call(http().get(format!("{}/v1/headers", served.url)), 401);
     assert_eq!(refused["error"]["code"], "unauthorized");
     call(http().get(format!("{}/v1/headers", served.url)).bearer_auth("0".repeat(64)), 401);

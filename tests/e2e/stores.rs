@@ -607,3 +607,53 @@ fn serve_hands_out_tokens_from_the_keyring_and_from_postgres() {
     let state = mock.state();
     assert_eq!((state.refresh_requests, state.reuse_errors), (2, 0), "one refresh for each store");
 }
+
+#[test]
+fn serve_keeps_serving_the_token_in_hand_while_the_database_is_down() {
+    let mock = MockIssuer::start(&[]);
+    let mut db = Postgres::start();
+    let seed = Dir::new();
+    let codex = codex_home(&mock, now() + 3600);
+    let o = run(db_cli(&seed, &mock, &db).args(["import", "--move", "--name", "team"]).arg(codex.home()));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let machine = Dir::new();
+    let (mut server, url, key) = serve(|| db_cli(&machine, &mock, &db));
+    let get = |path: &str| {
+        let answer = http().get(format!("{url}{path}")).bearer_auth(&key).send().unwrap();
+        (answer.status().as_u16(), serde_json::from_str::<Value>(&answer.text().unwrap()).unwrap())
+    };
+    let (status, first) = get("/v1/token");
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(get("/healthz").1["status"], "ok");
+
+    db.command("stop");
+    // The pool cannot be read: the account in hand still serves its token.
+    for path in ["/v1/token", "/v1/token?session=conv-1"] {
+        let (status, during) = get(path);
+        assert_eq!(status, 200, "{during}");
+        assert_eq!(during["token"], first["token"]);
+    }
+    let (status, headers) = get("/v1/headers");
+    assert_eq!(status, 200, "{headers}");
+    let (status, health) = get("/healthz");
+    assert_eq!((status, health["status"].as_str()), (200, Some("degraded")), "{health}");
+    let reason = health["reason"].as_str().unwrap();
+    assert!(reason.contains("the database postgres://postgres@127.0.0.1"), "{reason}");
+    assert!(!reason.contains(db.password()), "{reason}");
+    // What needs the store says so.
+    assert_eq!(get("/v1/accounts").0, 500);
+
+    db.command("start");
+    // Found again once the next connection attempt is due (within 2 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while get("/healthz").1["status"] != "ok" {
+        assert!(std::time::Instant::now() < deadline, "the database was not found again");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (status, after) = get("/v1/token");
+    assert_eq!((status, &after["token"]), (200, &first["token"]));
+    assert_eq!(get("/v1/accounts").0, 200);
+    server.kill().unwrap();
+    let state = mock.state();
+    assert_eq!((state.refresh_requests, state.reuse_errors), (0, 0), "nothing was refreshed or sent twice");
+}

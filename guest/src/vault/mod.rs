@@ -179,11 +179,14 @@ pub struct Vault<P> {
     config: Config,
     /// Session key -> the account it was given, while that stays usable.
     sticky: RefCell<HashMap<String, String>>,
+    /// The account the last choice gave: what a call uses while the store
+    /// cannot be listed.
+    last_choice: RefCell<Option<String>>,
 }
 
 impl<P: Platform> Vault<P> {
     pub fn new(platform: P, config: Config) -> Self {
-        Self { platform, config, sticky: RefCell::default() }
+        Self { platform, config, sticky: RefCell::default(), last_choice: RefCell::default() }
     }
 
     /// The settings its sessions use.
@@ -358,7 +361,14 @@ impl<P: Platform> Vault<P> {
         if let Some(name) = explicit {
             return self.select_listed(name);
         }
-        let listed = self.listed()?;
+        let listed = match self.listed() {
+            Ok(listed) => listed,
+            // The store cannot be listed (a database down, a keyring
+            // locked): the choice in hand stands, and its session serves the
+            // token it holds while that is valid. Nothing in hand: the error.
+            Err(e @ AuthError::Storage(_)) => return self.choice_in_hand(session).ok_or(e),
+            Err(e) => return Err(e),
+        };
         let candidates: Vec<Candidate> = listed.iter().map(|(a, chosen)| a.candidate(*chosen)).collect();
         let accounts: Vec<AccountInfo> = listed.into_iter().map(|(info, _)| info).collect();
         let pinned = accounts.iter().find(|a| a.pinned).map(|a| a.name.clone());
@@ -377,6 +387,7 @@ impl<P: Platform> Vault<P> {
             Pick::AllBlocked { .. } | Pick::NoneUsable => return select(None, pinned.as_deref(), &accounts),
         };
         if record {
+            self.last_choice.replace(Some(name.clone()));
             if let Some(key) = session {
                 let mut sticky = self.sticky.borrow_mut();
                 if sticky.len() >= pool::MAX_STICKY_SESSIONS && !sticky.contains_key(key) {
@@ -391,6 +402,12 @@ impl<P: Platform> Vault<P> {
             }
         }
         Ok(name)
+    }
+
+    /// The session's account, else the last one chosen.
+    fn choice_in_hand(&self, session: Option<&str>) -> Option<String> {
+        let sticky = session.and_then(|key| self.sticky.borrow().get(key).cloned());
+        sticky.or_else(|| self.last_choice.borrow().clone())
     }
 
     /// Reads, changes and writes an account's pool state under its lock.

@@ -141,7 +141,7 @@ fn every_request_under_a_lock_ends_well_before_a_waiter_gives_up() {
 // ---- the pool ----------------------------------------------------------------
 
 use crate::defaults::Strategy;
-use crate::platform::{AccountBlocked, Notice};
+use crate::platform::{AccountBlocked, Notice, StorageError};
 use crate::vault::learning::{CheckOutcome, Upstream};
 use crate::vault::replay::{Attempt, Verdict};
 use serde_json::json;
@@ -189,6 +189,24 @@ fn a_request_moves_through_every_limited_account_until_one_is_free() {
     let learned = v.report("c", answer, attempt).unwrap();
     assert_eq!(learned.verdict, Verdict::RotateAndReplay);
     assert_eq!(v.choose(None, Some("conv")), Err(AuthError::AllBlocked(NOW + 60)), "the first to free up");
+}
+
+#[test]
+fn a_store_that_cannot_be_listed_keeps_the_choice_in_hand() {
+    let v = pool_vault(&["a", "b"], Strategy::RoundRobin);
+    let down = StorageError::Io("cannot reach the database".into());
+    v.platform().accounts_error.replace(Some(down.clone()));
+    // Nothing chosen yet: nothing in hand, and the error says why.
+    assert_eq!(v.choose(None, None), Err(AuthError::from(down.clone())));
+    v.platform().accounts_error.replace(None);
+    let first = v.choose(None, None).unwrap();
+    let other = v.choose(None, Some("conv")).unwrap();
+    assert_ne!(first, other, "round-robin takes turns while the store answers");
+    v.platform().accounts_error.replace(Some(down));
+    assert_eq!(v.choose(None, Some("conv")), Ok(other.clone()), "the session keeps its account");
+    assert_eq!(v.choose(None, None), Ok(other.clone()), "else the last choice stands");
+    assert_eq!(v.select(None), Ok(other), "a look without use sees the same");
+    assert!(v.platform().pool_locks.borrow().is_empty());
 }
 
 #[test]

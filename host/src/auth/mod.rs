@@ -174,6 +174,14 @@ impl Auth {
         self.instances.backend().in_database()
     }
 
+    /// Whether the accounts' store can be read now: `Err` says why not (a
+    /// database down, a directory unreadable). Meanwhile a long-lived
+    /// `Auth` still serves each account's token it holds while that is
+    /// valid; nothing else is kept.
+    pub fn store_health(&self) -> Result<(), Error> {
+        self.instances.backend().accounts().map(drop).map_err(from_store)
+    }
+
     /// The guest's defaults: what every `None` in [`Options`] stands for.
     pub fn defaults(&self) -> &Defaults {
         &self.runtime.defaults
