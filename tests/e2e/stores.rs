@@ -330,10 +330,17 @@ fn storm(mock: &MockIssuer, db: &Postgres, homes: &[Dir]) -> Vec<Child> {
 }
 
 fn seed_expired_team(mock: &MockIssuer, db: &Postgres) {
+    seed_team(mock, db, now() - 10);
+}
+
+/// Moves a login of `mock` expiring at `exp` into `db` as the account
+/// `team`; the home it was moved from.
+fn seed_team(mock: &MockIssuer, db: &Postgres, exp: i64) -> Dir {
     let seed = Dir::new();
-    let codex = codex_home(mock, now() - 10);
+    let codex = codex_home(mock, exp);
     let o = run(db_cli(&seed, mock, db).args(["import", "--move", "--name", "team"]).arg(codex.home()));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    seed
 }
 
 #[test]
@@ -523,10 +530,7 @@ fn a_valid_token_is_served_while_the_database_is_down() {
     use codex_auth::{Auth, Options};
     let mock = MockIssuer::start(&[]);
     let mut db = Postgres::start();
-    let seed = Dir::new();
-    let codex = codex_home(&mock, now() + 3600);
-    let o = run(db_cli(&seed, &mock, &db).args(["import", "--move", "--name", "team"]).arg(codex.home()));
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let seed = seed_team(&mock, &db, now() + 3600);
 
     // A long-lived process (a server, an agent) with the token in hand.
     let ahead = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
@@ -612,10 +616,7 @@ fn serve_hands_out_tokens_from_the_keyring_and_from_postgres() {
 fn serve_keeps_serving_the_token_in_hand_while_the_database_is_down() {
     let mock = MockIssuer::start(&[]);
     let mut db = Postgres::start();
-    let seed = Dir::new();
-    let codex = codex_home(&mock, now() + 3600);
-    let o = run(db_cli(&seed, &mock, &db).args(["import", "--move", "--name", "team"]).arg(codex.home()));
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    seed_team(&mock, &db, now() + 3600);
     let machine = Dir::new();
     let (mut server, url, key) = serve(|| db_cli(&machine, &mock, &db));
     let get = |path: &str| {
