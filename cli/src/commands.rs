@@ -133,7 +133,7 @@ pub fn accounts(auth: &Auth, json: bool) -> Result<ExitCode, Error> {
 
 /// `usage`: every account's usage.
 pub fn usage(auth: &Auth, json: bool) -> Result<ExitCode, Error> {
-    output::usage(&auth.usage()?, json);
+    output::usage(&auth.usage()?, &auth.defaults().main_meter, json);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -153,6 +153,7 @@ pub fn accounts(accounts: &[codex_auth::Account], current: Option<&str>, json: b
                     format!("unreadable: {}", a.problem.as_deref().unwrap_or("unknown"))
                 }
             };
+            let state = a.blocks.iter().fold(state, |state, b| format!("{state}; {}", meter_block(b)));
             let state = if a.pinned { format!("{state}, pinned") } else { state };
             let state = match &a.linked {
                 Some(home) => format!("{state}, linked to {}", home.display()),
@@ -188,7 +189,8 @@ pub fn accounts(accounts: &[codex_auth::Account], current: Option<&str>, json: b
 
 /// `usage`: every account's windows, as bars on a terminal, plain lines in
 /// a pipe, or JSON.
-pub fn usage(reports: &[codex_auth::UsageReport], json: bool) {
+/// `main_meter`: the account's own meter, shown unnamed.
+pub fn usage(reports: &[codex_auth::UsageReport], main_meter: &str, json: bool) {
     use std::io::IsTerminal as _;
     if json {
         stdout_line(&serde_json::to_string_pretty(reports).unwrap_or_default());
@@ -211,19 +213,32 @@ pub fn usage(reports: &[codex_auth::UsageReport], json: bool) {
                     let length = w.window_seconds.map(span).unwrap_or_else(|| w.name.clone());
                     let resets = w.resets_at.map(|t| format!(", resets {}", when(t))).unwrap_or_default();
                     let bar = if tty { format!("{} ", bar(w.used_percent)) } else { String::new() };
-                    lines.push(format!(
-                        "  {:<8} {bar}{:>3}% used of {length}{resets}",
-                        w.name, w.used_percent
-                    ));
+                    // The account's own meter is the plain one; another is named.
+                    let name = if w.meter == main_meter {
+                        w.name.clone()
+                    } else {
+                        format!("{} {}", w.meter, w.name)
+                    };
+                    lines.push(format!("  {name:<8} {bar}{:>3}% used of {length}{resets}", w.used_percent));
                 }
             }
             _ => lines.push("  no usage known".to_owned()),
+        }
+        for block in &report.blocks {
+            lines.push(format!("  {}", meter_block(block)));
         }
         if let Some(error) = &report.error {
             lines.push(format!("  ({error})"));
         }
     }
     stdout_line(&lines.join("\n"));
+}
+
+/// "codex_bengalfox spent until ..., for gpt-5.3-codex-spark".
+fn meter_block(block: &codex_auth::MeterBlock) -> String {
+    let models =
+        if block.models.is_empty() { String::new() } else { format!(" for {}", block.models.join(", ")) };
+    format!("{} spent until {}{models}", block.meter, when(block.until))
 }
 
 /// A 20-cell bar for a percentage.

@@ -207,7 +207,7 @@ pub fn usage(data: &[u8]) {
         assert!(seen.binding_percent().is_none_or(|p| p <= 100), "{seen:?}");
     }
     for limit in [
-        crate::vault::usage::parse_limit_answer(429, body, now),
+        crate::vault::usage::parse_limit_answer(429, &headers, body, now),
         crate::vault::usage::parse_limit_event(body, now),
     ] {
         let Some(limit) = limit else { continue };
@@ -215,7 +215,7 @@ pub fn usage(data: &[u8]) {
         assert!(absolute || limit.resets_at.is_none_or(|t| t >= now), "{limit:?}");
     }
     assert!(
-        crate::vault::usage::parse_limit_answer(200, body, now).is_none(),
+        crate::vault::usage::parse_limit_answer(200, &headers, body, now).is_none(),
         "only a 429 is a usage limit answer"
     );
 }

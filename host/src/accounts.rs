@@ -49,8 +49,10 @@ pub struct Account {
     pub state: AccountState,
     /// Why it is unreadable, disabled or blocked.
     pub problem: Option<String>,
-    /// Until when a usage limit blocks it (Unix seconds).
+    /// Until when a usage limit blocks it as a whole (Unix seconds).
     pub blocked_until: Option<i64>,
+    /// The limits of single meters in force: it is skipped for their models.
+    pub blocks: Vec<crate::MeterBlock>,
     /// Its usage as last seen.
     pub usage: Option<crate::Usage>,
     /// Its name for people, from the config file.
@@ -78,6 +80,7 @@ impl From<vault::AccountInfo> for Account {
             },
             problem: a.problem,
             blocked_until: a.blocked_until,
+            blocks: a.blocks.into_iter().map(crate::MeterBlock::from).collect(),
             usage: a.usage.map(crate::Usage::from),
             label: a.label,
         }

@@ -86,7 +86,9 @@ pub use notifier::{LoginEvent, Notifier, Silent};
 pub use options::{
     Defaults, InEffect, Options, Origin, ServeSettings, Setting, default_codex_home, default_home,
 };
-pub use pool::{Attempt, CheckOutcome, Learned, Strategy, Upstream, Usage, UsageReport, Verdict, Window};
+pub use pool::{
+    Attempt, CheckOutcome, Learned, MeterBlock, Strategy, Upstream, Usage, UsageReport, Verdict, Window,
+};
 pub use runtime::GUEST_WASM;
 pub use secret::{RequestHeaders, Secret};
 pub use status::{Kind, Source, Status, Tier};

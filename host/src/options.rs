@@ -71,6 +71,10 @@ pub struct Defaults {
     pub codex_home_dir: String,
     /// Every strategy, by its name.
     pub strategies: Vec<(String, Strategy)>,
+    /// The account's own usage meter, which every model draws on; a
+    /// [`Window`](crate::Window) or [`MeterBlock`](crate::MeterBlock) of
+    /// another meter names it.
+    pub main_meter: String,
 }
 
 /// How an [`Auth`](crate::Auth) is set up. Every path and URL is injectable;

@@ -39,6 +39,9 @@ impl Serialize for Strategy {
 /// One rate-limit window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Window {
+    /// The meter: `codex` (the account's own; every model draws on it) or
+    /// another's limit name, such as one model's own meter.
+    pub meter: String,
     /// `primary` or `secondary`.
     pub name: String,
     /// Percent used, 0 to 100.
@@ -68,6 +71,7 @@ impl From<vault::Usage> for Usage {
                 .windows
                 .into_iter()
                 .map(|w| Window {
+                    meter: w.meter,
                     name: w.name,
                     used_percent: w.used_percent,
                     window_seconds: w.window_seconds,
@@ -90,8 +94,30 @@ pub struct UsageReport {
     pub fetched_at: Option<i64>,
     /// Why there is no (fresh) value.
     pub error: Option<String>,
-    /// A usage limit blocks it until then.
+    /// A usage limit blocks it as a whole until then.
     pub blocked_until: Option<i64>,
+    /// The limits of single meters in force: it is skipped for their models.
+    pub blocks: Vec<MeterBlock>,
+}
+
+/// A usage limit on one meter of an account, not the whole account: the
+/// meter the answer named, else the model of the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MeterBlock {
+    /// The meter (or, when the answer named none, the model).
+    pub meter: String,
+    /// The models whose requests met it: the account is skipped for these.
+    pub models: Vec<String>,
+    /// When it frees up (Unix seconds).
+    pub until: i64,
+    /// What the backend said.
+    pub reason: Option<String>,
+}
+
+impl From<vault::MeterBlock> for MeterBlock {
+    fn from(b: vault::MeterBlock) -> Self {
+        Self { meter: b.meter, models: b.models, until: b.until, reason: b.reason }
+    }
 }
 
 impl From<vault::UsageReport> for UsageReport {
@@ -102,6 +128,7 @@ impl From<vault::UsageReport> for UsageReport {
             fetched_at: r.fetched_at,
             error: r.error,
             blocked_until: r.blocked_until,
+            blocks: r.blocks.into_iter().map(MeterBlock::from).collect(),
         }
     }
 }
@@ -160,5 +187,6 @@ pub use vault::Verdict;
 
 impl Attempt {
     /// A request's first send, its body kept, the pool choosing.
-    pub const FIRST: Self = Self { replayable: true, recovered: false, pinned: false, tried: Vec::new() };
+    pub const FIRST: Self =
+        Self { replayable: true, recovered: false, pinned: false, tried: Vec::new(), model: None };
 }

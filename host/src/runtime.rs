@@ -104,6 +104,7 @@ fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<
         codex_home_var: d.codex_home_var,
         codex_home_dir: d.codex_home_dir,
         strategies: d.strategies,
+        main_meter: d.main_meter,
     };
     Ok((defaults, d.layout, d.store_modes))
 }

@@ -52,10 +52,12 @@ pub async fn forward(
     };
     // `--account` names one account: a request never moves off it.
     let pinned = shared.auth.blocking().options().account.is_some();
-    let mut attempt = Attempt { replayable: body.replayable(), pinned, ..Attempt::FIRST };
+    let model = body.model();
+    let mut attempt = Attempt { replayable: body.replayable(), pinned, model, ..Attempt::FIRST };
     loop {
-        let key = session.clone();
-        let (account, headers) = match shared.auth.run(move |auth| auth.headers_for(key.as_deref())).await {
+        let (key, model) = (session.clone(), attempt.model.clone());
+        let chosen = shared.auth.run(move |auth| auth.headers_for_request(key.as_deref(), model.as_deref()));
+        let (account, headers) = match chosen.await {
             Ok(chosen) => chosen,
             Err(e) => return (respond::auth_error(&e), None),
         };
@@ -232,6 +234,19 @@ impl RequestBody {
 
     fn replayable(&self) -> bool {
         matches!(self, Self::Kept(_))
+    }
+
+    /// The model a kept JSON body asks for: the pool skips accounts where a
+    /// meter of that model is spent. (A streamed body is not read ahead.)
+    fn model(&self) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Asked {
+            model: Option<String>,
+        }
+        match self {
+            Self::Kept(bytes) => serde_json::from_slice::<Asked>(bytes).ok()?.model,
+            Self::Streaming(_) => None,
+        }
     }
 
     /// The body for one send; a streamed one can be sent only once (then

@@ -32,6 +32,11 @@ pub struct State {
     /// Accounts whose token the backend refuses (401).
     pub refused: Vec<String>,
     pub answers: HashMap<String, Answer>,
+    /// Per-model meters that are spent, per account: (account, model,
+    /// meter). A request of that model gets a 429 naming the meter in
+    /// `x-codex-active-limit`; every other model is served. Streams of that
+    /// account carry the meter's own `x-codex-<family>-*` headers.
+    pub spent_meters: Vec<(String, String, String)>,
     pub usage_requests: HashMap<String, u32>,
     pub responses_requests: HashMap<String, u32>,
     /// The bearer tokens seen, per account.
@@ -151,14 +156,31 @@ fn handle(shared: &Arc<(Mutex<State>, Condvar)>, mut request: tiny_http::Request
         ("POST", "/backend-api/codex/responses") => {
             *s.responses_requests.entry(account.clone()).or_default() += 1;
             s.bodies.push(body.clone().into_bytes());
+            let model = serde_json::from_str::<Value>(&body)
+                .ok()
+                .and_then(|b| b["model"].as_str().map(str::to_owned));
+            let spent = s.spent_meters.iter().find(|(a, m, _)| *a == account && Some(m) == model.as_ref());
+            let meter =
+                s.spent_meters.iter().find(|(a, ..)| *a == account).map(|(_, _, meter)| meter.clone());
             if refused {
                 (401, vec![], json!({"error": {"message": "Unauthorized"}}).to_string())
+            } else if let Some((_, _, meter)) = spent {
+                let mut headers = json_type();
+                headers.push(("x-codex-active-limit".into(), meter.clone()));
+                let error = json!({"error": {"type": "usage_limit_reached", "message": format!("the {meter} limit has been reached"),
+                                             "resets_in_seconds": 600}});
+                (429, headers, error.to_string())
             } else {
                 match s.answers.get(&account).cloned().unwrap_or(Answer::Stream { used_percent: 10 }) {
                     Answer::Stream { used_percent } => {
                         let mut headers = sse_type();
                         headers.push(("x-codex-primary-used-percent".into(), used_percent.to_string()));
                         headers.push(("x-codex-primary-window-minutes".into(), "300".into()));
+                        if let Some(meter) = &meter {
+                            let family = meter.replace('_', "-");
+                            headers.push((format!("x-{family}-primary-used-percent"), "100".into()));
+                            headers.push((format!("x-{family}-limit-name"), meter.clone()));
+                        }
                         let done = json!({"type": "response.completed", "response": {"id": "resp_1"}});
                         (200, headers, format!("event: response.completed\ndata: {done}\n\n"))
                     }

@@ -408,3 +408,54 @@ fn the_openai_sdk_streams_through_the_gateway_with_the_local_key() {
     assert_eq!((body["model"].clone(), body["stream"].clone()), (json!("gpt-5"), json!(true)));
     served.stop();
 }
+
+#[test]
+fn a_spent_model_meter_moves_only_that_models_requests() {
+    let issuer = MockIssuer::start(&[]);
+    let backend = MockBackend::start();
+    let dir = Dir::new();
+    put_own(&dir, "acct-a");
+    put_own(&dir, "acct-b");
+    let spark = "gpt-5.3-codex-spark";
+    backend.state().spent_meters.push(("acct-a".into(), spark.into(), "codex_bengalfox".into()));
+    // Least-used: acct-a, whose own meter is unused, stays the natural
+    // choice; only the block can move a request off it.
+    let served = Served::start(&dir, &issuer, &backend, &["--strategy", "least-used"]);
+    let send = |model: &str| {
+        let body = json!({"model": model, "input": "hi"}).to_string();
+        let answer = served.post("/backend-api/codex/responses").body(body).send().unwrap();
+        (answer.status().as_u16(), answer.text().unwrap())
+    };
+    let requests = |id: &str| backend.state().responses_requests.get(id).copied().unwrap_or(0);
+
+    // A spark request meets acct-a's spent spark meter and moves on to b.
+    let (status, text) = send(spark);
+    assert_eq!(status, 200, "{text}");
+    assert_eq!((requests("acct-a"), requests("acct-b")), (1, 1));
+    // Another model still uses acct-a; spark goes straight to b.
+    assert_eq!(send("gpt-5.1-codex").0, 200);
+    assert_eq!((requests("acct-a"), requests("acct-b")), (2, 1), "acct-a serves other models");
+    assert_eq!(send(spark).0, 200);
+    assert_eq!((requests("acct-a"), requests("acct-b")), (2, 2), "spark skips acct-a");
+
+    // The accounts and their usage show the meter's block and windows apart.
+    let listed: Value =
+        serde_json::from_str(&served.get("/v1/accounts").send().unwrap().text().unwrap()).unwrap();
+    let a = &listed["accounts"].as_array().unwrap().iter().find(|x| x["name"] == "acct-a").unwrap().clone();
+    assert_eq!(a["state"], "ok", "not blocked as a whole: {a}");
+    assert_eq!(a["blocks"][0]["meter"], "codex_bengalfox");
+    assert_eq!(a["blocks"][0]["models"], json!([spark]));
+    let meters: Vec<&str> =
+        a["usage"]["windows"].as_array().unwrap().iter().map(|w| w["meter"].as_str().unwrap()).collect();
+    assert_eq!(meters, ["codex", "codex_bengalfox"], "{a}");
+    let usage = run(env(dir.cli(), &issuer, &backend).args(["usage", "--json"]));
+    assert_eq!(code(&usage), 0, "{}", stderr(&usage));
+    let usage: Value = serde_json::from_str(&stdout(&usage)).unwrap();
+    assert!(usage.to_string().contains("codex_bengalfox"), "{usage}");
+    let shown = stdout(&run(env(dir.cli(), &issuer, &backend).args(["usage"])));
+    assert!(
+        shown.contains("codex_bengalfox spent until") && shown.contains(&format!("for {spark}")),
+        "{shown}"
+    );
+    served.stop();
+}

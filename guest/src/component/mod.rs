@@ -64,6 +64,7 @@ wit_bindgen::generate!({
         "codex:auth/vault@0.1.0/in-effect": crate::vault::InEffect,
         "codex:auth/vault@0.1.0/account-state": crate::vault::AccountState,
         "codex:auth/vault@0.1.0/account-info": crate::vault::AccountInfo,
+        "codex:auth/vault@0.1.0/meter-block": crate::vault::pool::MeterBlock,
         "codex:auth/vault@0.1.0/window": crate::vault::usage::Window,
         "codex:auth/vault@0.1.0/usage": crate::vault::usage::Usage,
         "codex:auth/vault@0.1.0/usage-report": crate::vault::learning::UsageReport,

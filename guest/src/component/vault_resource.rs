@@ -85,8 +85,13 @@ impl x::vault::GuestVault for VaultResource {
     fn remove(&self, account: String) -> Result<vault::Removal, AuthError> {
         self.0.remove(&account)
     }
-    fn choose(&self, explicit: Option<String>, session: Option<String>) -> Result<String, AuthError> {
-        self.0.choose(explicit.as_deref(), session.as_deref())
+    fn choose(
+        &self,
+        explicit: Option<String>,
+        session: Option<String>,
+        model: Option<String>,
+    ) -> Result<String, AuthError> {
+        self.0.choose(explicit.as_deref(), session.as_deref(), model.as_deref())
     }
     fn report(
         &self,

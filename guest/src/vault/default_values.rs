@@ -38,6 +38,7 @@ pub struct DefaultValues {
     pub layout: VaultLayout,
     pub strategies: Vec<(String, Strategy)>,
     pub store_modes: Vec<(String, AccountStore)>,
+    pub main_meter: String,
 }
 
 /// The names inside a vault's home (the WIT `vault-layout`).
@@ -91,5 +92,6 @@ pub fn default_values() -> DefaultValues {
         },
         strategies: Strategy::ALL.iter().map(|&s| (s.name().into(), s)).collect(),
         store_modes: AccountStore::ALL.iter().map(|&m| (m.name().into(), m)).collect(),
+        main_meter: crate::vault::usage::MAIN_METER.into(),
     }
 }

@@ -55,6 +55,8 @@ pub struct UsageReport {
     /// Why there is no (fresh) value.
     pub error: Option<String>,
     pub blocked_until: Option<i64>,
+    /// The limits of single meters in force.
+    pub blocks: Vec<crate::vault::pool::MeterBlock>,
 }
 
 /// What checking one account found.
@@ -93,7 +95,7 @@ impl<P: Platform> Vault<P> {
         let now = self.now();
         let (limit, seen, unauthorized) = match upstream {
             Upstream::Answer { status, headers, body } => (
-                usage::parse_limit_answer(status, body, now),
+                usage::parse_limit_answer(status, headers, body, now),
                 usage::parse_rate_limit_headers(headers),
                 status == 401,
             ),
@@ -114,7 +116,7 @@ impl<P: Platform> Vault<P> {
             if let Some(seen) = seen {
                 state.usage.get_or_insert_default().merge(seen);
             }
-            limit.as_ref().map(|l| state.block(l, now))
+            limit.as_ref().map(|l| state.block(l, attempt.model.as_deref(), now))
         })?;
         if let Some(until) = until {
             self.platform
@@ -156,12 +158,14 @@ impl<P: Platform> Vault<P> {
         if error.is_none() {
             error = state.last_error.clone();
         }
+        let now = self.now();
         Ok(UsageReport {
             account: account.to_owned(),
+            blocked_until: state.blocked(now),
+            blocks: state.meter_blocks(now),
             usage: state.usage,
             fetched_at: state.fetched_at,
             error,
-            blocked_until: state.blocked_until.filter(|&t| t > self.now()),
         })
     }
 
@@ -219,9 +223,10 @@ impl<P: Platform> Vault<P> {
                     let limit = LimitReached {
                         resets_at: None,
                         message: Some("the usage endpoint says a limit is reached".into()),
+                        meter: None,
                     };
                     state.usage = Some(usage.clone());
-                    let until = state.block(&limit, now);
+                    let until = state.block(&limit, None, now);
                     self.platform.notify(Notice::AccountBlocked(AccountBlocked {
                         account: account.to_owned(),
                         until,

@@ -75,8 +75,10 @@ pub struct AccountInfo {
     pub state: AccountState,
     /// Why it is unreadable, disabled or blocked.
     pub problem: Option<String>,
-    /// Until when a usage limit blocks it.
+    /// Until when a usage limit blocks it as a whole.
     pub blocked_until: Option<i64>,
+    /// The limits of single meters in force: it is skipped for their models.
+    pub blocks: Vec<pool::MeterBlock>,
     /// Its usage as last seen.
     pub usage: Option<Usage>,
     /// Its name for people, from the config file.
@@ -88,11 +90,12 @@ impl AccountInfo {
         self.state == AccountState::Ok
     }
 
-    fn candidate(&self, last_chosen_ms: Option<i64>) -> Candidate {
+    /// As the chooser sees it for a request of `model`.
+    fn candidate(&self, last_chosen_ms: Option<i64>, model: Option<&str>, now: i64) -> Candidate {
         Candidate {
             name: self.name.clone(),
             usable: matches!(self.state, AccountState::Ok | AccountState::Blocked),
-            blocked_until: self.blocked_until,
+            blocked_until: pool::blocked_for(self.blocked_until, &self.blocks, model, now),
             binding_percent: self.usage.as_ref().and_then(Usage::binding_percent),
             last_chosen_ms,
         }
@@ -254,6 +257,7 @@ impl<P: Platform> Vault<P> {
         let pool = self.pool_state(&name);
         let mut info = self.describe_store(name, pinned);
         info.label = self.configured(&info.name).and_then(|c| c.label.clone());
+        info.blocks = pool.meter_blocks(self.now());
         info.usage = pool.usage;
         if info.state == AccountState::Ok
             && let Some(until) = pool.blocked_until.filter(|&t| t > self.now())
@@ -287,6 +291,7 @@ impl<P: Platform> Vault<P> {
             state: AccountState::LoggedOut,
             problem: None,
             blocked_until: None,
+            blocks: Vec::new(),
             usage: None,
             label: None,
         };
@@ -343,19 +348,31 @@ impl<P: Platform> Vault<P> {
     /// The account a call uses without choosing anew (status, listing):
     /// explicit, else as [`Self::choose`] would, without recording it.
     pub fn select(&self, explicit: Option<&str>) -> Result<String, AuthError> {
-        self.pick(explicit, None, false)
+        self.pick(explicit, None, None, false)
     }
 
     /// The account a call uses, choosing by the pool (see [`pool::choose`]):
     /// explicit, else the session's while usable, else the pinned one while
     /// usable, else by the strategy; recorded for round-robin and for the
-    /// session. When every account is blocked, the error says when the
-    /// first frees up.
-    pub fn choose(&self, explicit: Option<&str>, session: Option<&str>) -> Result<String, AuthError> {
-        self.pick(explicit, session, true)
+    /// session. An account is skipped when a usage limit blocks it as a
+    /// whole, or blocks `model` on it (a meter that model met). When every
+    /// account is blocked, the error says when the first frees up.
+    pub fn choose(
+        &self,
+        explicit: Option<&str>,
+        session: Option<&str>,
+        model: Option<&str>,
+    ) -> Result<String, AuthError> {
+        self.pick(explicit, session, model, true)
     }
 
-    fn pick(&self, explicit: Option<&str>, session: Option<&str>, record: bool) -> Result<String, AuthError> {
+    fn pick(
+        &self,
+        explicit: Option<&str>,
+        session: Option<&str>,
+        model: Option<&str>,
+        record: bool,
+    ) -> Result<String, AuthError> {
         // Flag > environment (both `explicit`, from the host) > config file.
         let explicit = explicit.or(self.config.file.as_ref().and_then(|f| f.account.as_deref()));
         if let Some(name) = explicit {
@@ -369,7 +386,9 @@ impl<P: Platform> Vault<P> {
             Err(e @ AuthError::Storage(_)) => return self.choice_in_hand(session).ok_or(e),
             Err(e) => return Err(e),
         };
-        let candidates: Vec<Candidate> = listed.iter().map(|(a, chosen)| a.candidate(*chosen)).collect();
+        let now = self.now();
+        let candidates: Vec<Candidate> =
+            listed.iter().map(|(a, chosen)| a.candidate(*chosen, model, now)).collect();
         let accounts: Vec<AccountInfo> = listed.into_iter().map(|(info, _)| info).collect();
         let pinned = accounts.iter().find(|a| a.pinned).map(|a| a.name.clone());
         let sticky = session.and_then(|key| self.sticky.borrow().get(key).cloned());

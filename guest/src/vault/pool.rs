@@ -3,7 +3,7 @@
 //! writes the per-account state through the host.
 
 use crate::defaults::Strategy;
-use crate::vault::usage::{LimitReached, Usage};
+use crate::vault::usage::{LimitReached, MAIN_METER, Usage};
 use serde_json::{Value, json};
 
 /// At most one usage request per account in this long (give or take
@@ -14,6 +14,22 @@ pub const USAGE_JITTER_PERCENT: i64 = 25;
 pub const FALLBACK_BLOCK_SECONDS: i64 = 15 * 60;
 /// Sticky sessions remembered by one vault at most; beyond, the oldest go.
 pub const MAX_STICKY_SESSIONS: usize = 4096;
+/// Meter blocks kept per account at most, and models per block: a hostile
+/// or buggy upstream cannot grow the state without bound.
+const MAX_METER_BLOCKS: usize = 32;
+const MAX_MODELS_PER_BLOCK: usize = 32;
+
+/// A usage limit on one meter of an account, not on the whole account:
+/// the meter the answer named (`x-codex-active-limit`), else the model of
+/// the request. It blocks the account for the models seen meeting it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeterBlock {
+    pub meter: String,
+    /// The models of the requests that met it.
+    pub models: Vec<String>,
+    pub until: i64,
+    pub reason: Option<String>,
+}
 
 /// What the pool keeps of one account, beside its store. Never a token.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -26,9 +42,12 @@ pub struct PoolState {
     pub next_fetch_at: Option<i64>,
     /// Why the last usage request failed.
     pub last_error: Option<String>,
-    /// A usage limit was reached; not chosen before this instant.
+    /// A usage limit of the account's own meter was reached (or one that
+    /// named neither a meter nor a model); not chosen before this instant.
     pub blocked_until: Option<i64>,
     pub blocked_reason: Option<String>,
+    /// Limits of other meters: the account is skipped for their models only.
+    pub meter_blocks: Vec<MeterBlock>,
     /// When the pool last chose it (milliseconds), for round-robin.
     pub last_chosen_ms: Option<i64>,
 }
@@ -44,6 +63,28 @@ impl PoolState {
             last_error: v["last_error"].as_str().map(str::to_owned),
             blocked_until: v["blocked_until"].as_i64(),
             blocked_reason: v["blocked_reason"].as_str().map(str::to_owned),
+            meter_blocks: v["meter_blocks"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .take(MAX_METER_BLOCKS)
+                .filter_map(|b| {
+                    Some(MeterBlock {
+                        meter: b["meter"].as_str()?.to_owned(),
+                        models: b["models"]
+                            .as_array()
+                            .map(Vec::as_slice)
+                            .unwrap_or_default()
+                            .iter()
+                            .filter_map(|m| m.as_str().map(str::to_owned))
+                            .take(MAX_MODELS_PER_BLOCK)
+                            .collect(),
+                        until: b["until"].as_i64()?,
+                        reason: b["reason"].as_str().map(str::to_owned),
+                    })
+                })
+                .collect(),
             last_chosen_ms: v["last_chosen_ms"].as_i64(),
         }
     }
@@ -56,6 +97,9 @@ impl PoolState {
             "last_error": self.last_error,
             "blocked_until": self.blocked_until,
             "blocked_reason": self.blocked_reason,
+            "meter_blocks": self.meter_blocks.iter().map(|b| json!({
+                "meter": b.meter, "models": b.models, "until": b.until, "reason": b.reason,
+            })).collect::<Vec<_>>(),
             "last_chosen_ms": self.last_chosen_ms,
         })
         .to_string();
@@ -63,9 +107,14 @@ impl PoolState {
         text.into_bytes()
     }
 
-    /// Until when it is blocked, if it is now.
+    /// Until when it is blocked as a whole, if it is now.
     pub fn blocked(&self, now: i64) -> Option<i64> {
         self.blocked_until.filter(|&until| until > now)
+    }
+
+    /// The meter blocks in force now.
+    pub fn meter_blocks(&self, now: i64) -> Vec<MeterBlock> {
+        self.meter_blocks.iter().filter(|b| b.until > now).cloned().collect()
     }
 
     /// Whether a usage request may be sent now.
@@ -73,11 +122,35 @@ impl PoolState {
         self.next_fetch_at.is_none_or(|at| now >= at)
     }
 
-    /// Blocks it on a usage limit.
-    pub fn block(&mut self, limit: &LimitReached, now: i64) -> i64 {
-        let until = block_until(limit, self.usage.as_ref(), now);
-        self.blocked_until = Some(until);
-        self.blocked_reason = Some(limit.message.clone().unwrap_or_else(|| "usage limit reached".into()));
+    /// Blocks it on a usage limit met by a request for `model`: the whole
+    /// account when the limit is its own meter's (or names neither a meter
+    /// nor a model), else that meter (or model) for the request's model.
+    pub fn block(&mut self, limit: &LimitReached, model: Option<&str>, now: i64) -> i64 {
+        let reason = Some(limit.message.clone().unwrap_or_else(|| "usage limit reached".into()));
+        let meter = match (limit.meter.as_deref(), model) {
+            (Some(MAIN_METER), _) | (None, None) => None,
+            (Some(meter), _) => Some(meter),
+            (None, Some(model)) => Some(model),
+        };
+        let Some(meter) = meter else {
+            let until = block_until(limit, self.usage.as_ref().and_then(Usage::binding), now);
+            self.blocked_until = Some(until);
+            self.blocked_reason = reason;
+            return until;
+        };
+        let known = self.usage.as_ref().and_then(|u| u.meter_binding(meter));
+        let until = block_until(limit, known, now);
+        // The models that met this meter before (while it was in force) stay blocked with it.
+        let mut models: Vec<String> = model.into_iter().map(str::to_owned).collect();
+        if let Some(old) = self.meter_blocks.iter().find(|b| b.meter == meter && b.until > now) {
+            models.extend(old.models.iter().filter(|m| Some(m.as_str()) != model).cloned());
+        }
+        models.truncate(MAX_MODELS_PER_BLOCK);
+        self.meter_blocks.retain(|b| b.until > now && b.meter != meter);
+        if self.meter_blocks.len() >= MAX_METER_BLOCKS {
+            self.meter_blocks.remove(0);
+        }
+        self.meter_blocks.push(MeterBlock { meter: meter.to_owned(), models, until, reason });
         until
     }
 }
@@ -91,10 +164,26 @@ pub fn next_fetch_at(now: i64, random: u32) -> i64 {
 }
 
 /// Until when a limit blocks: the reset the answer names, else the reset of
-/// the binding window known from usage, else a fallback.
-pub fn block_until(limit: &LimitReached, usage: Option<&Usage>, now: i64) -> i64 {
-    let known = usage.and_then(Usage::binding).and_then(|w| w.resets_at);
+/// the meter's binding window known from usage, else a fallback.
+pub fn block_until(limit: &LimitReached, binding: Option<&crate::vault::usage::Window>, now: i64) -> i64 {
+    let known = binding.and_then(|w| w.resets_at);
     limit.resets_at.or(known).filter(|&t| t > now).unwrap_or(now.saturating_add(FALLBACK_BLOCK_SECONDS))
+}
+
+/// Until when an account is blocked for a request of `model` (`None`: any
+/// model, as for a token handed out): its whole-account block, else the
+/// latest block of a meter that model met.
+pub fn blocked_for(
+    blocked_until: Option<i64>,
+    blocks: &[MeterBlock],
+    model: Option<&str>,
+    now: i64,
+) -> Option<i64> {
+    let whole = blocked_until.filter(|&t| t > now);
+    let model = model.map(|m| {
+        blocks.iter().filter(|b| b.until > now && b.models.iter().any(|x| x == m)).map(|b| b.until).max()
+    });
+    whole.or(model.flatten())
 }
 
 /// One account as the chooser sees it.
@@ -246,6 +335,7 @@ mod tests {
     fn blocks_end_at_the_named_reset_else_the_known_one_else_a_fallback() {
         let usage = crate::vault::usage::Usage {
             windows: vec![crate::vault::usage::Window {
+                meter: MAIN_METER.into(),
                 name: "primary".into(),
                 used_percent: 100,
                 window_seconds: None,
@@ -253,15 +343,15 @@ mod tests {
             }],
             ..Default::default()
         };
-        let named = LimitReached { resets_at: Some(NOW + 5), message: None };
-        let unnamed = LimitReached { resets_at: None, message: Some("slow down".into()) };
-        assert_eq!(block_until(&named, Some(&usage), NOW), NOW + 5);
-        assert_eq!(block_until(&unnamed, Some(&usage), NOW), NOW + 777);
+        let named = LimitReached { resets_at: Some(NOW + 5), message: None, meter: None };
+        let unnamed = LimitReached { resets_at: None, message: Some("slow down".into()), meter: None };
+        assert_eq!(block_until(&named, usage.binding(), NOW), NOW + 5);
+        assert_eq!(block_until(&unnamed, usage.binding(), NOW), NOW + 777);
         assert_eq!(block_until(&unnamed, None, NOW), NOW + FALLBACK_BLOCK_SECONDS);
-        let past = LimitReached { resets_at: Some(NOW - 5), message: None };
+        let past = LimitReached { resets_at: Some(NOW - 5), message: None, meter: None };
         assert_eq!(block_until(&past, None, NOW), NOW + FALLBACK_BLOCK_SECONDS);
         let mut state = PoolState { usage: Some(usage), ..Default::default() };
-        assert_eq!(state.block(&unnamed, NOW), NOW + 777);
+        assert_eq!(state.block(&unnamed, None, NOW), NOW + 777);
         assert_eq!(state.blocked(NOW), Some(NOW + 777));
         assert_eq!(state.blocked(NOW + 777), None);
         assert_eq!(PoolState::read(Some(&state.write())), state);
@@ -274,5 +364,43 @@ mod tests {
             assert_eq!(Strategy::parse(strategy.name()), Ok(strategy));
         }
         assert!(Strategy::parse("random").unwrap_err().contains("round-robin, least-used, drain-first"));
+    }
+
+    #[test]
+    fn a_limit_blocks_its_meter_for_the_models_that_met_it_or_the_whole_account() {
+        let limit = |meter: Option<&str>, at: i64| LimitReached {
+            resets_at: Some(NOW + at),
+            message: None,
+            meter: meter.map(str::to_owned),
+        };
+        let mut s = PoolState::default();
+        // Another meter, met by a spark request: spark is blocked, the rest is not.
+        s.block(&limit(Some("codex_bengalfox"), 60), Some("gpt-5.3-codex-spark"), NOW);
+        assert_eq!(s.blocked(NOW), None, "the account as a whole is not blocked");
+        let for_model = |s: &PoolState, m| blocked_for(s.blocked_until, &s.meter_blocks, m, NOW);
+        assert_eq!(for_model(&s, Some("gpt-5.3-codex-spark")), Some(NOW + 60));
+        assert_eq!(for_model(&s, Some("gpt-5.1-codex")), None);
+        assert_eq!(for_model(&s, None), None, "a model-less call (a token) still gets it");
+        // No meter named: the request's model is the meter.
+        s.block(&limit(None, 30), Some("o3"), NOW);
+        assert_eq!(for_model(&s, Some("o3")), Some(NOW + 30));
+        // The same meter met by a second model: both are blocked, until the newer reset.
+        s.block(&limit(Some("codex_bengalfox"), 90), Some("spark-mini"), NOW);
+        assert_eq!(for_model(&s, Some("gpt-5.3-codex-spark")), Some(NOW + 90));
+        assert_eq!(for_model(&s, Some("spark-mini")), Some(NOW + 90));
+        assert_eq!(s.meter_blocks(NOW).len(), 2);
+        assert_eq!(PoolState::read(Some(&s.write())), s, "kept for every process");
+        // The account's own meter, or no meter and no model: the whole account.
+        s.block(&limit(Some(MAIN_METER), 120), Some("gpt-5.1-codex"), NOW);
+        assert_eq!(for_model(&s, None), Some(NOW + 120));
+        let mut t = PoolState::default();
+        t.block(&limit(None, 10), None, NOW);
+        assert_eq!(t.blocked(NOW), Some(NOW + 10));
+        // Blocks end at their instant and a hostile upstream cannot grow the state.
+        assert_eq!(s.meter_blocks(NOW + 90), []);
+        for i in 0..100 {
+            t.block(&limit(Some(&format!("m{i}")), 60), Some("x"), NOW);
+        }
+        assert_eq!(t.meter_blocks.len(), MAX_METER_BLOCKS);
     }
 }

@@ -15,11 +15,15 @@ pub struct Attempt {
     pub pinned: bool,
     /// The accounts a usage limit already moved this request away from.
     pub tried: Vec<String>,
+    /// The model the request asks for, when the host could read it: a
+    /// limit that names no meter blocks this model on the account.
+    pub model: Option<String>,
 }
 
 impl Attempt {
     /// A request's first send, its body kept, the pool choosing.
-    pub const FIRST: Self = Self { replayable: true, recovered: false, pinned: false, tried: Vec::new() };
+    pub const FIRST: Self =
+        Self { replayable: true, recovered: false, pinned: false, tried: Vec::new(), model: None };
 
     /// The attempt after acting on `verdict` for an answer of `account`.
     pub fn after(mut self, verdict: Verdict, account: &str) -> Self {

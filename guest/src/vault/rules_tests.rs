@@ -31,6 +31,7 @@ fn info(name: &str, state: AccountState) -> AccountInfo {
         state,
         problem: None,
         blocked_until: None,
+        blocks: Vec::new(),
         usage: None,
         label: None,
     }

@@ -172,7 +172,7 @@ fn a_request_moves_through_every_limited_account_until_one_is_free() {
     let mut attempt = Attempt::FIRST;
     let mut sent = Vec::new();
     let last = loop {
-        let account = v.choose(None, Some("conv")).unwrap();
+        let account = v.choose(None, Some("conv"), None).unwrap();
         sent.push(account.clone());
         if account == "c" {
             break account;
@@ -188,7 +188,39 @@ fn a_request_moves_through_every_limited_account_until_one_is_free() {
     let answer = Upstream::Answer { status: 429, headers: &[], body: &limit_429(60) };
     let learned = v.report("c", answer, attempt).unwrap();
     assert_eq!(learned.verdict, Verdict::RotateAndReplay);
-    assert_eq!(v.choose(None, Some("conv")), Err(AuthError::AllBlocked(NOW + 60)), "the first to free up");
+    assert_eq!(
+        v.choose(None, Some("conv"), None),
+        Err(AuthError::AllBlocked(NOW + 60)),
+        "the first to free up"
+    );
+}
+
+#[test]
+fn a_spent_meter_blocks_the_models_that_met_it_and_not_the_account() {
+    let v = pool_vault(&["a", "b"], Strategy::DrainFirst);
+    let spark = Some("gpt-5.3-codex-spark");
+    assert_eq!(v.choose(None, None, spark).unwrap(), "a");
+    let spent = [("x-codex-active-limit".to_owned(), "codex_bengalfox".to_owned())];
+    let attempt = Attempt { model: spark.map(str::to_owned), ..Attempt::FIRST };
+    let answer = Upstream::Answer { status: 429, headers: &spent, body: &limit_429(600) };
+    let learned = v.report("a", answer, attempt).unwrap();
+    assert_eq!((learned.verdict, learned.blocked_until), (Verdict::RotateAndReplay, Some(NOW + 600)));
+    // The spark request moves on; any other model, or a token, still gets `a`.
+    assert_eq!(v.choose(None, None, spark).unwrap(), "b");
+    assert_eq!(v.choose(None, None, Some("gpt-5.1-codex")).unwrap(), "a");
+    assert_eq!(v.choose(None, None, None).unwrap(), "a");
+    let listed = v.accounts().unwrap();
+    assert_eq!(listed[0].state, AccountState::Ok, "not blocked as a whole");
+    assert_eq!(listed[0].blocks[0].meter, "codex_bengalfox");
+    assert_eq!(listed[0].blocks[0].models, ["gpt-5.3-codex-spark"]);
+    v.platform().responses.borrow_mut().push_back(usage_answer(10));
+    assert_eq!(v.usage("a").unwrap().blocks, listed[0].blocks);
+    // The account's own meter blocks it for every model.
+    let own = [("x-codex-active-limit".to_owned(), "codex".to_owned())];
+    let attempt = Attempt { model: Some("gpt-5.1-codex".into()), ..Attempt::FIRST };
+    v.report("a", Upstream::Answer { status: 429, headers: &own, body: &limit_429(60) }, attempt).unwrap();
+    assert_eq!(v.choose(None, None, None).unwrap(), "b");
+    assert_eq!(v.accounts().unwrap()[0].state, AccountState::Blocked);
 }
 
 #[test]
@@ -197,14 +229,14 @@ fn a_store_that_cannot_be_listed_keeps_the_choice_in_hand() {
     let down = StorageError::Io("cannot reach the database".into());
     v.platform().accounts_error.replace(Some(down.clone()));
     // Nothing chosen yet: nothing in hand, and the error says why.
-    assert_eq!(v.choose(None, None), Err(AuthError::from(down.clone())));
+    assert_eq!(v.choose(None, None, None), Err(AuthError::from(down.clone())));
     v.platform().accounts_error.replace(None);
-    let first = v.choose(None, None).unwrap();
-    let other = v.choose(None, Some("conv")).unwrap();
+    let first = v.choose(None, None, None).unwrap();
+    let other = v.choose(None, Some("conv"), None).unwrap();
     assert_ne!(first, other, "round-robin takes turns while the store answers");
     v.platform().accounts_error.replace(Some(down));
-    assert_eq!(v.choose(None, Some("conv")), Ok(other.clone()), "the session keeps its account");
-    assert_eq!(v.choose(None, None), Ok(other.clone()), "else the last choice stands");
+    assert_eq!(v.choose(None, Some("conv"), None), Ok(other.clone()), "the session keeps its account");
+    assert_eq!(v.choose(None, None, None), Ok(other.clone()), "else the last choice stands");
     assert_eq!(v.select(None), Ok(other), "a look without use sees the same");
     assert!(v.platform().pool_locks.borrow().is_empty());
 }
@@ -212,7 +244,7 @@ fn a_store_that_cannot_be_listed_keeps_the_choice_in_hand() {
 #[test]
 fn a_usage_limit_blocks_persists_and_rotates_to_a_sibling() {
     let v = pool_vault(&["a", "b"], Strategy::DrainFirst);
-    assert_eq!(v.choose(None, None).unwrap(), "a");
+    assert_eq!(v.choose(None, None, None).unwrap(), "a");
     let learned = v
         .report("a", Upstream::Answer { status: 429, headers: &[], body: &limit_429(600) }, Attempt::FIRST)
         .unwrap();
@@ -225,18 +257,18 @@ fn a_usage_limit_blocks_persists_and_rotates_to_a_sibling() {
             .contains(&Notice::AccountBlocked(AccountBlocked { account: "a".into(), until: NOW + 600 }))
     );
     assert!(v.platform().pool.borrow().contains_key("a"), "persisted for other processes");
-    assert_eq!(v.choose(None, None).unwrap(), "b");
+    assert_eq!(v.choose(None, None, None).unwrap(), "b");
     let listed = v.accounts().unwrap();
     assert_eq!((listed[0].state, listed[0].blocked_until), (AccountState::Blocked, Some(NOW + 600)));
 
     // A stream's response.failed blocks just the same; then every account is.
     let event = json!({"type": "response.failed", "response": {"error": {"code": "usage_limit_reached", "resets_at": NOW + 60}}});
     v.report("b", Upstream::Event(event.to_string().as_bytes()), Attempt::FIRST).unwrap();
-    assert_eq!(v.choose(None, None), Err(AuthError::AllBlocked(NOW + 60)));
+    assert_eq!(v.choose(None, None, None), Err(AuthError::AllBlocked(NOW + 60)));
     assert!(AuthError::AllBlocked(NOW + 60).to_string().contains("frees up at"));
     assert_eq!(v.select(None).unwrap(), "a", "a look without use still names one");
     v.platform().now_ms.set((NOW + 60) * 1000);
-    assert_eq!(v.choose(None, None).unwrap(), "b", "free again at its reset");
+    assert_eq!(v.choose(None, None, None).unwrap(), "b", "free again at its reset");
 }
 
 #[test]
@@ -246,13 +278,17 @@ fn rate_limit_headers_feed_least_used_and_sessions_stay_put() {
     v.report("a", Upstream::Answer { status: 200, headers: &seen("70"), body: b"" }, Attempt::FIRST).unwrap();
     v.report("b", Upstream::Answer { status: 200, headers: &seen("20"), body: b"" }, Attempt::FIRST).unwrap();
     v.report("c", Upstream::Answer { status: 200, headers: &seen("50"), body: b"" }, Attempt::FIRST).unwrap();
-    assert_eq!(v.choose(None, Some("conv-1")).unwrap(), "b");
+    assert_eq!(v.choose(None, Some("conv-1"), None).unwrap(), "b");
     v.report("b", Upstream::Answer { status: 200, headers: &seen("90"), body: b"" }, Attempt::FIRST).unwrap();
-    assert_eq!(v.choose(None, Some("conv-1")).unwrap(), "b", "the session keeps its account while usable");
-    assert_eq!(v.choose(None, Some("conv-2")).unwrap(), "c", "a new one gets the least used");
+    assert_eq!(
+        v.choose(None, Some("conv-1"), None).unwrap(),
+        "b",
+        "the session keeps its account while usable"
+    );
+    assert_eq!(v.choose(None, Some("conv-2"), None).unwrap(), "c", "a new one gets the least used");
     v.report("b", Upstream::Answer { status: 429, headers: &[], body: &limit_429(60) }, Attempt::FIRST)
         .unwrap();
-    assert_eq!(v.choose(None, Some("conv-1")).unwrap(), "c", "moved on once blocked");
+    assert_eq!(v.choose(None, Some("conv-1"), None).unwrap(), "c", "moved on once blocked");
     let learned =
         v.report("b", Upstream::Answer { status: 401, headers: &[], body: b"" }, Attempt::FIRST).unwrap();
     assert!(learned.unauthorized);
@@ -265,14 +301,14 @@ fn round_robin_takes_turns_and_a_pin_wins_while_usable() {
     let mut turns = Vec::new();
     for step in 0..6 {
         v.platform().now_ms.set(NOW * 1000 + step);
-        turns.push(v.choose(None, None).unwrap());
+        turns.push(v.choose(None, None, None).unwrap());
     }
     assert_eq!(turns, ["a", "b", "c", "a", "b", "c"]);
     v.pin("c").unwrap();
-    assert_eq!(v.choose(None, None).unwrap(), "c");
+    assert_eq!(v.choose(None, None, None).unwrap(), "c");
     v.report("c", Upstream::Answer { status: 429, headers: &[], body: &limit_429(60) }, Attempt::FIRST)
         .unwrap();
-    assert_ne!(v.choose(None, None).unwrap(), "c", "a blocked pin rotates to a sibling");
+    assert_ne!(v.choose(None, None, None).unwrap(), "c", "a blocked pin rotates to a sibling");
 }
 
 #[test]
@@ -354,7 +390,7 @@ fn a_definitive_refresh_failure_disables_the_account_and_says_so() {
     assert_eq!(listed[0].state, AccountState::Disabled);
     assert!(listed[0].problem.as_deref().unwrap().contains("sign it in again"));
     assert!(v.platform().named.borrow()["a"].is_some(), "kept, never deleted");
-    assert_eq!(v.choose(None, None).unwrap(), "b");
+    assert_eq!(v.choose(None, None, None).unwrap(), "b");
 }
 
 // ---- credential sources ----------------------------------------------------------

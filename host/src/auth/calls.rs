@@ -28,9 +28,21 @@ impl Auth {
     /// # Ok::<(), codex_auth::Error>(())
     /// ```
     pub fn headers_for(&self, session_key: Option<&str>) -> Result<(String, RequestHeaders), Error> {
+        self.headers_for_request(session_key, None)
+    }
+
+    /// [`Auth::headers_for`] a request of `model`: an account where a meter
+    /// that model met is spent is skipped for it (and still used for other
+    /// models). Set the same model in the [`Attempt`] you report with, so a
+    /// usage limit that names no meter blocks that model only.
+    pub fn headers_for_request(
+        &self,
+        session_key: Option<&str>,
+        model: Option<&str>,
+    ) -> Result<(String, RequestHeaders), Error> {
         let explicit = self.options.account.clone();
         let account = self.instances.vault_call(|i| {
-            vault(&i.guest).call_choose(&mut i.store, i.resource, explicit.as_deref(), session_key)
+            vault(&i.guest).call_choose(&mut i.store, i.resource, explicit.as_deref(), session_key, model)
         })?;
         let headers = self.instances.session(&account, |i| {
             Ok(session(&i.guest).call_request_headers(&mut i.store, i.resource)?.map(RequestHeaders::new))
