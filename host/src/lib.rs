@@ -87,7 +87,8 @@ pub use options::{
     Defaults, InEffect, Options, Origin, ServeSettings, Setting, default_codex_home, default_home,
 };
 pub use pool::{
-    Attempt, CheckOutcome, Learned, MeterBlock, Strategy, Upstream, Usage, UsageReport, Verdict, Window,
+    Attempt, CheckOutcome, Learned, MeterBlock, Route, Strategy, Upstream, Usage, UsageReport, Verdict,
+    Window,
 };
 pub use runtime::GUEST_WASM;
 pub use secret::{RequestHeaders, Secret};

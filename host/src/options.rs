@@ -75,6 +75,9 @@ pub struct Defaults {
     /// [`Window`](crate::Window) or [`MeterBlock`](crate::MeterBlock) of
     /// another meter names it.
     pub main_meter: String,
+    /// A host that caches [`Route`](crate::Route)s reports answers that
+    /// carry only rate-limit headers at most this often per account.
+    pub usage_report_interval: Duration,
 }
 
 /// How an [`Auth`](crate::Auth) is set up. Every path and URL is injectable;

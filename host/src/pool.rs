@@ -179,6 +179,19 @@ pub enum Upstream<'a> {
 /// on it (the WIT record, used as it is).
 pub use vault::Learned;
 
+/// Where a request goes: the account the pool chose, its ready headers,
+/// and until when a host may reuse both for the same session key and model
+/// without asking again (Unix ms, by the [`crate::Options::clock`]).
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The account chosen.
+    pub account: String,
+    /// Its request headers (`Debug` hides the values).
+    pub headers: crate::RequestHeaders,
+    /// Reuse until then: the earlier of the pool's and the token's limit.
+    pub valid_until_ms: i64,
+}
+
 /// Where one request stands when an answer comes back (the WIT record,
 /// used as it is).
 pub use vault::Attempt;

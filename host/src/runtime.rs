@@ -105,6 +105,7 @@ fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<
         codex_home_dir: d.codex_home_dir,
         strategies: d.strategies,
         main_meter: d.main_meter,
+        usage_report_interval: Duration::from_millis(u64::from(d.usage_report_interval_ms)),
     };
     Ok((defaults, d.layout, d.store_modes))
 }

@@ -39,7 +39,7 @@ impl fmt::Display for Secret {
 
 /// Ready request headers: `Authorization` and, for a subscription,
 /// `chatgpt-account-id`. `Debug` hides the values.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct RequestHeaders(Vec<(String, Secret)>);
 
 impl RequestHeaders {

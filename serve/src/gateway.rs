@@ -54,13 +54,14 @@ pub async fn forward(
     let pinned = shared.auth.blocking().options().account.is_some();
     let model = body.model();
     let mut attempt = Attempt { replayable: body.replayable(), pinned, model, ..Attempt::FIRST };
+    // How each send's route came: from the cache or from the guest (logged).
+    let mut routed = Routed(Vec::new());
     loop {
-        let (key, model) = (session.clone(), attempt.model.clone());
-        let chosen = shared.auth.run(move |auth| auth.headers_for_request(key.as_deref(), model.as_deref()));
-        let (account, headers) = match chosen.await {
-            Ok(chosen) => chosen,
-            Err(e) => return (respond::auth_error(&e), None),
+        let route = match route(shared, &session, &attempt.model, &mut routed).await {
+            Ok(route) => route,
+            Err(e) => return (routed.tag(respond::auth_error(&e)), None),
         };
+        let (account, headers) = (route.account.clone(), &route.headers);
         let mut upstream = shared.client.request(parts.method.clone(), &url);
         for (name, value) in parts.headers.iter().filter(|(n, _)| !DROPPED.contains(&n.as_str())) {
             upstream = upstream.header(name, value);
@@ -72,7 +73,7 @@ pub async fn forward(
             Ok(answer) => answer,
             Err(e) => {
                 let why = format!("the Codex backend could not be reached: {}", e.without_url());
-                return (respond::error(502, "upstream_unreachable", &why), Some(account));
+                return (routed.tag(respond::error(502, "upstream_unreachable", &why)), Some(account));
             }
         };
         let status = answer.status();
@@ -81,10 +82,13 @@ pub async fn forward(
         if status.as_u16() >= 400 {
             let bytes = match read_bounded(answer).await {
                 Ok(bytes) => bytes,
-                Err(why) => return (respond::error(502, "upstream_error", &why), Some(account)),
+                Err(why) => return (routed.tag(respond::error(502, "upstream_error", &why)), Some(account)),
             };
             let answer = Report::Answer(status.as_u16(), pairs, bytes.clone());
             let learned = report(shared, &account, answer, attempt.clone()).await;
+            if learned.blocked_until.is_some() || learned.unauthorized {
+                shared.routes.taught(&account);
+            }
             attempt = learned.next;
             match learned.verdict {
                 Verdict::RotateAndReplay => continue,
@@ -102,16 +106,36 @@ pub async fn forward(
                 }
                 Verdict::PassOn => {}
             }
-            return (passed_on(status, &answer_headers, respond::full(bytes)), Some(account));
+            return (routed.tag(passed_on(status, &answer_headers, respond::full(bytes))), Some(account));
         }
-        report(shared, &account, Report::Answer(status.as_u16(), pairs, Bytes::new()), attempt.clone()).await;
+        // What a good answer teaches (its rate-limit headers) cannot change
+        // what happens to it: learnt in the background, at most once per
+        // account per interval.
+        let interval = shared.auth.blocking().defaults().usage_report_interval.as_millis();
+        let now_ms = shared.auth.blocking().options().clock.now_ms();
+        if shared.routes.report_due(&account, now_ms, i64::try_from(interval).unwrap_or(i64::MAX)) {
+            let (auth, account, attempt) = (shared.auth.clone(), account.clone(), attempt.clone());
+            let status = status.as_u16();
+            tokio::spawn(async move {
+                let report = move |a: &codex_auth::Auth| {
+                    a.report(&account, Upstream::Answer { status, headers: &pairs, body: &[] }, attempt)
+                };
+                let _ = auth.run(report).await;
+            });
+        }
         let mut stream = answer.bytes_stream();
         // Waiting for the first chunk holds nothing back: nothing else could
         // be sent before it. It is read before the answer's head goes out, so
-        // a `response.failed` usage limit can still move to a sibling.
+        // a `response.failed` usage limit can still move to a sibling. Only
+        // a chunk that can hold that event goes to the guest, which decides.
         let first = stream.next().await;
-        if let Some(Ok(chunk)) = &first {
+        if let Some(Ok(chunk)) = &first
+            && memchr(chunk, b"response.failed")
+        {
             let learned = report(shared, &account, Report::Event(chunk.clone()), attempt.clone()).await;
+            if learned.blocked_until.is_some() {
+                shared.routes.taught(&account);
+            }
             if learned.verdict == Verdict::RotateAndReplay {
                 attempt = learned.next;
                 continue;
@@ -121,7 +145,41 @@ pub async fn forward(
         let rest = stream.inspect_ok(move |chunk| watcher.look(chunk));
         let chunks =
             futures_util::stream::iter(first).chain(rest).map_ok(Frame::data).map_err(std::io::Error::other);
-        return (passed_on(status, &answer_headers, BodyExt::boxed(StreamBody::new(chunks))), Some(account));
+        let response = passed_on(status, &answer_headers, BodyExt::boxed(StreamBody::new(chunks)));
+        return (routed.tag(response), Some(account));
+    }
+}
+
+/// The guest's route for this request: cached while its verdict holds,
+/// else asked for (on the blocking pool) and cached.
+async fn route(
+    shared: &Shared,
+    session: &Option<String>,
+    model: &Option<String>,
+    routed: &mut Routed,
+) -> Result<Arc<codex_auth::Route>, codex_auth::Error> {
+    let now_ms = shared.auth.blocking().options().clock.now_ms();
+    if let Some(route) = shared.routes.get(session, model, now_ms) {
+        routed.0.push("cached");
+        return Ok(route);
+    }
+    routed.0.push("asked");
+    let ticket = shared.routes.ticket();
+    let (key, asked) = (session.clone(), model.clone());
+    let route = Arc::new(shared.auth.run(move |auth| auth.route(key.as_deref(), asked.as_deref())).await?);
+    shared.routes.put(session.clone(), model.clone(), route.clone(), ticket);
+    Ok(route)
+}
+
+/// How the route of each send of one request came: `cached`, or `asked`
+/// (of the guest). The request's log line shows it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Routed(pub Vec<&'static str>);
+
+impl Routed {
+    fn tag(&self, mut response: Response<Body>) -> Response<Body> {
+        response.extensions_mut().insert(self.clone());
+        response
     }
 }
 

@@ -21,6 +21,7 @@ mod broker;
 mod gateway;
 mod key;
 mod respond;
+mod routes;
 
 pub use key::{KEY_FILE, load_or_create as load_or_create_key};
 
@@ -65,6 +66,8 @@ pub(crate) struct Shared {
     pub auth: AsyncAuth,
     pub options: ServeOptions,
     pub client: reqwest::Client,
+    /// The guest's routes, reused while they hold.
+    pub routes: routes::Routes,
     /// The socket file's owner: the only user whose peers are served on it.
     pub socket_uid: Option<u32>,
 }
@@ -114,7 +117,7 @@ pub async fn run(
         "accounts": accounts,
     });
     println!("{start}");
-    let shared = Arc::new(Shared { auth, options, client, socket_uid });
+    let shared = Arc::new(Shared { auth, options, client, routes: routes::Routes::default(), socket_uid });
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -175,13 +178,16 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let (response, account) = route(&shared, request).await;
-    let line = serde_json::json!({
+    let mut line = serde_json::json!({
         "method": method,
         "path": path,
         "status": response.status().as_u16(),
         "account": account,
         "ms": (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
     });
+    if let Some(routed) = response.extensions().get::<gateway::Routed>() {
+        line["routes"] = routed.0.clone().into();
+    }
     eprintln!("{line}");
     Ok(response)
 }

@@ -459,3 +459,51 @@ fn a_spent_model_meter_moves_only_that_models_requests() {
     );
     served.stop();
 }
+
+#[test]
+fn the_guests_route_is_reused_until_an_answer_of_its_account_teaches_something() {
+    let issuer = MockIssuer::start(&[]);
+    let backend = MockBackend::start();
+    let dir = Dir::new();
+    put_own(&dir, "acct-a");
+    put_own(&dir, "acct-b");
+    let served = Served::start(&dir, &issuer, &backend, &[]);
+    let send = || {
+        let body = json!({"model": "gpt-5.1-codex", "input": "hi"}).to_string();
+        let answer = served
+            .post("/backend-api/codex/responses")
+            .header("session_id", "conv-1")
+            .body(body)
+            .send()
+            .unwrap();
+        answer.status().as_u16()
+    };
+    for _ in 0..3 {
+        assert_eq!(send(), 200);
+    }
+    // acct-a meets its limit: the cached route is used once more, the 429
+    // teaches the pool, and the guest is asked again (it gives acct-b).
+    backend.state().answers.insert("acct-a".into(), Answer::Limit { resets_in: 600 });
+    assert_eq!(send(), 200);
+    assert_eq!(send(), 200);
+    let requests = |id: &str| backend.state().responses_requests.get(id).copied().unwrap_or(0);
+    assert_eq!((requests("acct-a"), requests("acct-b")), (4, 2));
+    let (_, lines) = served.stop();
+    let routes: Vec<Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["path"] == "/backend-api/codex/responses")
+        .map(|l| l["routes"].clone())
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            json!(["asked"]),
+            json!(["cached"]),
+            json!(["cached"]),
+            json!(["cached", "asked"]),
+            json!(["cached"])
+        ],
+        "{lines:#?}"
+    );
+}

@@ -29,6 +29,9 @@ impl x::session::GuestSession for SessionResource {
     fn request_headers(&self) -> Result<Vec<(String, String)>, AuthError> {
         self.0.request_headers()
     }
+    fn request_headers_verdict(&self) -> Result<session::HeadersVerdict, AuthError> {
+        self.0.headers_verdict()
+    }
     fn set_credential(&self, credential: auth_file::Credential) -> Result<(), AuthError> {
         self.0.set_credential(credential)
     }

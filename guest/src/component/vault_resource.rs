@@ -90,8 +90,8 @@ impl x::vault::GuestVault for VaultResource {
         explicit: Option<String>,
         session: Option<String>,
         model: Option<String>,
-    ) -> Result<String, AuthError> {
-        self.0.choose(explicit.as_deref(), session.as_deref(), model.as_deref())
+    ) -> Result<vault::Choice, AuthError> {
+        self.0.choose_verdict(explicit.as_deref(), session.as_deref(), model.as_deref())
     }
     fn report(
         &self,

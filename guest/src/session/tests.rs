@@ -148,3 +148,37 @@ fn a_codex_homes_forced_workspace_and_login_method_refuse_other_credentials() {
     assert!(s.set_credential(Credential::ApiKey("sk-proj-0123456789".into())).is_err());
     s.set_credential(Credential::Chatgpt(tokens(NOW + 3600, "rt"))).unwrap();
 }
+
+#[test]
+fn headers_are_reusable_until_the_refresh_policy_would_act() {
+    let s = session(Fake::default());
+    s.set_credential(Credential::Chatgpt(tokens(NOW + 3600, "rt"))).unwrap();
+    let verdict = s.headers_verdict().unwrap();
+    assert_eq!(verdict.headers, s.request_headers().unwrap());
+    let skew = i64::from(crate::defaults::REFRESH_SKEW_SECONDS);
+    assert_eq!(verdict.valid_until, (NOW + 3600 - skew) * 1000, "the refresh point");
+    assert!(!format!("{verdict:?}").contains("Bearer"), "no token in Debug");
+
+    let key = session(Fake::default());
+    key.set_credential(Credential::ApiKey("sk-stored-1234".into())).unwrap();
+    assert_eq!(key.headers_verdict().unwrap().valid_until, i64::MAX, "a key until a 401");
+
+    let spec = crate::store::command::CommandSpec {
+        program: "print-token".into(),
+        args: Vec::new(),
+        timeout_ms: None,
+        refresh_interval_ms: Some(60_000),
+    };
+    let command = session(Fake::default());
+    command.platform().outputs.borrow_mut().push_back(Ok(crate::platform::ProcessOutput {
+        status: Some(0),
+        stdout: b"tok-1\n".to_vec(),
+        stderr: Vec::new(),
+    }));
+    command.set_credential(Credential::Command(spec)).unwrap();
+    assert_eq!(command.headers_verdict().unwrap().valid_until, NOW * 1000 + 60_000, "the command's interval");
+    assert_eq!(
+        session(Fake::default()).headers_verdict().map(|v| v.valid_until),
+        Err(AuthError::NotLoggedIn)
+    );
+}

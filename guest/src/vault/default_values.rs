@@ -39,6 +39,7 @@ pub struct DefaultValues {
     pub strategies: Vec<(String, Strategy)>,
     pub store_modes: Vec<(String, AccountStore)>,
     pub main_meter: String,
+    pub usage_report_interval_ms: u32,
 }
 
 /// The names inside a vault's home (the WIT `vault-layout`).
@@ -93,5 +94,6 @@ pub fn default_values() -> DefaultValues {
         strategies: Strategy::ALL.iter().map(|&s| (s.name().into(), s)).collect(),
         store_modes: AccountStore::ALL.iter().map(|&m| (m.name().into(), m)).collect(),
         main_meter: crate::vault::usage::MAIN_METER.into(),
+        usage_report_interval_ms: crate::vault::pool::USAGE_REPORT_INTERVAL_MS,
     }
 }

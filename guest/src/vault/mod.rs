@@ -49,6 +49,14 @@ wit_enum! {
     }
 }
 
+/// The account a call uses, and until when a host may reuse that choice for
+/// the same session and model without asking (Unix ms; the WIT `choice`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub account: String,
+    pub valid_until: i64,
+}
+
 /// The settings in effect that a host shows or acts on (the WIT `in-effect`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InEffect {
@@ -348,7 +356,7 @@ impl<P: Platform> Vault<P> {
     /// The account a call uses without choosing anew (status, listing):
     /// explicit, else as [`Self::choose`] would, without recording it.
     pub fn select(&self, explicit: Option<&str>) -> Result<String, AuthError> {
-        self.pick(explicit, None, None, false)
+        self.pick(explicit, None, None, false).map(|c| c.account)
     }
 
     /// The account a call uses, choosing by the pool (see [`pool::choose`]):
@@ -363,6 +371,17 @@ impl<P: Platform> Vault<P> {
         session: Option<&str>,
         model: Option<&str>,
     ) -> Result<String, AuthError> {
+        self.choose_verdict(explicit, session, model).map(|c| c.account)
+    }
+
+    /// [`Self::choose`], and until when a host may reuse the choice for the
+    /// same session and model without asking (see [`pool::choice_valid_until`]).
+    pub fn choose_verdict(
+        &self,
+        explicit: Option<&str>,
+        session: Option<&str>,
+        model: Option<&str>,
+    ) -> Result<Choice, AuthError> {
         self.pick(explicit, session, model, true)
     }
 
@@ -372,18 +391,24 @@ impl<P: Platform> Vault<P> {
         session: Option<&str>,
         model: Option<&str>,
         record: bool,
-    ) -> Result<String, AuthError> {
+    ) -> Result<Choice, AuthError> {
+        let now_ms = self.platform.now_ms();
         // Flag > environment (both `explicit`, from the host) > config file.
         let explicit = explicit.or(self.config.file.as_ref().and_then(|f| f.account.as_deref()));
         if let Some(name) = explicit {
-            return self.select_listed(name);
+            let account = self.select_listed(name)?;
+            return Ok(Choice { account, valid_until: now_ms.saturating_add(pool::CHOICE_TTL_MS) });
         }
         let listed = match self.listed() {
             Ok(listed) => listed,
             // The store cannot be listed (a database down, a keyring
             // locked): the choice in hand stands, and its session serves the
             // token it holds while that is valid. Nothing in hand: the error.
-            Err(e @ AuthError::Storage(_)) => return self.choice_in_hand(session).ok_or(e),
+            // Not to be reused: the next call looks at the store again.
+            Err(e @ AuthError::Storage(_)) => {
+                let account = self.choice_in_hand(session).ok_or(e)?;
+                return Ok(Choice { account, valid_until: now_ms });
+            }
             Err(e) => return Err(e),
         };
         let now = self.now();
@@ -403,8 +428,13 @@ impl<P: Platform> Vault<P> {
             Pick::AllBlocked { first_free } if record => return Err(AuthError::AllBlocked(first_free)),
             // Nothing usable (or, for a look without use, nothing free): the
             // first in order names what to report on.
-            Pick::AllBlocked { .. } | Pick::NoneUsable => return select(None, pinned.as_deref(), &accounts),
+            Pick::AllBlocked { .. } | Pick::NoneUsable => {
+                let account = select(None, pinned.as_deref(), &accounts)?;
+                return Ok(Choice { account, valid_until: now_ms });
+            }
         };
+        let held = sticky.as_deref() == Some(name.as_str()) || pinned.as_deref() == Some(name.as_str());
+        let valid_until = pool::choice_valid_until(&candidates, held, self.config.strategy, now_ms);
         if record {
             self.last_choice.replace(Some(name.clone()));
             if let Some(key) = session {
@@ -420,7 +450,7 @@ impl<P: Platform> Vault<P> {
                 let _ = self.update_pool(&name, 0, |state| state.last_chosen_ms = Some(now_ms));
             }
         }
-        Ok(name)
+        Ok(Choice { account: name, valid_until })
     }
 
     /// The session's account, else the last one chosen.

@@ -186,6 +186,34 @@ pub fn blocked_for(
     whole.or(model.flatten())
 }
 
+/// A host that caches choices reports answers that carry only rate-limit
+/// headers at most this often per account: usage moves slowly, and the pool
+/// writes only when what it learned changed.
+pub const USAGE_REPORT_INTERVAL_MS: u32 = 1_000;
+
+/// How long a host may reuse a choice without asking again. Meanwhile
+/// another process may block the account: the request then meets the limit,
+/// the report teaches this process at once, and it moves on.
+pub const CHOICE_TTL_MS: i64 = 2_000;
+
+/// Until when a choice may be reused (Unix ms): not at all under
+/// round-robin (each call takes the next account) unless the session or
+/// the pin holds it; else for [`CHOICE_TTL_MS`], and not past the instant
+/// a blocked account frees up (the choice may then change).
+pub fn choice_valid_until(candidates: &[Candidate], held: bool, strategy: Strategy, now_ms: i64) -> i64 {
+    if strategy == Strategy::RoundRobin && !held {
+        return now_ms;
+    }
+    let frees = candidates
+        .iter()
+        .filter(|c| c.usable)
+        .filter_map(|c| c.blocked_until)
+        .map(|t| t.saturating_mul(1000))
+        .filter(|&t| t > now_ms)
+        .min();
+    frees.unwrap_or(i64::MAX).min(now_ms.saturating_add(CHOICE_TTL_MS))
+}
+
 /// One account as the chooser sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Candidate {
@@ -402,5 +430,31 @@ mod tests {
             t.block(&limit(Some(&format!("m{i}")), 60), Some("x"), NOW);
         }
         assert_eq!(t.meter_blocks.len(), MAX_METER_BLOCKS);
+    }
+
+    #[test]
+    fn a_choice_is_reused_for_a_while_but_not_past_a_block_or_under_round_robin() {
+        let now_ms = NOW * 1000;
+        let mut pool = vec![c("a", Some(10), None), c("b", Some(20), None)];
+        let ttl = now_ms + CHOICE_TTL_MS;
+        assert_eq!(choice_valid_until(&pool, false, Strategy::DrainFirst, now_ms), ttl);
+        assert_eq!(
+            choice_valid_until(&pool, false, Strategy::RoundRobin, now_ms),
+            now_ms,
+            "the next call turns"
+        );
+        assert_eq!(choice_valid_until(&pool, true, Strategy::RoundRobin, now_ms), ttl, "a session holds it");
+        pool[1].blocked_until = Some(NOW + 1);
+        assert_eq!(
+            choice_valid_until(&pool, false, Strategy::DrainFirst, now_ms),
+            now_ms + 1000,
+            "b frees up"
+        );
+        pool[1].blocked_until = Some(NOW - 1);
+        assert_eq!(
+            choice_valid_until(&pool, false, Strategy::LeastUsed, now_ms),
+            ttl,
+            "a past block is no limit"
+        );
     }
 }

@@ -4,8 +4,8 @@
 use super::instances::{Resource, session, vault};
 use super::{Auth, saturate};
 use crate::{
-    Attempt, CheckOutcome, Credential, Error, Learned, LoginOptions, LogoutReport, RequestHeaders, Secret,
-    Status, Upstream, UsageReport, bindings,
+    Attempt, CheckOutcome, Credential, Error, Learned, LoginOptions, LogoutReport, RequestHeaders, Route,
+    Secret, Status, Upstream, UsageReport, bindings,
 };
 
 impl Auth {
@@ -40,14 +40,28 @@ impl Auth {
         session_key: Option<&str>,
         model: Option<&str>,
     ) -> Result<(String, RequestHeaders), Error> {
+        self.route(session_key, model).map(|r| (r.account, r.headers))
+    }
+
+    /// [`Auth::headers_for_request`] as a verdict a host may cache: the
+    /// account, its headers, and until when both may be reused for the same
+    /// session key and model without asking again ([`Route::valid_until_ms`]:
+    /// the earlier of the pool's and the token's). Ask again sooner when an
+    /// answer of that account was reported with a limit or a 401
+    /// ([`Learned::blocked_until`], [`Learned::unauthorized`]).
+    pub fn route(&self, session_key: Option<&str>, model: Option<&str>) -> Result<Route, Error> {
         let explicit = self.options.account.clone();
-        let account = self.instances.vault_call(|i| {
+        let choice = self.instances.vault_call(|i| {
             vault(&i.guest).call_choose(&mut i.store, i.resource, explicit.as_deref(), session_key, model)
         })?;
-        let headers = self.instances.session(&account, |i| {
-            Ok(session(&i.guest).call_request_headers(&mut i.store, i.resource)?.map(RequestHeaders::new))
-        })??;
-        Ok((account, headers))
+        let verdict = self.instances.session_call(&choice.account, |i| {
+            session(&i.guest).call_request_headers_verdict(&mut i.store, i.resource)
+        })?;
+        Ok(Route {
+            account: choice.account,
+            headers: RequestHeaders::new(verdict.headers),
+            valid_until_ms: choice.valid_until.min(verdict.valid_until),
+        })
     }
 
     /// Tells the pool what the upstream answered for `account`: rate-limit

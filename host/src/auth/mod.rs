@@ -208,7 +208,9 @@ impl Auth {
         let explicit = self.options.account.clone();
         self.selection.get_or_choose(|| {
             self.instances.vault_call(|i| {
-                vault(&i.guest).call_choose(&mut i.store, i.resource, explicit.as_deref(), None, None)
+                vault(&i.guest)
+                    .call_choose(&mut i.store, i.resource, explicit.as_deref(), None, None)
+                    .map(|c| c.map(|c| c.account))
             })
         })
     }
