@@ -134,6 +134,22 @@ impl Backend {
         matches!(self.stores.get(), Some(Stores::Database(_)))
     }
 
+    /// On a database, calls `changed` whenever any process writes a pool
+    /// row (see [`Database::listen`]) while `alive`; `false` elsewhere.
+    pub fn listen_pool(
+        &self,
+        alive: impl Fn() -> bool + Send + 'static,
+        changed: impl Fn(crate::database::PoolChange) + Send + 'static,
+    ) -> bool {
+        match self.stores.get() {
+            Some(Stores::Database(database)) => {
+                database.listen(alive, changed);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The store of account `name`.
     pub fn store(&self, name: &str) -> Result<Store, StoreError> {
         match self.stores()? {

@@ -63,6 +63,18 @@ impl Table {
     }
 }
 
+/// The channel on which a write of a pool row is announced (its account).
+const POOL_CHANNEL: &str = "codex_auth_pool";
+
+/// What a listener is told: a pool row changed (its account), or
+/// notifications may have been missed (the connection was lost), so any may
+/// have.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PoolChange {
+    Account(String),
+    Any,
+}
+
 /// The database of one vault: its address, idle connections, and whether
 /// this process has checked the schema.
 pub(crate) struct Database {
@@ -197,6 +209,51 @@ impl Database {
         tx.commit().map_err(fail)
     }
 
+    /// Calls `changed` for every pool row written by any process, from a
+    /// thread of its own with its own connection, for as long as `alive`
+    /// says. A lost connection is made again (after the waits of
+    /// [`Reconnect`]) and reported as [`PoolChange::Any`]: what was said
+    /// meanwhile is not known.
+    pub fn listen(
+        self: &std::sync::Arc<Self>,
+        alive: impl Fn() -> bool + Send + 'static,
+        changed: impl Fn(PoolChange) + Send + 'static,
+    ) {
+        let database = self.clone();
+        std::thread::spawn(move || {
+            let mut reconnect = Reconnect::default();
+            while alive() {
+                if let Err((_, wait)) = reconnect.ready(Instant::now()) {
+                    std::thread::sleep(wait);
+                    continue;
+                }
+                let mut client = match database.config.connect(database.tls.clone()) {
+                    Ok(client) => client,
+                    Err(e) => {
+                        reconnect.failed(Instant::now(), e.to_string());
+                        continue;
+                    }
+                };
+                if client.batch_execute(&format!("LISTEN {POOL_CHANNEL}")).is_err() {
+                    reconnect.failed(Instant::now(), "LISTEN failed".into());
+                    continue;
+                }
+                reconnect.succeeded();
+                changed(PoolChange::Any);
+                while alive() && !client.is_closed() {
+                    let mut notifications = client.notifications();
+                    let mut waiting = notifications.timeout_iter(Duration::from_millis(500));
+                    use postgres::fallible_iterator::FallibleIterator as _;
+                    match waiting.next() {
+                        Ok(Some(n)) => changed(PoolChange::Account(n.payload().to_owned())),
+                        Ok(None) => {}
+                        Err(_) => break,
+                    }
+                }
+            }
+        });
+    }
+
     /// Runs `f` on a connection outside any lock.
     fn with<R>(
         &self,
@@ -311,9 +368,15 @@ impl Row {
         let name = self.name.clone();
         let takes_contents = sql.contains("$2");
         let held = self.held.is_some();
+        let notify = self.table == Table::Pool;
         let rows = self.run("cannot write to", |c| {
             let n =
                 if takes_contents { c.execute(sql, &[&name, &contents])? } else { c.execute(sql, &[&name])? };
+            if notify {
+                // Sent on commit: other processes' cached routes to this
+                // account are stale (see `Database::listen`).
+                c.execute("SELECT pg_notify($1, $2)", &[&POOL_CHANNEL, &name])?;
+            }
             if held {
                 c.batch_execute("COMMIT")?;
             }

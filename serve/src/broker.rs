@@ -24,25 +24,16 @@ pub async fn route(shared: &Shared, request: Request<Incoming>) -> (Response<Bod
     let path = request.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let result = match (request.method().clone(), segments.as_slice()) {
-        (Method::GET, ["v1", "headers"]) => {
-            shared.auth.run(move |auth| headers(auth, account.as_deref(), session.as_deref())).await.map(
-                |(name, headers)| {
-                    let value = json!({"account": name, "headers": header_map(&headers)});
-                    (value, Some(name))
-                },
-            )
-        }
-        (Method::GET, ["v1", "token"]) => shared
-            .auth
-            .run(move |auth| {
-                let (name, headers) = headers(auth, account.as_deref(), session.as_deref())?;
-                // The bearer of the headers is the token; nothing else is read.
-                let token =
-                    headers.get("Authorization").and_then(|a| a.strip_prefix("Bearer ")).map(str::to_owned);
-                Ok((name, token.unwrap_or_default()))
-            })
-            .await
-            .map(|(name, token)| (json!({"account": name, "token": token}), Some(name))),
+        (Method::GET, ["v1", "headers"]) => headers(shared, account, session).await.map(|(name, headers)| {
+            let value = json!({"account": name, "headers": header_map(&headers)});
+            (value, Some(name))
+        }),
+        (Method::GET, ["v1", "token"]) => headers(shared, account, session).await.map(|(name, headers)| {
+            // The bearer of the headers is the token; nothing else is read.
+            let token =
+                headers.get("Authorization").and_then(|a| a.strip_prefix("Bearer ")).unwrap_or_default();
+            (json!({"account": name, "token": token}), Some(name))
+        }),
         (Method::GET, ["v1", "accounts"]) => shared
             .auth
             .run(|auth| auth.accounts())
@@ -59,6 +50,8 @@ pub async fn route(shared: &Shared, request: Request<Incoming>) -> (Response<Bod
                 })
                 .await
                 .and_then(|(status, name)| {
+                    // Routes to it carry the token it had before.
+                    shared.routes.taught(&name);
                     let value = serde_json::to_value(status).map_err(|e| Error::Internal(e.to_string()))?;
                     Ok((json!({"account": name, "status": value}), Some(name)))
                 })
@@ -78,6 +71,8 @@ pub async fn route(shared: &Shared, request: Request<Incoming>) -> (Response<Bod
                     Some(token) => {
                         shared.auth.run(move |auth| recover(auth, named.as_deref(), token)).await.map(
                             |(name, headers)| {
+                                // Routes to it carry the rejected token.
+                                shared.routes.taught(&name);
                                 (json!({"account": name, "headers": header_map(&headers)}), Some(name))
                             },
                         )
@@ -99,18 +94,27 @@ pub async fn route(shared: &Shared, request: Request<Incoming>) -> (Response<Bod
     }
 }
 
-/// Headers of the named account, else of the one the pool chooses.
-fn headers(
-    auth: &Auth,
-    account: Option<&str>,
-    session: Option<&str>,
+/// Headers of the named account, else of the one the pool chooses (the
+/// guest's route, reused while it holds, as the gateway does).
+async fn headers(
+    shared: &Shared,
+    account: Option<String>,
+    session: Option<String>,
 ) -> Result<(String, RequestHeaders), Error> {
     match account {
         Some(name) => {
-            let account = auth.account(name)?;
-            Ok((account.name().to_owned(), account.request_headers()?))
+            shared
+                .auth
+                .run(move |auth| {
+                    let account = auth.account(&name)?;
+                    Ok((account.name().to_owned(), account.request_headers()?))
+                })
+                .await
         }
-        None => auth.headers_for(session),
+        None => {
+            let route = crate::gateway::route(shared, &session, &None, &mut Default::default()).await?;
+            Ok((route.account.clone(), route.headers.clone()))
+        }
     }
 }
 

@@ -152,7 +152,7 @@ pub async fn forward(
 
 /// The guest's route for this request: cached while its verdict holds,
 /// else asked for (on the blocking pool) and cached.
-async fn route(
+pub(crate) async fn route(
     shared: &Shared,
     session: &Option<String>,
     model: &Option<String>,

@@ -118,6 +118,19 @@ pub async fn run(
     });
     println!("{start}");
     let shared = Arc::new(Shared { auth, options, client, routes: routes::Routes::default(), socket_uid });
+    // A fleet on one database: what another gateway learns about an account
+    // makes this one's routes to it stale at once. Logged, `null` when
+    // changes may have been missed (the listening connection was made again).
+    let weak = Arc::downgrade(&shared);
+    shared.auth.blocking().on_pool_change(move |account| {
+        if let Some(shared) = weak.upgrade() {
+            match account {
+                Some(account) => shared.routes.taught(account),
+                None => shared.routes.taught_all(),
+            }
+        }
+        eprintln!("{}", serde_json::json!({"pool_changed": account}));
+    });
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

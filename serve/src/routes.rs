@@ -23,6 +23,8 @@ pub(crate) struct Routes {
     /// an answer of that account last taught the pool something.
     clock: AtomicU64,
     taught: DashMap<String, u64>,
+    /// The counter when every route was last made stale.
+    taught_all: AtomicU64,
     /// When each account's rate-limit headers were last reported (Unix ms).
     reported: DashMap<String, i64>,
 }
@@ -42,7 +44,8 @@ impl Routes {
     pub fn get(&self, session: &Option<String>, model: &Option<String>, now_ms: i64) -> Option<Arc<Route>> {
         let key = (session.clone(), model.clone());
         let cached = self.routes.get(&key)?;
-        let stale = self.taught.get(&cached.route.account).is_some_and(|t| *t > cached.asked);
+        let stale = self.taught.get(&cached.route.account).is_some_and(|t| *t > cached.asked)
+            || self.taught_all.load(Ordering::Acquire) > cached.asked;
         (now_ms < cached.route.valid_until_ms && !stale).then(|| cached.route.clone())
     }
 
@@ -63,6 +66,13 @@ impl Routes {
     pub fn taught(&self, account: &str) {
         let now = self.clock.fetch_add(1, Ordering::AcqRel) + 1;
         self.taught.insert(account.to_owned(), now);
+    }
+
+    /// Changes may have been missed: every route is stale.
+    pub fn taught_all(&self) {
+        let now = self.clock.fetch_add(1, Ordering::AcqRel) + 1;
+        self.taught_all.store(now, Ordering::Release);
+        self.routes.clear();
     }
 
     /// Whether an answer of `account` that carries only rate-limit headers
@@ -109,6 +119,13 @@ mod tests {
         assert!(routes.get(&conv, &model, 0).is_none());
         routes.put(conv.clone(), model.clone(), route("a", 1_000), routes.ticket());
         assert!(routes.get(&conv, &model, 0).is_some(), "asked after it: fresh");
+
+        // Changes may have been missed: every route, even one in flight.
+        let early = routes.ticket();
+        routes.taught_all();
+        assert!(routes.get(&conv, &model, 0).is_none());
+        routes.put(None, None, route("b", 1_000), early);
+        assert!(routes.get(&None, &None, 0).is_none());
     }
 
     #[test]

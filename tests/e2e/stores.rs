@@ -558,13 +558,8 @@ fn a_valid_token_is_served_while_the_database_is_down() {
 
 /// `codex-auth serve` on `cli`'s store; returns the server, its URL and key.
 fn serve(cli: impl Fn() -> Command) -> (Child, String, String) {
-    let key = stdout(&run(cli().args(["serve", "--print-key"]))).trim().to_owned();
-    let mut child =
-        cli().args(["serve", "--port", "0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    let start: Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("{e}: {first:?}"));
-    (child, format!("http://{}", start["listening"].as_str().unwrap()), key)
+    let (child, url, key, _) = serve_logged(cli);
+    (child, url, key)
 }
 
 /// Many callers of one server ask for the token of an expired account.
@@ -657,4 +652,88 @@ fn serve_keeps_serving_the_token_in_hand_while_the_database_is_down() {
     server.kill().unwrap();
     let state = mock.state();
     assert_eq!((state.refresh_requests, state.reuse_errors), (0, 0), "nothing was refreshed or sent twice");
+}
+
+/// `codex-auth serve` on `cli`'s store, with its log lines as they come.
+fn serve_logged(cli: impl Fn() -> Command) -> (Child, String, String, std::sync::mpsc::Receiver<Value>) {
+    let key = stdout(&run(cli().args(["serve", "--print-key"]))).trim().to_owned();
+    let mut child =
+        cli().args(["serve", "--port", "0"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let start: Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("{e}: {first:?}"));
+    let (tx, lines) = std::sync::mpsc::channel();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            if let Ok(line) = serde_json::from_str::<Value>(&line) {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    (child, format!("http://{}", start["listening"].as_str().unwrap()), key, lines)
+}
+
+/// Waits (a minute at most) for a log line that `matches`.
+fn wait_for_line(lines: &std::sync::mpsc::Receiver<Value>, matches: impl Fn(&Value) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if matches(&line) => return,
+            Ok(_) => {}
+            Err(e) => panic!("no such log line: {e}"),
+        }
+    }
+}
+
+#[test]
+fn a_fleet_of_gateways_with_cached_routes_sends_one_429_for_a_limit() {
+    use crate::mock_backend::{Answer, MockBackend};
+    let mock = MockIssuer::start(&[]);
+    let backend = MockBackend::start();
+    let db = Postgres::start();
+    let seed = Dir::new();
+    for id in ["acct-a", "acct-b"] {
+        let codex = Dir::new();
+        codex.write_store(&serde_json::to_vec(&account_file(id, now() + 3600, &format!("rt-{id}"))).unwrap());
+        let o = run(db_cli(&seed, &mock, &db).args(["import", "--move", "--name", id]).arg(codex.home()));
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+    }
+    let machines = [Dir::new(), Dir::new()];
+    let gateway = |machine: &Dir| {
+        serve_logged(|| {
+            let mut cmd = db_cli(machine, &mock, &db);
+            cmd.env("CODEX_AUTH_CHATGPT_BASE_URL", &backend.base);
+            cmd
+        })
+    };
+    let (mut first, first_url, first_key, first_log) = gateway(&machines[0]);
+    let (mut second, second_url, second_key, second_log) = gateway(&machines[1]);
+    for log in [&first_log, &second_log] {
+        wait_for_line(log, |l| l.get("pool_changed").is_some_and(Value::is_null));
+    }
+    let send = |url: &str, key: &str| {
+        let body = serde_json::json!({"model": "gpt-5.1-codex", "input": "hi"}).to_string();
+        let answer = http()
+            .post(format!("{url}/backend-api/codex/responses"))
+            .bearer_auth(key)
+            .header("session_id", "conv-1")
+            .body(body)
+            .send()
+            .unwrap();
+        answer.status().as_u16()
+    };
+    // Both gateways route the conversation to acct-a, and keep that route.
+    assert_eq!(send(&first_url, &first_key), 200);
+    assert_eq!(send(&second_url, &second_key), 200);
+    // acct-a meets its limit through the first; the second hears of it.
+    backend.state().answers.insert("acct-a".into(), Answer::Limit { resets_in: 600 });
+    assert_eq!(send(&first_url, &first_key), 200, "moved on to acct-b");
+    wait_for_line(&second_log, |l| l["pool_changed"] == "acct-a");
+    assert_eq!(send(&second_url, &second_key), 200);
+    let requests = |id: &str| backend.state().responses_requests.get(id).copied().unwrap_or(0);
+    assert_eq!((requests("acct-a"), requests("acct-b")), (3, 2), "one 429 for the pair");
+    first.kill().unwrap();
+    second.kill().unwrap();
 }

@@ -174,6 +174,25 @@ impl Auth {
         self.instances.backend().in_database()
     }
 
+    /// Calls `changed` whenever any process (this one included) writes an
+    /// account's pool state (a usage limit learned, usage updated), with the
+    /// account's name, or with `None` when changes may have been missed (the
+    /// connection was made again): for a host that caches
+    /// [`Route`](crate::Route)s across a fleet. Only a database store can
+    /// tell (PostgreSQL `LISTEN`/`NOTIFY`); elsewhere this returns `false`
+    /// and never calls. Calls come from a thread of their own until this
+    /// `Auth` is dropped.
+    pub fn on_pool_change(&self, changed: impl Fn(Option<&str>) + Send + 'static) -> bool {
+        let backend = std::sync::Arc::downgrade(self.instances.backend());
+        self.instances.backend().listen_pool(
+            move || backend.strong_count() > 0,
+            move |change| match change {
+                crate::database::PoolChange::Account(name) => changed(Some(&name)),
+                crate::database::PoolChange::Any => changed(None),
+            },
+        )
+    }
+
     /// Whether the accounts' store can be read now: `Err` says why not (a
     /// database down, a directory unreadable). Meanwhile a long-lived
     /// `Auth` still serves each account's token it holds while that is
