@@ -143,8 +143,29 @@ pub async fn forward(
         }
         let watcher = Arc::new(Watcher { auth: shared.auth.clone(), account: account.clone() });
         let rest = stream.inspect_ok(move |chunk| watcher.look(chunk));
-        let chunks =
-            futures_util::stream::iter(first).chain(rest).map_ok(Frame::data).map_err(std::io::Error::other);
+        let sse = answer_headers
+            .get(hyper::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        let chunks = futures_util::stream::iter(first).chain(rest).scan(false, move |broke, chunk| {
+            let frame = match chunk {
+                _ if *broke => None,
+                Ok(chunk) => Some(Ok(Frame::data(chunk))),
+                Err(e) => {
+                    *broke = true;
+                    let why = format!("the Codex backend's stream broke off: {}", e.without_url());
+                    log_broken(&why);
+                    // A stream ends with an event that says so, cleanly;
+                    // another body can only break off too. The pool is not
+                    // told: a broken connection says nothing of the account.
+                    Some(if sse {
+                        Ok(Frame::data(broken_event(&why)))
+                    } else {
+                        Err(std::io::Error::other(why))
+                    })
+                }
+            };
+            std::future::ready(frame)
+        });
         let response = passed_on(status, &answer_headers, BodyExt::boxed(StreamBody::new(chunks)));
         return (routed.tag(response), Some(account));
     }
@@ -202,6 +223,17 @@ impl Watcher {
             });
         }
     }
+}
+
+/// The event that ends a stream whose upstream broke off: an `error`
+/// event, as the Responses API sends one.
+fn broken_event(why: &str) -> Bytes {
+    let error = serde_json::json!({"type": "error", "code": "upstream_disconnected", "message": why});
+    Bytes::from(format!("event: error\ndata: {error}\n\n"))
+}
+
+fn log_broken(why: &str) {
+    eprintln!("{}", serde_json::json!({"error": why}));
 }
 
 fn memchr(haystack: &[u8], needle: &[u8]) -> bool {

@@ -507,3 +507,70 @@ fn the_guests_route_is_reused_until_an_answer_of_its_account_teaches_something()
         "{lines:#?}"
     );
 }
+
+/// An upstream that answers every request with the head of a stream and
+/// one event, then closes the connection short of the declared length.
+fn dying_upstream() -> (String, std::sync::Arc<std::sync::atomic::AtomicU32>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/backend-api/codex", listener.local_addr().unwrap());
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let count = served.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            // The request: its head and a small body, whatever they hold.
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let event = "event: response.output_text.delta\ndata: {\"delta\": \"Hel\"}\n\n";
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 100000\r\n\r\n";
+            let _ = stream.write_all(format!("{head}{event}").as_bytes());
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    });
+    (url, served)
+}
+
+#[test]
+fn an_upstream_that_dies_mid_stream_ends_the_stream_cleanly_and_teaches_the_pool_nothing() {
+    let issuer = MockIssuer::start(&[]);
+    let backend = MockBackend::start();
+    let dir = Dir::new();
+    put_own(&dir, "acct-a");
+    put_own(&dir, "acct-b");
+    let (upstream, served_by_upstream) = dying_upstream();
+    let served = Served::start(&dir, &issuer, &backend, &["--upstream", &upstream]);
+    for _ in 0..2 {
+        let answer = served.post("/backend-api/codex/responses").body("{}").send().unwrap();
+        assert_eq!(answer.status().as_u16(), 200);
+        // The body ends properly: what came, then an error event that says why.
+        let text = answer.text().expect("a clean end of the stream");
+        assert!(text.starts_with("event: response.output_text.delta\n"), "{text}");
+        let last = text.trim_end().lines().last().unwrap();
+        let error: Value = serde_json::from_str(last.strip_prefix("data: ").unwrap()).unwrap();
+        assert_eq!(
+            (error["type"].as_str(), error["code"].as_str()),
+            (Some("error"), Some("upstream_disconnected"))
+        );
+    }
+    assert_eq!(served_by_upstream.load(std::sync::atomic::Ordering::SeqCst), 2, "never replayed");
+    // Nothing false was learnt: acct-a is neither blocked nor disabled.
+    let listed: Value =
+        serde_json::from_str(&served.get("/v1/accounts").send().unwrap().text().unwrap()).unwrap();
+    let a = listed["accounts"].as_array().unwrap().iter().find(|x| x["name"] == "acct-a").unwrap().clone();
+    assert_eq!((a["state"].as_str(), a["blocks"].as_array().map(Vec::len)), (Some("ok"), Some(0)), "{a}");
+    let (_, lines) = served.stop();
+    let logged: Vec<Value> = lines.iter().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert!(
+        logged.iter().any(|l| l["error"].as_str().is_some_and(|e| e.contains("stream broke off"))),
+        "{lines:#?}"
+    );
+    let accounts: Vec<&str> = logged.iter().filter_map(|l| l["account"].as_str()).collect();
+    assert_eq!(accounts, ["acct-a", "acct-a"], "the second request stays on acct-a");
+}
