@@ -225,6 +225,13 @@ impl Postgres {
         &rest[..rest.find('@').unwrap()]
     }
 
+    /// One value from `sql`, by the server's own client (`psql`).
+    fn query(&self, sql: &str) -> String {
+        let o = run(Command::new("psql").arg(&self.url).args(["-At", "-c", sql]));
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    }
+
     fn command(&mut self, command: &str) {
         writeln!(self.stdin.as_mut().unwrap(), "{command}").unwrap();
         let mut line = String::new();
@@ -736,4 +743,64 @@ fn a_fleet_of_gateways_with_cached_routes_sends_one_429_for_a_limit() {
     assert_eq!((requests("acct-a"), requests("acct-b")), (3, 2), "one 429 for the pair");
     first.kill().unwrap();
     second.kill().unwrap();
+}
+
+/// `serve` is killed (-9) while its refresh is held at the issuer; the
+/// issuer then drops the request (it never took effect). Nothing is lost:
+/// the store still holds the login it had, no lock or temp file is left,
+/// and the next process refreshes it once, with no token presented twice.
+fn serve_killed_mid_refresh(mock: &MockIssuer, cli: impl Fn() -> Command, stored: impl Fn() -> Value) {
+    let before = stored();
+    mock.state().refresh_mode = RefreshMode::StallFirst;
+    let (mut server, url, key) = serve(&cli);
+    let asking = {
+        let (url, key) = (url.clone(), key.clone());
+        std::thread::spawn(move || http().get(format!("{url}/v1/token")).bearer_auth(key).send().is_err())
+    };
+    mock.wait_for_stalled(1);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(asking.join().unwrap(), "the caller saw the server go");
+    mock.release_stall(StallEnd::Abandon);
+    assert_eq!(stored(), before, "the store holds what it held");
+
+    let o = run(cli().args(["token"]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let after = stored();
+    assert_ne!(after["tokens"]["refresh_token"], before["tokens"]["refresh_token"], "refreshed");
+    let state = mock.state();
+    assert_eq!((state.refresh_requests, state.reuse_errors), (2, 0), "the dropped one, then one");
+}
+
+#[test]
+fn serve_killed_during_a_refresh_loses_nothing_in_files() {
+    let mock = MockIssuer::start(&[]);
+    let dir = Dir::new();
+    dir.write_store(&serde_json::to_vec(&mock.codex_file(now() - 10)).unwrap());
+    let cli = || {
+        let mut cmd = dir.cli();
+        cmd.env("CODEX_AUTH_ISSUER", &mock.url);
+        cmd
+    };
+    let stored = || serde_json::from_slice::<Value>(&std::fs::read(dir.auth_file()).unwrap()).unwrap();
+    serve_killed_mid_refresh(&mock, cli, stored);
+    let names: Vec<String> = std::fs::read_dir(dir.home())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with('.') || n == ".codex-auth"), "no temp file left: {names:?}");
+}
+
+#[test]
+fn serve_killed_during_a_refresh_loses_nothing_in_postgres() {
+    let mock = MockIssuer::start(&[]);
+    let db = Postgres::start();
+    seed_expired_team(&mock, &db);
+    let machine = Dir::new();
+    let cli = || db_cli(&machine, &mock, &db);
+    let stored = || {
+        let row = db.query("SELECT convert_from(auth, 'UTF8') FROM codex_auth_accounts WHERE name = 'team'");
+        serde_json::from_str::<Value>(row.trim()).unwrap()
+    };
+    serve_killed_mid_refresh(&mock, cli, stored);
 }
