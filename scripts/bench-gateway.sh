@@ -32,9 +32,9 @@ bin="$root/target/release/codex-auth"
 work="$(mktemp -d)"
 pids=()
 cleanup() {
+  # The nginx masters run in the foreground of these jobs (daemon off).
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -f "$work/upstream/nginx.pid" ] && kill "$(cat "$work/upstream/nginx.pid")" 2>/dev/null || true
-  [ -f "$work/proxy/nginx.pid" ] && kill "$(cat "$work/proxy/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT

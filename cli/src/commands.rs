@@ -258,7 +258,8 @@ pub fn serve(auth: Auth, args: ServeArgs) -> Result<ExitCode, Error> {
         drain: Duration::from_secs(settings.drain_seconds),
         replay_limit: usize::try_from(settings.replay_limit).unwrap_or(usize::MAX),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // serve runs one single-threaded runtime per core (this is the first).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;

@@ -14,7 +14,6 @@ use codex_auth::{Attempt, Learned, Secret, Upstream, Verdict};
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use http_body_util::{BodyDataStream, BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper::header::{HeaderName, HeaderValue};
 use hyper::{HeaderMap, Request, Response};
 use std::sync::Arc;
 
@@ -78,8 +77,8 @@ pub async fn forward(
         };
         let status = answer.status();
         let answer_headers = answer.headers().clone();
-        let pairs = header_pairs(&answer_headers);
         if status.as_u16() >= 400 {
+            let pairs = header_pairs(&answer_headers);
             let bytes = match read_bounded(answer).await {
                 Ok(bytes) => bytes,
                 Err(why) => return (routed.tag(respond::error(502, "upstream_error", &why)), Some(account)),
@@ -116,6 +115,7 @@ pub async fn forward(
         if shared.routes.report_due(&account, now_ms, i64::try_from(interval).unwrap_or(i64::MAX)) {
             let (auth, account, attempt) = (shared.auth.clone(), account.clone(), attempt.clone());
             let status = status.as_u16();
+            let pairs = header_pairs(&answer_headers);
             tokio::spawn(async move {
                 let report = move |a: &codex_auth::Auth| {
                     a.report(&account, Upstream::Answer { status, headers: &pairs, body: &[] }, attempt)
@@ -233,7 +233,7 @@ fn broken_event(why: &str) -> Bytes {
 }
 
 fn log_broken(why: &str) {
-    eprintln!("{}", serde_json::json!({"error": why}));
+    crate::log_line(&serde_json::json!({"error": why}));
 }
 
 fn memchr(haystack: &[u8], needle: &[u8]) -> bool {
@@ -276,12 +276,9 @@ fn passed_on(status: reqwest::StatusCode, headers: &HeaderMap, body: Body) -> Re
     let mut response = Response::new(body);
     *response.status_mut() =
         hyper::StatusCode::from_u16(status.as_u16()).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+    // reqwest and hyper share the `http` types: no parsing again.
     for (name, value) in headers.iter().filter(|(n, _)| !DROPPED.contains(&n.as_str())) {
-        if let (Ok(name), Ok(value)) =
-            (HeaderName::from_bytes(name.as_ref()), HeaderValue::from_bytes(value.as_bytes()))
-        {
-            response.headers_mut().append(name, value);
-        }
+        response.headers_mut().append(name.clone(), value.clone());
     }
     response
 }

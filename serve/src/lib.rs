@@ -61,13 +61,15 @@ pub struct ServeOptions {
     pub replay_limit: usize,
 }
 
-/// What every connection shares.
+/// What every connection of one worker shares.
 pub(crate) struct Shared {
     pub auth: AsyncAuth,
     pub options: ServeOptions,
+    /// The worker's own client: its pooled upstream connections live on the
+    /// worker's runtime, so a request and its upstream call stay on one thread.
     pub client: reqwest::Client,
-    /// The guest's routes, reused while they hold.
-    pub routes: routes::Routes,
+    /// The guest's routes, reused while they hold (one cache for all workers).
+    pub routes: Arc<routes::Routes>,
     /// The socket file's owner: the only user whose peers are served on it.
     pub socket_uid: Option<u32>,
 }
@@ -81,8 +83,9 @@ pub async fn run(
     options: ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let tcp = TcpListener::bind(("127.0.0.1", options.port)).await?;
-    let address = tcp.local_addr()?;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", options.port))?;
+    listener.set_nonblocking(true)?;
+    let address = listener.local_addr()?;
     let unix = match &options.socket {
         Some(path) => {
             // A stale socket of an earlier run would make bind fail.
@@ -104,33 +107,46 @@ pub async fn run(
         .await
         .map(|list| list.into_iter().map(|a| a.name).collect::<Vec<_>>())
         .unwrap_or_default();
-    let tls = codex_auth::tls::client_config()
-        .map_err(|e| io::Error::other(format!("cannot set up HTTPS: {e}")))?;
-    let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| io::Error::other(format!("cannot set up HTTPS: {e}")))?;
+    let routes = Arc::new(routes::Routes::default());
+    let worker = |client| {
+        let (auth, options, routes) = (auth.clone(), options.clone(), routes.clone());
+        Arc::new(Shared { auth, options, client, routes, socket_uid })
+    };
+    let shared = worker(upstream_client()?);
     let start = serde_json::json!({
         "listening": address.to_string(),
         "socket": options.socket,
         "accounts": accounts,
     });
     println!("{start}");
-    let shared = Arc::new(Shared { auth, options, client, routes: routes::Routes::default(), socket_uid });
     // A fleet on one database: what another gateway learns about an account
     // makes this one's routes to it stale at once. Logged, `null` when
     // changes may have been missed (the listening connection was made again).
-    let weak = Arc::downgrade(&shared);
-    shared.auth.blocking().on_pool_change(move |account| {
-        if let Some(shared) = weak.upgrade() {
+    let weak = Arc::downgrade(&routes);
+    auth.blocking().on_pool_change(move |account| {
+        if let Some(routes) = weak.upgrade() {
             match account {
-                Some(account) => shared.routes.taught(account),
-                None => shared.routes.taught_all(),
+                Some(account) => routes.taught(account),
+                None => routes.taught_all(),
             }
         }
-        eprintln!("{}", serde_json::json!({"pool_changed": account}));
+        log_line(&serde_json::json!({"pool_changed": account}));
     });
+    // One worker per core, each a single-threaded runtime accepting on the
+    // shared listener with its own upstream client, as nginx's workers do:
+    // no request crosses threads on its way. This runtime is the first.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let mut workers = Vec::new();
+    for _ in 1..cores {
+        let (listener, shared, stopped) =
+            (listener.try_clone()?, worker(upstream_client()?), stopped.clone());
+        workers.push(std::thread::Builder::new().name("serve-worker".into()).spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(accept_tcp(listener, shared, stopped))
+        })?);
+    }
+    let tcp = TcpListener::from_std(listener)?;
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -153,15 +169,63 @@ pub async fn run(
             () = &mut shutdown => break,
         }
     }
+    let _ = stop.send(true);
     drop(tcp);
     drop(unix);
     if let Some(path) = &shared.options.socket {
         let _ = std::fs::remove_file(path);
     }
+    drain(&shared, graceful).await;
+    tokio::task::spawn_blocking(move || {
+        for worker in workers {
+            if let Ok(Err(e)) = worker.join() {
+                log_error(&format!("a worker failed: {e}"));
+            }
+        }
+    })
+    .await
+    .map_err(io::Error::other)
+}
+
+/// Another worker: accepts on its clone of the listener until told to stop,
+/// then drains its own streams.
+async fn accept_tcp(
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> io::Result<()> {
+    let tcp = TcpListener::from_std(listener)?;
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = tcp.accept() => match accepted {
+                Ok((stream, _)) => serve_connection(&graceful, &shared, stream),
+                Err(e) => log_error(&format!("accept: {e}")),
+            },
+            _ = stopped.changed() => break,
+        }
+    }
+    drop(tcp);
+    drain(&shared, graceful).await;
+    Ok(())
+}
+
+/// Lets open streams finish for at most the drain time.
+async fn drain(shared: &Shared, graceful: GracefulShutdown) {
     if tokio::time::timeout(shared.options.drain, graceful.shutdown()).await.is_err() {
         log_error("streams still open after the drain time; closing them");
     }
-    Ok(())
+}
+
+/// A client for the upstream (HTTPS verified as everywhere, no redirects).
+fn upstream_client() -> io::Result<reqwest::Client> {
+    let tls = codex_auth::tls::client_config()
+        .map_err(|e| io::Error::other(format!("cannot set up HTTPS: {e}")))?;
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| io::Error::other(format!("cannot set up HTTPS: {e}")))
 }
 
 async fn accept_unix(listener: Option<&UnixListener>) -> io::Result<tokio::net::UnixStream> {
@@ -188,20 +252,29 @@ where
 
 async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let (response, account) = route(&shared, request).await;
-    let mut line = serde_json::json!({
-        "method": method,
-        "path": path,
-        "status": response.status().as_u16(),
-        "account": account,
-        "ms": (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
-    });
-    if let Some(routed) = response.extensions().get::<gateway::Routed>() {
-        line["routes"] = routed.0.clone().into();
+    /// The request's log line, written as it is (no JSON tree built).
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        method: &'a str,
+        path: &'a str,
+        status: u16,
+        account: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        routes: Option<&'a [&'static str]>,
+        ms: f64,
     }
-    eprintln!("{line}");
+    let line = Line {
+        method: method.as_str(),
+        path: &path,
+        status: response.status().as_u16(),
+        account: account.as_deref(),
+        routes: response.extensions().get::<gateway::Routed>().map(|r| r.0.as_slice()),
+        ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
+    };
+    log_line(&line);
     Ok(response)
 }
 
@@ -251,5 +324,14 @@ async fn health(shared: &Shared) -> Response<Body> {
 }
 
 fn log_error(what: &str) {
-    eprintln!("{}", serde_json::json!({"error": what}));
+    log_line(&serde_json::json!({"error": what}));
+}
+
+/// One log line on stderr, in one write: stderr is unbuffered, and a JSON
+/// value formatted straight to it would cost a system call per piece.
+pub(crate) fn log_line(line: &impl serde::Serialize) {
+    use std::io::Write as _;
+    let mut text = serde_json::to_string(line).unwrap_or_default();
+    text.push('\n');
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

@@ -78,12 +78,16 @@ impl Routes {
     /// Whether an answer of `account` that carries only rate-limit headers
     /// should be reported now: at most once per `interval_ms`.
     pub fn report_due(&self, account: &str, now_ms: i64, interval_ms: i64) -> bool {
-        let mut last = self.reported.entry(account.to_owned()).or_insert(i64::MIN);
-        let due = now_ms.saturating_sub(*last) >= interval_ms;
-        if due {
-            *last = now_ms;
+        // The account is known after its first report: no allocation then.
+        if let Some(mut last) = self.reported.get_mut(account) {
+            let due = now_ms.saturating_sub(*last) >= interval_ms;
+            if due {
+                *last = now_ms;
+            }
+            return due;
         }
-        due
+        self.reported.insert(account.to_owned(), now_ms);
+        true
     }
 }
 
