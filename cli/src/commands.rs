@@ -139,7 +139,7 @@ pub fn usage(auth: &Auth, json: bool) -> Result<ExitCode, Error> {
 
 /// `check`: probe every account.
 pub fn check(auth: &Auth, json: bool) -> Result<ExitCode, Error> {
-    let failed = output::check(&auth.check()?, json);
+    let failed = output::check(&auth.check()?, &auth.defaults().main_meter, json);
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 

@@ -257,7 +257,8 @@ fn span(seconds: i64) -> String {
 }
 
 /// `check`: a line per account, or JSON. Whether any failed.
-pub fn check(outcomes: &[(String, codex_auth::CheckOutcome)], json: bool) -> bool {
+/// `main_meter`: the account's own meter; others are named apart.
+pub fn check(outcomes: &[(String, codex_auth::CheckOutcome)], main_meter: &str, json: bool) -> bool {
     use codex_auth::CheckOutcome as C;
     let failed = outcomes.iter().any(|(_, o)| matches!(o, C::Failed(_)));
     if json {
@@ -276,9 +277,21 @@ pub fn check(outcomes: &[(String, codex_auth::CheckOutcome)], json: bool) -> boo
         .iter()
         .map(|(name, outcome)| match outcome {
             C::Ok(usage) => {
-                let used = usage.as_ref().and_then(|u| u.windows.iter().map(|w| w.used_percent).max());
-                match used {
-                    Some(p) => format!("ok            {name} ({p}% of its binding window used)"),
+                let windows = usage.as_ref().map(|u| u.windows.as_slice()).unwrap_or_default();
+                let most =
+                    |meter: &str| windows.iter().filter(|w| w.meter == meter).map(|w| w.used_percent).max();
+                let mut meters: Vec<&str> = windows.iter().map(|w| w.meter.as_str()).collect();
+                meters.dedup();
+                let others: Vec<String> = meters
+                    .iter()
+                    .filter(|m| **m != main_meter)
+                    .filter_map(|m| Some(format!("{m} {}%", most(m)?)))
+                    .collect();
+                let others =
+                    if others.is_empty() { String::new() } else { format!("; {}", others.join(", ")) };
+                match most(main_meter) {
+                    Some(p) => format!("ok            {name} ({p}% of its binding window used{others})"),
+                    None if !others.is_empty() => format!("ok            {name} ({})", &others[2..]),
                     None => format!("ok            {name}"),
                 }
             }

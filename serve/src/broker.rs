@@ -113,7 +113,7 @@ async fn headers(
         }
         None => {
             let route = crate::gateway::route(shared, &session, &None, &mut Default::default()).await?;
-            Ok((route.account.clone(), route.headers.clone()))
+            Ok((route.route.account.clone(), route.route.headers.clone()))
         }
     }
 }

@@ -60,7 +60,7 @@ pub async fn forward(
             Ok(route) => route,
             Err(e) => return (routed.tag(respond::auth_error(&e)), None),
         };
-        let (account, headers) = (route.account.clone(), &route.headers);
+        let (account, headers) = (route.route.account.clone(), &route.route.headers);
         let mut upstream = shared.client.request(parts.method.clone(), &url);
         for (name, value) in parts.headers.iter().filter(|(n, _)| !DROPPED.contains(&n.as_str())) {
             upstream = upstream.header(name, value);
@@ -112,7 +112,7 @@ pub async fn forward(
         // account per interval.
         let interval = shared.auth.blocking().defaults().usage_report_interval.as_millis();
         let now_ms = shared.auth.blocking().options().clock.now_ms();
-        if shared.routes.report_due(&account, now_ms, i64::try_from(interval).unwrap_or(i64::MAX)) {
+        if route.report_due(now_ms, i64::try_from(interval).unwrap_or(i64::MAX)) {
             let (auth, account, attempt) = (shared.auth.clone(), account.clone(), attempt.clone());
             let status = status.as_u16();
             let pairs = header_pairs(&answer_headers);
@@ -178,7 +178,7 @@ pub(crate) async fn route(
     session: &Option<String>,
     model: &Option<String>,
     routed: &mut Routed,
-) -> Result<Arc<codex_auth::Route>, codex_auth::Error> {
+) -> Result<Arc<crate::routes::Entry>, codex_auth::Error> {
     let now_ms = shared.auth.blocking().options().clock.now_ms();
     if let Some(route) = shared.routes.get(session, model, now_ms) {
         routed.0.push("cached");
@@ -187,9 +187,8 @@ pub(crate) async fn route(
     routed.0.push("asked");
     let ticket = shared.routes.ticket();
     let (key, asked) = (session.clone(), model.clone());
-    let route = Arc::new(shared.auth.run(move |auth| auth.route(key.as_deref(), asked.as_deref())).await?);
-    shared.routes.put(session.clone(), model.clone(), route.clone(), ticket);
-    Ok(route)
+    let route = shared.auth.run(move |auth| auth.route(key.as_deref(), asked.as_deref())).await?;
+    Ok(shared.routes.put(session.clone(), model.clone(), route, ticket))
 }
 
 /// How the route of each send of one request came: `cached`, or `asked`

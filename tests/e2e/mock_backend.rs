@@ -150,7 +150,21 @@ fn handle(shared: &Arc<(Mutex<State>, Condvar)>, mut request: tiny_http::Request
                 (401, vec![], json!({"detail": "Unauthorized"}).to_string())
             } else {
                 let used = s.usage.get(&account).copied().unwrap_or(0);
-                (200, json_type(), usage(used).to_string())
+                let mut answer = usage(used);
+                // A spent meter of the account is listed apart, as the backend does.
+                let spent: Vec<Value> = s
+                    .spent_meters
+                    .iter()
+                    .filter(|(a, ..)| *a == account)
+                    .map(|(_, _, meter)| {
+                        json!({"limit_name": meter, "metered_feature": meter,
+                        "rate_limit": {"primary_window": {"used_percent": 100, "reset_after_seconds": 600}}})
+                    })
+                    .collect();
+                if !spent.is_empty() {
+                    answer["additional_rate_limits"] = spent.into();
+                }
+                (200, json_type(), answer.to_string())
             }
         }
         ("POST", "/backend-api/codex/responses") => {

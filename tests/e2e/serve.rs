@@ -452,6 +452,8 @@ fn a_spent_model_meter_moves_only_that_models_requests() {
     assert_eq!(code(&usage), 0, "{}", stderr(&usage));
     let usage: Value = serde_json::from_str(&stdout(&usage)).unwrap();
     assert!(usage.to_string().contains("codex_bengalfox"), "{usage}");
+    let checked = stdout(&run(env(dir.cli(), &issuer, &backend).args(["check"])));
+    assert!(checked.contains("acct-a (") && checked.contains("codex_bengalfox 100%"), "{checked}");
     let shown = stdout(&run(env(dir.cli(), &issuer, &backend).args(["usage"])));
     assert!(
         shown.contains("codex_bengalfox spent until") && shown.contains(&format!("for {spark}")),

@@ -804,3 +804,24 @@ fn serve_killed_during_a_refresh_loses_nothing_in_postgres() {
     };
     serve_killed_mid_refresh(&mock, cli, stored);
 }
+
+#[test]
+fn a_fleet_of_gateways_with_cached_routes_refreshes_an_expired_token_once() {
+    let mock = MockIssuer::start(&[]);
+    let db = Postgres::start();
+    seed_expired_team(&mock, &db);
+    let machines = [Dir::new(), Dir::new()];
+    let (mut first, first_url, first_key) = serve(|| db_cli(&machines[0], &mock, &db));
+    let (mut second, second_url, second_key) = serve(|| db_cli(&machines[1], &mock, &db));
+    // Both gateways at once, many callers each: one refresh for the fleet.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| tokens_from(&first_url, &first_key));
+        let b = s.spawn(|| tokens_from(&second_url, &second_key));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    first.kill().unwrap();
+    second.kill().unwrap();
+    assert!(a.iter().chain(&b).all(|t| *t == a[0]), "one token for all");
+    let state = mock.state();
+    assert_eq!((state.refresh_requests, state.reuse_errors), (1, 0));
+}
