@@ -61,6 +61,9 @@ pub struct ServeOptions {
     pub replay_limit: usize,
 }
 
+/// Connections waiting to be accepted at most.
+const BACKLOG: u32 = 1024;
+
 /// What every connection of one worker shares.
 pub(crate) struct Shared {
     pub auth: AsyncAuth,
@@ -83,8 +86,12 @@ pub async fn run(
     options: ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", options.port))?;
-    listener.set_nonblocking(true)?;
+    // A backlog as deep as tokio's own (std's is 128): hundreds of clients
+    // connecting at once are queued, not made to retry their SYNs.
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind((std::net::Ipv4Addr::LOCALHOST, options.port).into())?;
+    let listener = socket.listen(BACKLOG)?.into_std()?;
     let address = listener.local_addr()?;
     let unix = match &options.socket {
         Some(path) => {

@@ -62,7 +62,14 @@ pub struct MockBackend {
 
 impl MockBackend {
     pub fn start() -> Self {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind the mock backend"));
+        // A backlog deeper than std's 128: hundreds of streams opened at once
+        // (the serve benchmark) are queued, not made to retry their SYNs.
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).expect("bind the mock backend");
+        socket.listen(1024).unwrap();
+        let listener: std::net::TcpListener = socket.into();
+        let server =
+            Arc::new(tiny_http::Server::from_listener(listener, None).expect("serve the mock backend"));
         let port = server.server_addr().to_ip().expect("ip").port();
         let state = Arc::new((Mutex::new(State::default()), Condvar::new()));
         let thread = {
