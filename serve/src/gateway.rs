@@ -153,7 +153,7 @@ pub async fn forward(
                 Err(e) => {
                     *broke = true;
                     let why = format!("the Codex backend's stream broke off: {}", e.without_url());
-                    log_broken(&why);
+                    crate::log_error(&why);
                     // A stream ends with an event that says so, cleanly;
                     // another body can only break off too. The pool is not
                     // told: a broken connection says nothing of the account.
@@ -229,10 +229,6 @@ impl Watcher {
 fn broken_event(why: &str) -> Bytes {
     let error = serde_json::json!({"type": "error", "code": "upstream_disconnected", "message": why});
     Bytes::from(format!("event: error\ndata: {error}\n\n"))
-}
-
-fn log_broken(why: &str) {
-    crate::log_line(&serde_json::json!({"error": why}));
 }
 
 fn memchr(haystack: &[u8], needle: &[u8]) -> bool {

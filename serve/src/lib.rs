@@ -330,7 +330,7 @@ async fn health(shared: &Shared) -> Response<Body> {
     respond::json(200, &body)
 }
 
-fn log_error(what: &str) {
+pub(crate) fn log_error(what: &str) {
     log_line(&serde_json::json!({"error": what}));
 }
 
