@@ -20,9 +20,24 @@ pub fn json(status: u16, value: &serde_json::Value) -> Response<Body> {
     response
 }
 
-/// `{"error": {"code": .., "message": ..}}`.
+/// `{"error": {"message": .., "type": .., "code": ..}}`: OpenAI's error
+/// shape, so OpenAI clients read it as they read OpenAI's own.
 pub fn error(status: u16, code: &str, message: &str) -> Response<Body> {
-    json(status, &serde_json::json!({"error": {"code": code, "message": message}}))
+    json(status, &error_value(status, code, message))
+}
+
+fn error_value(status: u16, code: &str, message: &str) -> serde_json::Value {
+    serde_json::json!({"error": {"message": message, "type": error_type(status), "code": code}})
+}
+
+/// OpenAI's error `type` for a status.
+fn error_type(status: u16) -> &'static str {
+    match status {
+        401 => "authentication_error",
+        429 => "rate_limit_error",
+        400..=499 => "invalid_request_error",
+        _ => "server_error",
+    }
 }
 
 /// An error of the library as an answer: what went wrong, never a secret.
@@ -39,11 +54,17 @@ pub fn auth_error(e: &codex_auth::Error) -> Response<Body> {
         E::CorruptStore { .. } | E::Storage(_) => (500, "store_error"),
         _ => (500, "internal"),
     };
-    let mut value = serde_json::json!({"error": {"code": code, "message": e.to_string()}});
-    if let E::AllBlocked { first_free } = e {
-        value["error"]["resets_at"] = (*first_free).into();
-    }
-    json(status, &value)
+    let mut value = error_value(status, code, &e.to_string());
+    let E::AllBlocked { first_free } = e else { return json(status, &value) };
+    // Every account is at its limit: say when the first frees up, in
+    // seconds too, and in `Retry-After`, so an agent waits instead of failing.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let wait = u64::try_from(*first_free).unwrap_or(0).saturating_sub(now);
+    value["error"]["resets_at"] = (*first_free).into();
+    value["error"]["resets_in_seconds"] = wait.into();
+    let mut response = json(status, &value);
+    response.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from(wait));
+    response
 }
 
 /// Whether a `Host` header names the loopback interface (no DNS

@@ -301,14 +301,23 @@ fn a_request_moves_through_every_limited_account_and_then_names_the_first_reset(
     assert_eq!(status, 200, "{text}");
     assert_eq!((requests("acct-a"), requests("acct-b"), requests("acct-c")), (1, 1, 1));
 
-    // All three at their limit: one 429, naming the first reset (b's).
+    // All three at their limit: one 429, naming the first reset (b's), in
+    // OpenAI's error shape, in seconds too and in `Retry-After`.
     backend.state().answers.insert("acct-c".into(), Answer::Limit { resets_in: 600 });
-    let (status, text) = send();
+    let answer = served.post("/backend-api/codex/responses").body("{}").send().unwrap();
+    let status = answer.status().as_u16();
+    let retry_after = answer.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse::<i64>().ok());
+    let text = answer.text().unwrap();
     assert_eq!(status, 429, "{text}");
     let error: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(error["error"]["code"], "usage_limit_reached");
+    assert_eq!(error["error"]["type"], "rate_limit_error");
+    assert!(error["error"]["message"].as_str().is_some_and(|m| m.contains("usage limit")), "{error}");
     let resets_at = error["error"]["resets_at"].as_i64().unwrap();
     assert!((now() + 290..=now() + 300).contains(&resets_at), "{resets_at}");
+    let wait = error["error"]["resets_in_seconds"].as_i64().unwrap();
+    assert!((290..=300).contains(&wait), "{wait}");
+    assert_eq!(retry_after, Some(wait));
     assert_eq!(
         (requests("acct-a"), requests("acct-b"), requests("acct-c")),
         (1, 1, 2),
