@@ -16,6 +16,7 @@ transient: a token it already holds is served while it is still valid.
 use crate::file_store::StoreError;
 use crate::reconnect::Reconnect;
 use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::{Client, Config};
 use std::str::FromStr as _;
 use std::sync::{Mutex, MutexGuard};
@@ -243,7 +244,6 @@ impl Database {
                 while alive() && !client.is_closed() {
                     let mut notifications = client.notifications();
                     let mut waiting = notifications.timeout_iter(Duration::from_millis(500));
-                    use postgres::fallible_iterator::FallibleIterator as _;
                     match waiting.next() {
                         Ok(Some(n)) => changed(PoolChange::Account(n.payload().to_owned())),
                         Ok(None) => {}
