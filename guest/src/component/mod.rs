@@ -1,6 +1,7 @@
-//! The thin layer between the WIT world and the plain-Rust modules: the
-//! exports convert their arguments and call the logic; [`Imports`] is the
-//! [`Platform`] made of the host's imports. Nothing here decides anything.
+//! The thin layer between the WIT world and the plain-Rust modules. The WIT
+//! records are the plain types themselves (the `with` table below), so the
+//! exports forward to the logic; [`Imports`] is the [`Platform`] made of the
+//! host's imports. Nothing here decides anything.
 
 wit_bindgen::generate!({
     world: "guest",
