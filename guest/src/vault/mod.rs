@@ -195,11 +195,6 @@ impl<P: Platform> Vault<P> {
         Self { platform, config, sticky: RefCell::default(), last_choice: RefCell::default() }
     }
 
-    /// The settings its sessions use.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
     /// The resolved settings a host shows or acts on.
     pub fn in_effect(&self) -> InEffect {
         let c = &self.config;
