@@ -369,18 +369,34 @@ impl Row {
         let takes_contents = sql.contains("$2");
         let held = self.held.is_some();
         let notify = self.table == Table::Pool;
+        // The write and its announcement commit together, so a process killed
+        // between them leaves neither; unlocked, they get a transaction here.
+        let own = notify && !held;
         let rows = self.run("cannot write to", |c| {
-            let n =
-                if takes_contents { c.execute(sql, &[&name, &contents])? } else { c.execute(sql, &[&name])? };
-            if notify {
-                // Sent on commit: other processes' cached routes to this
-                // account are stale (see `Database::listen`).
-                c.execute("SELECT pg_notify($1, $2)", &[&POOL_CHANNEL, &name])?;
+            if own {
+                c.batch_execute("BEGIN")?;
             }
-            if held {
-                c.batch_execute("COMMIT")?;
+            let written = (|| {
+                let n = if takes_contents {
+                    c.execute(sql, &[&name, &contents])?
+                } else {
+                    c.execute(sql, &[&name])?
+                };
+                if notify {
+                    // Sent on commit: other processes' cached routes to this
+                    // account are stale (see `Database::listen`).
+                    c.execute("SELECT pg_notify($1, $2)", &[&POOL_CHANNEL, &name])?;
+                }
+                if held || own {
+                    c.batch_execute("COMMIT")?;
+                }
+                Ok(n)
+            })();
+            if written.is_err() && own {
+                // The connection goes back to the pool: not inside a failed transaction.
+                let _ = c.batch_execute("ROLLBACK");
             }
-            Ok(n)
+            written
         })?;
         if let Some(client) = self.held.take() {
             // Committed: the lock is gone, and the connection is free again.
