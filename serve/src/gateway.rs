@@ -85,7 +85,7 @@ pub async fn forward(
             };
             let answer = Report::Answer(status.as_u16(), pairs, bytes.clone());
             let learned = report(shared, &account, answer, attempt.clone()).await;
-            if learned.blocked_until.is_some() || learned.unauthorized {
+            if learned.reroute {
                 shared.routes.taught(&account);
             }
             attempt = learned.next;
@@ -133,7 +133,7 @@ pub async fn forward(
             && memchr(chunk, b"response.failed")
         {
             let learned = report(shared, &account, Report::Event(chunk.clone()), attempt.clone()).await;
-            if learned.blocked_until.is_some() {
+            if learned.reroute {
                 shared.routes.taught(&account);
             }
             if learned.verdict == Verdict::RotateAndReplay {
@@ -257,6 +257,7 @@ async fn report(shared: &Shared, account: &str, report: Report, attempt: Attempt
         blocked_until: None,
         unauthorized: false,
         usage_updated: false,
+        reroute: false,
         verdict: Verdict::PassOn,
         next: Attempt { replayable: false, ..Attempt::FIRST },
     })

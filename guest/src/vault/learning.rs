@@ -32,6 +32,9 @@ pub struct Learned {
     pub unauthorized: bool,
     /// Its rate-limit headers updated the account's usage.
     pub usage_updated: bool,
+    /// Routes to this account a host cached no longer hold (a limit was
+    /// learned, or its token was refused).
+    pub reroute: bool,
     /// What a gateway does with the answer.
     pub verdict: replay::Verdict,
     /// The request's attempt once the verdict is acted on.
@@ -40,6 +43,7 @@ pub struct Learned {
 
 impl Learned {
     pub(super) fn judge(&mut self, account: &str, attempt: replay::Attempt) {
+        self.reroute = self.unauthorized || self.blocked_until.is_some();
         self.verdict = replay::verdict(self.unauthorized, self.blocked_until.is_some(), account, &attempt);
         self.next = attempt.after(self.verdict, account);
     }
@@ -105,6 +109,7 @@ impl<P: Platform> Vault<P> {
             blocked_until: None,
             unauthorized,
             usage_updated: seen.is_some(),
+            reroute: false,
             verdict: replay::Verdict::PassOn,
             next: replay::Attempt::default(),
         };

@@ -205,6 +205,9 @@ fn a_spent_meter_blocks_the_models_that_met_it_and_not_the_account() {
     let answer = Upstream::Answer { status: 429, headers: &spent, body: &limit_429(600) };
     let learned = v.report("a", answer, attempt).unwrap();
     assert_eq!((learned.verdict, learned.blocked_until), (Verdict::RotateAndReplay, Some(NOW + 600)));
+    assert!(learned.reroute, "routes a host cached to `a` no longer hold");
+    let fine = Upstream::Answer { status: 200, headers: &[], body: &[] };
+    assert!(!v.report("b", fine, Attempt::FIRST).unwrap().reroute, "a good answer changes no route");
     // The spark request moves on; any other model, or a token, still gets `a`.
     assert_eq!(v.choose(None, None, spark).unwrap(), "b");
     assert_eq!(v.choose(None, None, Some("gpt-5.1-codex")).unwrap(), "a");

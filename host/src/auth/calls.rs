@@ -46,9 +46,8 @@ impl Auth {
     /// [`Auth::headers_for_request`] as a verdict a host may cache: the
     /// account, its headers, and until when both may be reused for the same
     /// session key and model without asking again ([`Route::valid_until_ms`]:
-    /// the earlier of the pool's and the token's). Ask again sooner when an
-    /// answer of that account was reported with a limit or a 401
-    /// ([`Learned::blocked_until`], [`Learned::unauthorized`]).
+    /// the earlier of the pool's and the token's). Ask again sooner when
+    /// [`Auth::report`] of that account's answer says [`Learned::reroute`].
     pub fn route(&self, session_key: Option<&str>, model: Option<&str>) -> Result<Route, Error> {
         let explicit = self.options.account.clone();
         let choice = self.instances.vault_call(|i| {
