@@ -26,6 +26,7 @@ mod wit_enum;
 pub mod defaults;
 pub mod error;
 pub mod oauth;
+pub mod openai;
 pub mod platform;
 pub mod properties;
 pub mod session;
