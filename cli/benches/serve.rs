@@ -82,7 +82,7 @@ fn request(
     headers: &[(String, String)],
     first_byte: bool,
 ) -> Duration {
-    let mut builder = client.post(url).body("{}");
+    let mut builder = client.post(url).body(CODEX_REQUEST);
     for (n, v) in headers {
         builder = builder.header(n, v);
     }
@@ -125,7 +125,7 @@ fn open_streams(n: usize, url: &str, headers: &[(String, String)], backend: &Moc
                     .timeout(None)
                     .build()
                     .unwrap();
-                let mut builder = client.post(&url).body("{}");
+                let mut builder = client.post(&url).body(CODEX_REQUEST);
                 for (k, v) in &headers {
                     builder = builder.header(k, v);
                 }

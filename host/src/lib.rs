@@ -55,6 +55,7 @@ mod logic;
 mod login;
 mod nonblocking;
 mod notifier;
+pub mod openai;
 mod options;
 mod pool;
 mod reconnect;

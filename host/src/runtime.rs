@@ -73,7 +73,7 @@ type Names = (Defaults, VaultLayout, Vec<(String, crate::bindings::types::Accoun
 
 /// The guest's defaults, from an instance that can touch nothing.
 fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<Names> {
-    let mut store = bare_store(engine);
+    let mut store = bare_store(engine, 16 << 20);
     let d = pre.instantiate(&mut store)?.codex_auth_vault().call_defaults(&mut store)?;
     let ms = |ms: u32| Duration::from_millis(u64::from(ms));
     let defaults = Defaults {
@@ -112,7 +112,7 @@ fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<
 
 /// A store for calls that need no host state (defaults, checks): no home,
 /// no environment, a small memory limit.
-fn bare_store(engine: &Engine) -> Store<HostState> {
+fn bare_store(engine: &Engine, max_memory: usize) -> Store<HostState> {
     let shared = Arc::new(Shared {
         clock: Arc::new(crate::SystemClock),
         notifier: Arc::new(crate::Silent),
@@ -120,7 +120,7 @@ fn bare_store(engine: &Engine) -> Store<HostState> {
         environment: Vec::new(),
     });
     let mut store =
-        Store::new(engine, HostState::new(Arc::new(crate::backend::Backend::none()), shared, 16 << 20));
+        Store::new(engine, HostState::new(Arc::new(crate::backend::Backend::none()), shared, max_memory));
     store.limiter(|s| &mut s.limits);
     store
 }
@@ -128,8 +128,9 @@ fn bare_store(engine: &Engine) -> Store<HostState> {
 /// A fresh instance on a [`bare_store`], for the guest's pure exports.
 pub(crate) fn bare_instance(
     runtime: &Runtime,
+    max_memory: usize,
 ) -> wasmtime::Result<(Store<HostState>, crate::bindings::Guest)> {
-    let mut store = bare_store(&runtime.engine);
+    let mut store = bare_store(&runtime.engine, max_memory);
     let guest = runtime.pre.instantiate(&mut store)?;
     Ok((store, guest))
 }

@@ -10,6 +10,7 @@
 use crate::Shared;
 use crate::respond::{self, Body};
 use bytes::Bytes;
+use codex_auth::openai::AnswerShape;
 use codex_auth::{Attempt, Learned, Secret, Upstream, Verdict};
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use http_body_util::{BodyDataStream, BodyExt, StreamBody};
@@ -20,7 +21,7 @@ use std::sync::Arc;
 /// The largest upstream error answer read (to classify it and pass it on).
 const MAX_ERROR_BODY: usize = 1 << 20;
 /// Headers never forwarded: per connection, or replaced by the gateway.
-const DROPPED: [&str; 12] = [
+pub(crate) const DROPPED: [&str; 12] = [
     "connection",
     "keep-alive",
     "proxy-authenticate",
@@ -41,17 +42,31 @@ pub async fn forward(
     rest: &str,
 ) -> (Response<Body>, Option<String>) {
     let (parts, body) = request.into_parts();
+    let body = match RequestBody::read(body, shared.options.replay_limit).await {
+        Ok(body) => body,
+        Err(why) => return (respond::error(400, "bad_request_body", &why), None),
+    };
+    let model = body.model();
+    exchange(shared, &parts, body, rest, model, None).await
+}
+
+/// Sends a request upstream until the guest's verdict is to pass the
+/// answer on; then passes it on, or (`translation`) the client's answer
+/// made of it.
+pub(crate) async fn exchange(
+    shared: &Shared,
+    parts: &hyper::http::request::Parts,
+    mut body: RequestBody,
+    rest: &str,
+    model: Option<String>,
+    translation: Option<AnswerShape>,
+) -> (Response<Body>, Option<String>) {
     // Codex names its conversation in `session_id`: one account per conversation.
     let session = parts.headers.get("session_id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let url = format!("{}{rest}{query}", shared.options.upstream.trim_end_matches('/'));
-    let mut body = match RequestBody::read(body, shared.options.replay_limit).await {
-        Ok(body) => body,
-        Err(why) => return (respond::error(400, "bad_request_body", &why), None),
-    };
     // `--account` names one account: a request never moves off it.
     let pinned = shared.auth.blocking().options().account.is_some();
-    let model = body.model();
     let mut attempt = Attempt { replayable: body.replayable(), pinned, model, ..Attempt::FIRST };
     // How each send's route came: from the cache or from the guest (logged).
     let mut routed = Routed(Vec::new());
@@ -63,7 +78,10 @@ pub async fn forward(
         let (account, headers) = (route.route.account.clone(), &route.route.headers);
         let mut upstream = shared.client.request(parts.method.clone(), &url);
         for (name, value) in parts.headers.iter().filter(|(n, _)| !DROPPED.contains(&n.as_str())) {
-            upstream = upstream.header(name, value);
+            // A translated answer is read here: it must come uncompressed.
+            if translation.is_none() || name != hyper::header::ACCEPT_ENCODING {
+                upstream = upstream.header(name, value);
+            }
         }
         for (name, value) in headers.iter() {
             upstream = upstream.header(name, value);
@@ -105,6 +123,10 @@ pub async fn forward(
                 }
                 Verdict::PassOn => {}
             }
+            if translation.is_some() {
+                let error = crate::openai_api::upstream_error(shared, status.as_u16(), &bytes);
+                return (routed.tag(error), Some(account));
+            }
             return (routed.tag(passed_on(status, &answer_headers, respond::full(bytes))), Some(account));
         }
         // What a good answer teaches (its rate-limit headers) cannot change
@@ -143,6 +165,14 @@ pub async fn forward(
         }
         let watcher = Arc::new(Watcher { auth: shared.auth.clone(), account: account.clone() });
         let rest = stream.inspect_ok(move |chunk| watcher.look(chunk));
+        if let Some(shape) = translation {
+            let chunks = futures_util::stream::iter(first)
+                .chain(rest)
+                .map(|c| c.map_err(|e| e.without_url().to_string()));
+            let model = attempt.model.clone().unwrap_or_default();
+            let response = crate::openai_api::answer(shared, shape, &model, &answer_headers, chunks).await;
+            return (routed.tag(response), Some(account));
+        }
         let sse = answer_headers
             .get(hyper::header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
@@ -268,7 +298,7 @@ fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 /// The upstream answer's status and headers, with `body`.
-fn passed_on(status: reqwest::StatusCode, headers: &HeaderMap, body: Body) -> Response<Body> {
+pub(crate) fn passed_on(status: reqwest::StatusCode, headers: &HeaderMap, body: Body) -> Response<Body> {
     let mut response = Response::new(body);
     *response.status_mut() =
         hyper::StatusCode::from_u16(status.as_u16()).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
@@ -295,7 +325,7 @@ async fn read_bounded(answer: reqwest::Response) -> Result<Bytes, String> {
 
 /// A request body: kept whole when it fits the replay bound, else streamed
 /// through once.
-enum RequestBody {
+pub(crate) enum RequestBody {
     Kept(Bytes),
     Streaming(Option<(Bytes, Incoming)>),
 }

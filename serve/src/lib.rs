@@ -20,6 +20,7 @@ crate only moves bytes.
 mod broker;
 mod gateway;
 mod key;
+mod openai_api;
 mod respond;
 mod routes;
 
@@ -75,6 +76,10 @@ pub(crate) struct Shared {
     pub routes: Arc<routes::Routes>,
     /// The socket file's owner: the only user whose peers are served on it.
     pub socket_uid: Option<u32>,
+    /// The worker's own translator for OpenAI's APIs.
+    pub translator: openai_api::SharedTranslator,
+    /// The model list (one for all workers).
+    pub models: Arc<openai_api::ModelsCache>,
 }
 
 /// Serves until `shutdown` resolves, then lets open streams finish for at
@@ -115,11 +120,14 @@ pub async fn run(
         .map(|list| list.into_iter().map(|a| a.name).collect::<Vec<_>>())
         .unwrap_or_default();
     let routes = Arc::new(routes::Routes::default());
-    let worker = |client| {
-        let (auth, options, routes) = (auth.clone(), options.clone(), routes.clone());
-        Arc::new(Shared { auth, options, client, routes, socket_uid })
+    let models = Arc::new(openai_api::ModelsCache::default());
+    let worker = |client| -> io::Result<Arc<Shared>> {
+        let (auth, options, routes, models) = (auth.clone(), options.clone(), routes.clone(), models.clone());
+        let translator = codex_auth::openai::Translator::new().map_err(io::Error::other)?;
+        let translator = Arc::new(std::sync::Mutex::new(translator));
+        Ok(Arc::new(Shared { auth, options, client, routes, socket_uid, translator, models }))
     };
-    let shared = worker(upstream_client()?);
+    let shared = worker(upstream_client()?)?;
     let start = serde_json::json!({
         "listening": address.to_string(),
         "socket": options.socket,
@@ -147,7 +155,7 @@ pub async fn run(
     let mut workers = Vec::new();
     for _ in 1..cores {
         let (listener, shared, stopped) =
-            (listener.try_clone()?, worker(upstream_client()?), stopped.clone());
+            (listener.try_clone()?, worker(upstream_client()?)?, stopped.clone());
         workers.push(std::thread::Builder::new().name("serve-worker".into()).spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(accept_tcp(listener, shared, stopped))
@@ -312,8 +320,16 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> (Response<Body>, 
         let rest = format!("/{rest}");
         return gateway::forward(shared, request, &rest).await;
     }
-    if path == "/v1/responses" {
-        return gateway::forward(shared, request, "/responses").await;
+    match path.as_str() {
+        "/v1/responses" => return openai_api::translate(shared, request, openai_api::Api::Responses).await,
+        "/v1/chat/completions" => {
+            return openai_api::translate(shared, request, openai_api::Api::ChatCompletions).await;
+        }
+        "/v1/models" => return openai_api::models(shared, request, None).await,
+        _ => {}
+    }
+    if let Some(id) = path.strip_prefix("/v1/models/") {
+        return openai_api::models(shared, request, Some(id)).await;
     }
     broker::route(shared, request).await
 }

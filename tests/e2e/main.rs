@@ -11,6 +11,7 @@ mod login;
 mod mock_backend;
 mod mock_issuer;
 mod node_host;
+mod openai_api;
 mod pool;
 mod refresh;
 mod serve;

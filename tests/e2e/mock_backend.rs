@@ -4,6 +4,11 @@
 //! rate-limit headers, a 429 `usage_limit_reached`, or a stream whose
 //! `response.failed` event carries it. Accounts are told apart by their
 //! `chatgpt-account-id` header; a request without a bearer token gets 401.
+//! Like the real backend it refuses a request without `"store": false` and
+//! `"stream": true`, or with `max_output_tokens` (PROTOCOL.md); it streams
+//! realistic Responses events (text deltas, or a tool call whose arguments
+//! come split across deltas, and usage), and lists its models at
+//! `GET /backend-api/codex/models?client_version=...`.
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -39,6 +44,10 @@ pub struct State {
     pub spent_meters: Vec<(String, String, String)>,
     pub usage_requests: HashMap<String, u32>,
     pub responses_requests: HashMap<String, u32>,
+    /// Requests for the model list, per account.
+    pub models_requests: HashMap<String, u32>,
+    /// Requests refused as the real backend refuses them: (status, detail).
+    pub refusals: Vec<(u16, String)>,
     /// The bearer tokens seen, per account.
     pub bearers: HashMap<String, Vec<String>>,
     /// Bearer tokens refused with 401 (a revoked access token).
@@ -174,6 +183,22 @@ fn handle(shared: &Arc<(Mutex<State>, Condvar)>, mut request: tiny_http::Request
                 (200, json_type(), answer.to_string())
             }
         }
+        ("GET", "/backend-api/codex/models") => {
+            *s.models_requests.entry(account.clone()).or_default() += 1;
+            if refused {
+                (401, vec![], json!({"detail": "Unauthorized"}).to_string())
+            } else if !request.url().contains("client_version=") {
+                (400, json_type(), json!({"detail": "client_version is required"}).to_string())
+            } else {
+                (200, json_type(), models().to_string())
+            }
+        }
+        ("POST", "/backend-api/codex/responses") if !refused && refusal(&body).is_some() => {
+            s.bodies.push(body.clone().into_bytes());
+            let detail = refusal(&body).unwrap_or_default();
+            s.refusals.push((400, detail.clone()));
+            (400, json_type(), json!({"detail": detail}).to_string())
+        }
         ("POST", "/backend-api/codex/responses") => {
             *s.responses_requests.entry(account.clone()).or_default() += 1;
             s.bodies.push(body.clone().into_bytes());
@@ -202,12 +227,12 @@ fn handle(shared: &Arc<(Mutex<State>, Condvar)>, mut request: tiny_http::Request
                             headers.push((format!("x-{family}-primary-used-percent"), "100".into()));
                             headers.push((format!("x-{family}-limit-name"), meter.clone()));
                         }
-                        let done = json!({"type": "response.completed", "response": {"id": "resp_1"}});
-                        (200, headers, format!("event: response.completed\ndata: {done}\n\n"))
+                        (200, headers, stream(&account, &body))
                     }
                     Answer::Limit { resets_in } => (
                         429,
-                        json_type(),
+                        // The account's own meter is spent, and the backend says so.
+                        [json_type(), vec![("x-codex-active-limit".into(), "codex".into())]].concat(),
                         json!({"error": {"type": "usage_limit_reached", "message": "The usage limit has been reached",
                                          "plan_type": "pro", "resets_in_seconds": resets_in}})
                         .to_string(),
@@ -239,6 +264,84 @@ fn handle(shared: &Arc<(Mutex<State>, Condvar)>, mut request: tiny_http::Request
         response.add_header(tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap());
     }
     let _ = request.respond(response);
+}
+
+/// What the real backend refuses in a Responses request, as it says it.
+fn refusal(body: &str) -> Option<String> {
+    let Ok(request) = serde_json::from_str::<Value>(body) else {
+        return Some("Invalid JSON body".into());
+    };
+    if request["store"] != json!(false) {
+        return Some("Store must be set to false".into());
+    }
+    if request["stream"] != json!(true) {
+        return Some("Stream must be set to true".into());
+    }
+    if request.get("max_output_tokens").is_some() {
+        return Some("Unsupported parameter: max_output_tokens".into());
+    }
+    None
+}
+
+/// The answer to a request, as the backend streams it: a call of the first
+/// tool when the request offers tools and its input does not end with a
+/// tool's output, else text naming the account; then usage.
+fn stream(account: &str, body: &str) -> String {
+    let request: Value = serde_json::from_str(body).unwrap_or_default();
+    let model = request["model"].as_str().unwrap_or("gpt-5").to_owned();
+    let created = crate::support::now();
+    let response = |status: &str, output: Value| json!({"id": "resp_mock1", "object": "response", "created_at": created, "status": status, "model": model, "output": output});
+    let mut events =
+        vec![json!({"type": "response.created", "response": response("in_progress", json!([]))})];
+    let answered = request["input"]
+        .as_array()
+        .and_then(|i| i.last())
+        .is_some_and(|i| i["type"] == "function_call_output");
+    let tool = request["tools"].as_array().and_then(|t| t.first()).filter(|_| !answered);
+    let item = if let Some(tool) = tool {
+        let name = tool["name"].as_str().unwrap_or("tool");
+        let arguments = r#"{"city": "Paris", "unit": "celsius"}"#;
+        let call = |status: &str, arguments: &str| json!({"id": "fc_mock1", "type": "function_call", "status": status, "call_id": "call_mock1", "name": name, "arguments": arguments});
+        events.push(
+            json!({"type": "response.output_item.added", "output_index": 0, "item": call("in_progress", "")}),
+        );
+        for piece in [&arguments[..9], &arguments[9..20], &arguments[20..]] {
+            events.push(json!({"type": "response.function_call_arguments.delta", "item_id": "fc_mock1", "output_index": 0, "delta": piece}));
+        }
+        events.push(json!({"type": "response.function_call_arguments.done", "item_id": "fc_mock1", "output_index": 0, "arguments": arguments}));
+        call("completed", arguments)
+    } else {
+        let text = format!("Hello from {account}.");
+        let message = |status: &str, text: &str| {
+            json!({"id": "msg_mock1", "type": "message", "status": status, "role": "assistant",
+                   "content": [{"type": "output_text", "text": text, "annotations": []}]})
+        };
+        events.push(json!({"type": "response.output_item.added", "output_index": 0, "item": message("in_progress", "")}));
+        let (head, tail) = text.split_at(5);
+        for piece in [head, tail] {
+            events.push(json!({"type": "response.output_text.delta", "item_id": "msg_mock1", "output_index": 0, "content_index": 0, "delta": piece}));
+        }
+        events.push(json!({"type": "response.output_text.done", "item_id": "msg_mock1", "output_index": 0, "content_index": 0, "text": text}));
+        message("completed", &text)
+    };
+    events.push(json!({"type": "response.output_item.done", "output_index": 0, "item": item}));
+    let mut done = response("completed", json!([]));
+    done["usage"] = json!({"input_tokens": 12, "input_tokens_details": {"cached_tokens": 4},
+                           "output_tokens": 7, "output_tokens_details": {"reasoning_tokens": 2}, "total_tokens": 19});
+    events.push(json!({"type": "response.completed", "response": done}));
+    events
+        .iter()
+        .map(|e| format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap_or_default()))
+        .collect()
+}
+
+/// The backend's model list, one of them hidden.
+fn models() -> Value {
+    json!({"models": [
+        {"slug": "gpt-5.2-codex", "display_name": "gpt-5.2-codex", "visibility": "list", "supported_in_api": true},
+        {"slug": "gpt-5.1-codex-mini", "display_name": "gpt-5.1-codex-mini", "visibility": "list", "supported_in_api": true},
+        {"slug": "codex-auto-review", "display_name": "review", "visibility": "hide", "supported_in_api": false}
+    ]})
 }
 
 fn json_type() -> Vec<(String, String)> {

@@ -48,7 +48,7 @@ fn respond(
     backend: &MockBackend,
     headers: &codex_auth::RequestHeaders,
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let mut request = http().post(format!("{}/codex/responses", backend.base)).body("{}");
+    let mut request = http().post(format!("{}/codex/responses", backend.base)).body(CODEX_REQUEST);
     for (name, value) in headers.iter() {
         request = request.header(name, value);
     }

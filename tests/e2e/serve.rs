@@ -10,16 +10,16 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::process::{Child, Command, Stdio};
 
 /// A running `codex-auth serve`.
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    url: String,
-    key: String,
+    pub url: String,
+    pub key: String,
     start: Value,
     stderr: std::sync::mpsc::Receiver<String>,
 }
 
 impl Served {
-    fn start(dir: &Dir, issuer: &MockIssuer, backend: &MockBackend, extra: &[&str]) -> Self {
+    pub fn start(dir: &Dir, issuer: &MockIssuer, backend: &MockBackend, extra: &[&str]) -> Self {
         let key =
             stdout(&run(env(dir.cli(), issuer, backend).args(["serve", "--print-key"]))).trim().to_owned();
         assert_eq!(key.len(), 64, "{key}");
@@ -44,11 +44,39 @@ impl Served {
         Self { child, url, key, start, stderr }
     }
 
-    fn get(&self, path: &str) -> reqwest::blocking::RequestBuilder {
+    /// A POST on a raw connection to `address`, read until `until` shows:
+    /// the connection (still open) and what came so far.
+    pub fn open_stream(
+        &self,
+        address: &str,
+        path: &str,
+        body: &str,
+        until: &str,
+    ) -> (std::net::TcpStream, Vec<u8>) {
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.key,
+            body.len()
+        )
+        .unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&seen).contains(until) {
+            let n = stream.read(&mut buf).expect("the first events arrive before the rest is released");
+            assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+        (stream, seen)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::blocking::RequestBuilder {
         http().get(format!("{}{path}", self.url)).bearer_auth(&self.key)
     }
 
-    fn post(&self, path: &str) -> reqwest::blocking::RequestBuilder {
+    pub fn post(&self, path: &str) -> reqwest::blocking::RequestBuilder {
         http().post(format!("{}{path}", self.url)).bearer_auth(&self.key)
     }
 
@@ -58,7 +86,7 @@ impl Served {
     }
 
     /// SIGTERM, then the exit code and every log line.
-    fn stop(mut self) -> (i32, Vec<String>) {
+    pub fn stop(mut self) -> (i32, Vec<String>) {
         self.terminate();
         let status = self.child.wait().unwrap();
         (status.code().unwrap_or(-1), self.stderr.try_iter().collect())
@@ -79,7 +107,7 @@ fn put_issued(dir: &Dir, issuer: &MockIssuer, name: &str, exp: i64) -> String {
 }
 
 /// An account with its own chatgpt account id (for the mock backend).
-fn put_own(dir: &Dir, id: &str) {
+pub(crate) fn put_own(dir: &Dir, id: &str) {
     dir.put_account(
         id,
         &serde_json::to_vec(&account_file(id, now() + 3600, &format!("rt-own-{id}"))).unwrap(),
@@ -237,7 +265,8 @@ fn the_gateway_injects_auth_recovers_a_401_and_rotates_on_a_usage_limit() {
     };
 
     // Forwarded with the account's headers; the client's key never leaves.
-    let (status, text) = send("/backend-api/codex/responses", r#"{"model":"gpt-5"}"#);
+    let (status, text) =
+        send("/backend-api/codex/responses", r#"{"model":"gpt-5","store":false,"stream":true}"#);
     assert_eq!(status, 200, "{text}");
     assert!(text.contains("response.completed"));
     let seen = backend.state().seen_headers.last().unwrap().clone();
@@ -246,20 +275,20 @@ fn the_gateway_injects_auth_recovers_a_401_and_rotates_on_a_usage_limit() {
     assert!(get("authorization").unwrap().starts_with("Bearer ey"));
     assert!(!seen.iter().any(|(_, v)| v.contains(&served.key)), "the local key is not forwarded");
     assert_eq!(get("openai-beta").as_deref(), Some("responses=experimental"));
-    assert_eq!(backend.state().bodies.last().unwrap(), br#"{"model":"gpt-5"}"#);
+    assert_eq!(backend.state().bodies.last().unwrap(), br#"{"model":"gpt-5","store":false,"stream":true}"#);
     // The OpenAI SDK form: base_url = <gateway>/v1, POST /v1/responses.
-    assert_eq!(send("/v1/responses", "{}").0, 200);
+    assert_eq!(send("/v1/responses", r#"{"model":"gpt-5","stream":true}"#).0, 200);
 
     // The access token was revoked upstream: recovered once, replayed once.
     let bearer = get("authorization").unwrap().trim_start_matches("Bearer ").to_owned();
     backend.state().refused_tokens.push(bearer);
-    let (status, text) = send("/backend-api/codex/responses", "{}");
+    let (status, text) = send("/backend-api/codex/responses", CODEX_REQUEST);
     assert_eq!(status, 200, "{text}");
     assert_eq!(issuer.state().refresh_requests, 1);
 
     // A usage limit: the account is blocked and the request goes to a sibling.
     backend.state().answers.insert(crate::mock_issuer::ACCOUNT.into(), Answer::Limit { resets_in: 600 });
-    let (status, text) = send("/backend-api/codex/responses", "{}");
+    let (status, text) = send("/backend-api/codex/responses", CODEX_REQUEST);
     assert_eq!(status, 200, "{text}");
     assert_eq!(backend.state().responses_requests["acct-b"], 1);
     let accounts: Value =
@@ -270,7 +299,7 @@ fn the_gateway_injects_auth_recovers_a_401_and_rotates_on_a_usage_limit() {
 
     // A response.failed usage limit before any output: the same.
     backend.state().answers.insert("acct-b".into(), Answer::FailedEvent { resets_at: now() + 60 });
-    let (status, text) = send("/backend-api/codex/responses", "{}");
+    let (status, text) = send("/backend-api/codex/responses", CODEX_REQUEST);
     assert_eq!(status, 429, "every account blocked now: {text}");
     let error: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(error["error"]["code"], "usage_limit_reached");
@@ -290,7 +319,7 @@ fn a_request_moves_through_every_limited_account_and_then_names_the_first_reset(
     backend.state().answers.insert("acct-b".into(), Answer::Limit { resets_in: 300 });
     let served = Served::start(&dir, &issuer, &backend, &[]);
     let send = || {
-        let answer = served.post("/backend-api/codex/responses").body("{}").send().unwrap();
+        let answer = served.post("/backend-api/codex/responses").body(CODEX_REQUEST).send().unwrap();
         (answer.status().as_u16(), answer.text().unwrap())
     };
     let requests = |id: &str| backend.state().responses_requests.get(id).copied().unwrap_or(0);
@@ -304,7 +333,7 @@ fn a_request_moves_through_every_limited_account_and_then_names_the_first_reset(
     // All three at their limit: one 429, naming the first reset (b's), in
     // OpenAI's error shape, in seconds too and in `Retry-After`.
     backend.state().answers.insert("acct-c".into(), Answer::Limit { resets_in: 600 });
-    let answer = served.post("/backend-api/codex/responses").body("{}").send().unwrap();
+    let answer = served.post("/backend-api/codex/responses").body(CODEX_REQUEST).send().unwrap();
     let status = answer.status().as_u16();
     let retry_after = answer.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse::<i64>().ok());
     let text = answer.text().unwrap();
@@ -335,7 +364,7 @@ fn a_body_over_the_replay_bound_streams_through_and_is_never_replayed() {
     put_own(&dir, "acct-b");
     backend.state().answers.insert("acct-a".into(), Answer::Limit { resets_in: 600 });
     let served = Served::start(&dir, &issuer, &backend, &["--replay-limit", "1024"]);
-    let big = format!("{{\"input\": \"{}\"}}", "y".repeat(100_000));
+    let big = format!("{{\"store\": false, \"stream\": true, \"input\": \"{}\"}}", "y".repeat(100_000));
     let answer = served.post("/backend-api/codex/responses").body(big.clone()).send().unwrap();
     assert_eq!(answer.status().as_u16(), 429, "passed on, not replayed");
     assert_eq!(backend.state().bodies, [big.into_bytes()], "streamed whole, once");
@@ -355,21 +384,8 @@ fn sse_is_passed_on_unbuffered_a_hang_up_frees_the_stream_and_sigterm_drains() {
     // The first event arrives while the backend still holds the rest.
     let address = served.url.trim_start_matches("http://").to_owned();
     let open = |address: &str| {
-        let mut stream = std::net::TcpStream::connect(address).unwrap();
-        stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
-        write!(
-            stream,
-            "POST /backend-api/codex/responses HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Length: 2\r\n\r\n{{}}",
-            served.key
-        )
-        .unwrap();
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !String::from_utf8_lossy(&seen).contains("\"n\": 1") {
-            let n = stream.read(&mut buf).expect("the first event arrives before the rest is released");
-            assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&seen));
-            seen.extend_from_slice(&buf[..n]);
-        }
+        let (stream, seen) =
+            served.open_stream(address, "/backend-api/codex/responses", CODEX_REQUEST, "\"n\": 1");
         (stream, seen)
     };
     let (hung_up, head) = open(&address);
@@ -397,27 +413,6 @@ impl Served {
     }
 }
 
-/// The OpenAI SDK form of the README, with the real SDK (JavaScript, from
-/// npm, installed by `scripts/openai-sdk.sh` into `.tools/`).
-#[test]
-fn the_openai_sdk_streams_through_the_gateway_with_the_local_key() {
-    let issuer = MockIssuer::start(&[]);
-    let backend = MockBackend::start();
-    let dir = Dir::new();
-    put_own(&dir, "acct-a");
-    let served = Served::start(&dir, &issuer, &backend, &[]);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/openai-sdk.sh");
-    let o = run(Command::new("bash").arg(script).arg(format!("{}/v1", served.url)).arg(&served.key));
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let out: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
-    assert_eq!(out["types"], json!(["response.completed"]));
-    let seen = backend.state().seen_headers.last().unwrap().clone();
-    assert!(seen.contains(&("chatgpt-account-id".to_owned(), "acct-a".to_owned())));
-    let body: Value = serde_json::from_slice(backend.state().bodies.last().unwrap()).unwrap();
-    assert_eq!((body["model"].clone(), body["stream"].clone()), (json!("gpt-5"), json!(true)));
-    served.stop();
-}
-
 #[test]
 fn a_spent_model_meter_moves_only_that_models_requests() {
     let issuer = MockIssuer::start(&[]);
@@ -431,7 +426,7 @@ fn a_spent_model_meter_moves_only_that_models_requests() {
     // choice; only the block can move a request off it.
     let served = Served::start(&dir, &issuer, &backend, &["--strategy", "least-used"]);
     let send = |model: &str| {
-        let body = json!({"model": model, "input": "hi"}).to_string();
+        let body = json!({"model": model, "input": "hi", "store": false, "stream": true}).to_string();
         let answer = served.post("/backend-api/codex/responses").body(body).send().unwrap();
         (answer.status().as_u16(), answer.text().unwrap())
     };
@@ -480,7 +475,8 @@ fn the_guests_route_is_reused_until_an_answer_of_its_account_teaches_something()
     put_own(&dir, "acct-b");
     let served = Served::start(&dir, &issuer, &backend, &[]);
     let send = || {
-        let body = json!({"model": "gpt-5.1-codex", "input": "hi"}).to_string();
+        let body =
+            json!({"model": "gpt-5.1-codex", "input": "hi", "store": false, "stream": true}).to_string();
         let answer = served
             .post("/backend-api/codex/responses")
             .header("session_id", "conv-1")
@@ -558,7 +554,7 @@ fn an_upstream_that_dies_mid_stream_ends_the_stream_cleanly_and_teaches_the_pool
     let (upstream, served_by_upstream) = dying_upstream();
     let served = Served::start(&dir, &issuer, &backend, &["--upstream", &upstream]);
     for _ in 0..2 {
-        let answer = served.post("/backend-api/codex/responses").body("{}").send().unwrap();
+        let answer = served.post("/backend-api/codex/responses").body(CODEX_REQUEST).send().unwrap();
         assert_eq!(answer.status().as_u16(), 200);
         // The body ends properly: what came, then an error event that says why.
         let text = answer.text().expect("a clean end of the stream");

@@ -721,7 +721,9 @@ fn a_fleet_of_gateways_with_cached_routes_sends_one_429_for_a_limit() {
         wait_for_line(log, |l| l.get("pool_changed").is_some_and(Value::is_null));
     }
     let send = |url: &str, key: &str| {
-        let body = serde_json::json!({"model": "gpt-5.1-codex", "input": "hi"}).to_string();
+        let body =
+            serde_json::json!({"model": "gpt-5.1-codex", "input": "hi", "store": false, "stream": true})
+                .to_string();
         let answer = http()
             .post(format!("{url}/backend-api/codex/responses"))
             .bearer_auth(key)

@@ -254,3 +254,8 @@ pub fn same_output_from_all(children: Vec<std::process::Child>) -> String {
     }
     stdout(&outputs[0])
 }
+
+/// A Responses request as the Codex CLI sends one (the backend refuses one
+/// without `store: false` and `stream: true`).
+#[allow(dead_code, reason = "not every test binary that includes this module sends one")]
+pub const CODEX_REQUEST: &str = r#"{"model":"gpt-5.1-codex","input":"hi","store":false,"stream":true}"#;

@@ -76,6 +76,12 @@ wit_bindgen::generate!({
         "codex:auth/vault@0.1.0/verdict": crate::vault::replay::Verdict,
         "codex:auth/vault@0.1.0/learned": crate::vault::learning::Learned,
         "codex:auth/vault@0.1.0/removal": crate::vault::Removal,
+        "codex:auth/openai@0.1.0/answer-shape": crate::openai::AnswerShape,
+        "codex:auth/openai@0.1.0/api-error": crate::openai::ApiError,
+        "codex:auth/openai@0.1.0/translated": crate::openai::Translated,
+        "codex:auth/openai@0.1.0/error-answer": crate::openai::upstream_error::ErrorAnswer,
+        "codex:auth/openai@0.1.0/whole": crate::openai::answer::Whole,
+        "codex:auth/openai@0.1.0/model-list": crate::openai::models::ModelList,
     },
 });
 
@@ -89,6 +95,7 @@ use codex::auth::{clock, http, loopback, notify, process, storage};
 use exports::codex::auth as x;
 
 mod imports;
+mod openai_exports;
 mod pure;
 mod session_resource;
 mod vault_resource;

@@ -15,6 +15,7 @@ pub mod chat_request;
 pub mod models;
 pub mod responses_request;
 pub mod sse;
+pub mod upstream_error;
 
 use serde_json::{Value, json};
 

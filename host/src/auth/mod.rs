@@ -284,7 +284,8 @@ fn check_config(
     runtime: &runtime::Runtime,
     file: &bindings::session::ConfigFile,
 ) -> Result<Result<(), String>, Error> {
-    let (mut store, guest) = runtime::bare_instance(runtime).map_err(|e| Error::Engine(e.to_string()))?;
+    let (mut store, guest) =
+        runtime::bare_instance(runtime, 16 << 20).map_err(|e| Error::Engine(e.to_string()))?;
     guest
         .codex_auth_vault()
         .call_check_config(&mut store, file)

@@ -1,0 +1,301 @@
+//! OpenAI's APIs for generic clients: `POST /v1/chat/completions`,
+//! `POST /v1/responses` and `GET /v1/models[/{id}]`. The guest translates
+//! (`codex_auth::openai`): the client's request into one the Codex backend
+//! takes, the backend's stream into the client's answer, piece by piece as
+//! it arrives. Each worker has a translator of its own; sending, rotation
+//! and limits are the gateway's ([`gateway::exchange`]).
+
+use crate::gateway::{self, RequestBody};
+use crate::respond::{self, Body};
+use crate::{Shared, log_error};
+use bytes::Bytes;
+use codex_auth::openai::{Answer, AnswerShape, ApiError, ModelList, Translated, Translator};
+use futures_util::{Stream, StreamExt as _};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{HeaderMap, Method, Request, Response};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The largest request a client may send to be translated (images come
+/// inline, base64-encoded).
+const MAX_REQUEST: usize = 64 << 20;
+
+/// A worker's translator: a guest instance of its own, so translating never
+/// waits behind an account's calls (or another worker's).
+pub(crate) type SharedTranslator = Arc<Mutex<Translator>>;
+
+/// The model list, shared by all workers, kept while the guest says it holds.
+#[derive(Default)]
+pub(crate) struct ModelsCache(Mutex<Option<(ModelList, Bytes)>>);
+
+/// Which API a request speaks.
+#[derive(Clone, Copy)]
+pub(crate) enum Api {
+    ChatCompletions,
+    Responses,
+}
+
+/// `POST /v1/chat/completions` and `POST /v1/responses`.
+pub(crate) async fn translate(
+    shared: &Shared,
+    request: Request<Incoming>,
+    api: Api,
+) -> (Response<Body>, Option<String>) {
+    if request.method() != Method::POST {
+        return (respond::error(405, "method_not_allowed", "use POST"), None);
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match read_whole(body).await {
+        Ok(bytes) => bytes,
+        Err(answer) => return (answer, None),
+    };
+    let translated = with_translator(shared, |t| match api {
+        Api::ChatCompletions => t.chat_request(&bytes),
+        Api::Responses => t.responses_request(&bytes),
+    });
+    let Translated { body, model, shape } = match translated {
+        Ok(Ok(translated)) => translated,
+        Ok(Err(error)) => return (api_error(shared, &error), None),
+        Err(e) => return (respond::error(500, "internal", &e.to_string()), None),
+    };
+    let body = RequestBody::Kept(body.into());
+    gateway::exchange(shared, &parts, body, "/responses", model, Some(shape)).await
+}
+
+/// The client's answer made of the backend's 2xx stream: streamed as each
+/// piece arrives, or whole at its end.
+pub(crate) async fn answer(
+    shared: &Shared,
+    shape: AnswerShape,
+    model: &str,
+    upstream_headers: &HeaderMap,
+    mut chunks: impl Stream<Item = Result<Bytes, String>> + Send + Sync + Unpin + 'static,
+) -> Response<Body> {
+    let now = shared.auth.blocking().options().clock.now_ms() / 1000;
+    let answer = match with_translator(shared, |t| t.answer(shape, model, now)) {
+        Ok(answer) => answer,
+        Err(e) => return respond::error(500, "internal", &e.to_string()),
+    };
+    let translator = shared.translator.clone();
+    if answer.streamed {
+        let mut feeding = Feeding { translator, answer: Some(answer) };
+        let body = async_stream(move |chunk| feeding.step(chunk), chunks);
+        return head(200, "text/event-stream", upstream_headers, BodyExt::boxed(StreamBody::new(body)));
+    }
+    let mut feeding = Feeding { translator, answer: Some(answer) };
+    let mut broke = None;
+    while let Some(chunk) = chunks.next().await {
+        match chunk {
+            Ok(chunk) => {
+                feeding.feed(&chunk);
+            }
+            Err(why) => {
+                broke = Some(why);
+                break;
+            }
+        }
+    }
+    match feeding.finish(broke.as_deref()) {
+        Some(whole) => head(whole.status, "application/json", upstream_headers, respond::full(whole.body)),
+        None => respond::error(500, "internal", "the translation failed"),
+    }
+}
+
+/// An answer under way on a worker's translator; let go of when dropped
+/// (a client that went away leaves nothing behind in the guest).
+struct Feeding {
+    translator: SharedTranslator,
+    answer: Option<Answer>,
+}
+
+impl Feeding {
+    fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
+        let Some(answer) = &self.answer else { return Vec::new() };
+        match lock(&self.translator).feed(answer, chunk) {
+            Ok(out) => out,
+            Err(e) => {
+                log_error(&format!("the translation of an answer failed: {e}"));
+                self.answer = None;
+                Vec::new()
+            }
+        }
+    }
+
+    fn finish(&mut self, broke: Option<&str>) -> Option<codex_auth::openai::Whole> {
+        let answer = self.answer.take()?;
+        lock(&self.translator).finish(answer, broke).ok()
+    }
+
+    /// One step of a streamed answer: a piece of upstream in, the client's
+    /// bytes out; `None` (the end) gives the last bytes.
+    fn step(&mut self, chunk: Option<Result<Bytes, String>>) -> Option<Vec<u8>> {
+        match chunk {
+            Some(Ok(chunk)) => Some(self.feed(&chunk)),
+            Some(Err(why)) => {
+                log_error(&format!("the Codex backend's stream broke off: {why}"));
+                self.finish(Some(&why)).map(|w| w.body)
+            }
+            None => self.finish(None).map(|w| w.body),
+        }
+    }
+}
+
+impl Drop for Feeding {
+    fn drop(&mut self) {
+        if let Some(answer) = self.answer.take() {
+            lock(&self.translator).discard(answer);
+        }
+    }
+}
+
+/// The client's body: each upstream piece stepped through `step` (and the
+/// end as `None`), empty outputs skipped, ending once `step` has given
+/// the end's bytes.
+fn async_stream(
+    mut step: impl FnMut(Option<Result<Bytes, String>>) -> Option<Vec<u8>> + Send + Sync + 'static,
+    chunks: impl Stream<Item = Result<Bytes, String>> + Send + Sync + Unpin + 'static,
+) -> impl Stream<Item = Result<Frame<Bytes>, std::io::Error>> + Send + Sync + 'static {
+    chunks
+        .map(Some)
+        .chain(futures_util::stream::iter([None]))
+        .scan(false, move |ended, chunk| {
+            if *ended {
+                return std::future::ready(None);
+            }
+            *ended = !matches!(chunk, Some(Ok(_)));
+            std::future::ready(Some(step(chunk).unwrap_or_default()))
+        })
+        .filter(|out| std::future::ready(!out.is_empty()))
+        .map(|out| Ok(Frame::data(Bytes::from(out))))
+}
+
+/// A response of ours with the upstream's own headers (rate limits and
+/// such) but the body's type and length.
+fn head(status: u16, content_type: &'static str, upstream: &HeaderMap, body: Body) -> Response<Body> {
+    let status = reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
+    let mut response = gateway::passed_on(status, upstream, body);
+    let headers = response.headers_mut();
+    headers.remove(hyper::header::CONTENT_ENCODING);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// The backend's error answer in OpenAI's shape.
+pub(crate) fn upstream_error(shared: &Shared, status: u16, body: &[u8]) -> Response<Body> {
+    let now = shared.auth.blocking().options().clock.now_ms() / 1000;
+    match with_translator(shared, |t| t.upstream_error(status, body, now)) {
+        Ok(answer) => {
+            let mut response = json_response(answer.status, answer.body);
+            if let Some(wait) = answer.retry_after {
+                response.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from(wait));
+            }
+            response
+        }
+        Err(e) => respond::error(502, "upstream_error", &e.to_string()),
+    }
+}
+
+/// `GET /v1/models` and `GET /v1/models/{id}`: the backend's list for the
+/// accounts in use, kept while the guest says it holds; the built-in list
+/// when the backend cannot be asked.
+pub(crate) async fn models(
+    shared: &Shared,
+    request: Request<Incoming>,
+    id: Option<&str>,
+) -> (Response<Body>, Option<String>) {
+    if request.method() != Method::GET {
+        return (respond::error(405, "method_not_allowed", "use GET"), None);
+    }
+    let now_ms = shared.auth.blocking().options().clock.now_ms();
+    let cached = lock(&shared.models.0).as_ref().filter(|(list, _)| now_ms < list.valid_until_ms).cloned();
+    let (list, body, account) = match cached {
+        Some((list, body)) => (list, body, None),
+        None => {
+            let (answer, account) = ask_models(shared).await;
+            let made = with_translator(shared, |t| {
+                let list = t.offered_models(answer.as_ref().map(|(s, b)| (*s, b.as_ref())), now_ms)?;
+                let body = t.models_body(&list)?;
+                Ok((list, Bytes::from(body)))
+            });
+            let (list, body) = match made {
+                Ok(made) => made,
+                Err(e) => return (respond::error(500, "internal", &e.to_string()), None),
+            };
+            *lock(&shared.models.0) = Some((list.clone(), body.clone()));
+            (list, body, account)
+        }
+    };
+    let Some(id) = id else { return (json_response(200, body.to_vec()), account) };
+    if !list.ids.iter().any(|known| known == id) {
+        let message = format!("The model `{id}` does not exist or the accounts in use cannot use it");
+        return (respond::error(404, "model_not_found", &message), account);
+    }
+    match with_translator(shared, |t| t.model_body(id)) {
+        Ok(body) => (json_response(200, body), account),
+        Err(e) => (respond::error(500, "internal", &e.to_string()), account),
+    }
+}
+
+/// The backend's model list with an account's headers, if it answers.
+async fn ask_models(shared: &Shared) -> (Option<(u16, Bytes)>, Option<String>) {
+    let Ok(route) = gateway::route(shared, &None, &None, &mut gateway::Routed::default()).await else {
+        return (None, None);
+    };
+    let Ok(path) = with_translator(shared, Translator::models_path) else { return (None, None) };
+    let url = format!("{}{path}", shared.options.upstream.trim_end_matches('/'));
+    let mut request = shared.client.get(url);
+    for (name, value) in route.route.headers.iter() {
+        request = request.header(name, value);
+    }
+    let account = Some(route.route.account.clone());
+    let Ok(answer) = request.send().await else { return (None, account) };
+    let status = answer.status().as_u16();
+    match answer.bytes().await {
+        Ok(body) => (Some((status, body)), account),
+        Err(_) => (None, account),
+    }
+}
+
+fn api_error(shared: &Shared, error: &ApiError) -> Response<Body> {
+    match with_translator(shared, |t| t.error_body(error)) {
+        Ok(body) => json_response(error.status, body),
+        Err(e) => respond::error(500, "internal", &e.to_string()),
+    }
+}
+
+fn json_response(status: u16, body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(respond::full(body));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// The whole request body, or the answer that says why not.
+async fn read_whole(mut body: Incoming) -> Result<Vec<u8>, Response<Body>> {
+    let mut kept = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            respond::error(400, "bad_request_body", &format!("cannot read the request body: {e}"))
+        })?;
+        if let Ok(data) = frame.into_data() {
+            kept.extend_from_slice(&data);
+            if kept.len() > MAX_REQUEST {
+                let why = format!("the request body is larger than {} MiB", MAX_REQUEST >> 20);
+                return Err(respond::error(413, "request_too_large", &why));
+            }
+        }
+    }
+    Ok(kept)
+}
+
+fn with_translator<R>(
+    shared: &Shared,
+    f: impl FnOnce(&mut Translator) -> Result<R, codex_auth::Error>,
+) -> Result<R, codex_auth::Error> {
+    f(&mut lock(&shared.translator))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
