@@ -265,6 +265,79 @@ pub fn command_output(data: &[u8]) {
     }
 }
 
+/// OpenAI requests and the backend's error answers: translation is total;
+/// a request sent on always says `store: false` and `stream: true` and
+/// carries nothing the backend refuses; a refusal is a 400; every error
+/// answer is OpenAI's `{"error": {"message": ...}}`; a model list is never
+/// empty.
+pub fn openai_requests(data: &[u8]) {
+    use crate::openai::{chat_request, models, responses_request, upstream_error};
+    use serde_json::Value;
+    for translated in [chat_request::translate(data), responses_request::translate(data)] {
+        match translated {
+            Ok(t) => {
+                let body: Value = serde_json::from_slice(&t.body).expect("a translated request is JSON");
+                assert_eq!(
+                    (&body["store"], &body["stream"]),
+                    (&Value::Bool(false), &Value::Bool(true)),
+                    "{body}"
+                );
+                assert!(body.get("max_output_tokens").is_none(), "{body}");
+                assert!(t.model.is_some_and(|m| !m.is_empty()));
+            }
+            Err(e) => assert_eq!(e.status, 400, "{e:?}"),
+        }
+    }
+    let (status, body) = split(data);
+    let answer = upstream_error::translate(status, body, 1_700_000_000);
+    let json: Value = serde_json::from_slice(&answer.body).expect("an error answer is JSON");
+    assert!(json["error"]["message"].is_string(), "{json}");
+    assert!(!models::from_answer(Some((status, body)), 0).ids.is_empty());
+}
+
+/// The backend's stream, whatever it holds and however it is cut, makes
+/// the same answer: total; a Chat stream is JSON events with at most one
+/// `[DONE]`, last; a whole answer is JSON.
+pub fn openai_streams(data: &[u8]) {
+    use crate::openai::AnswerShape;
+    use crate::openai::answer::Answer;
+    let (cut, stream) = split(data);
+    let cut = usize::from(cut) % (stream.len() + 1);
+    for &shape in AnswerShape::ALL {
+        let whole = {
+            let mut answer = Answer::new(shape, "m", 0);
+            let mut out = answer.feed(stream);
+            let end = answer.finish(None);
+            out.extend(end.body);
+            (end.status, out)
+        };
+        let pieces = {
+            let mut answer = Answer::new(shape, "m", 0);
+            let mut out = answer.feed(&stream[..cut]);
+            out.extend(answer.feed(&stream[cut..]));
+            let end = answer.finish(None);
+            out.extend(end.body);
+            (end.status, out)
+        };
+        assert_eq!(whole, pieces, "{shape:?} cut at {cut}");
+        match shape {
+            AnswerShape::ResponsesStream => assert_eq!(whole.1, stream),
+            AnswerShape::ChatStream | AnswerShape::ChatStreamWithUsage => {
+                let events =
+                    crate::openai::sse::Framer::default().push(&whole.1).expect("our own events are short");
+                let done = events.iter().position(|e| e.data == "[DONE]");
+                assert!(done.is_none_or(|at| at == events.len() - 1), "[DONE] comes last");
+                for event in &events[..done.unwrap_or(events.len())] {
+                    serde_json::from_str::<serde_json::Value>(&event.data).expect("each chunk is JSON");
+                }
+            }
+            AnswerShape::ChatWhole | AnswerShape::ResponsesWhole => {
+                serde_json::from_slice::<serde_json::Value>(&whole.1).expect("a whole answer is JSON");
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,5 +391,7 @@ mod tests {
         check("usage", usage);
         check("config_files", config_files);
         check("command_output", command_output);
+        check("openai_requests", openai_requests);
+        check("openai_streams", openai_streams);
     }
 }

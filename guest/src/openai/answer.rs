@@ -145,6 +145,10 @@ impl Answer {
     }
 
     fn event(&mut self, event: &Event, out: &mut Vec<u8>) {
+        // Nothing follows the end, even in the chunk that carried it.
+        if self.outcome.is_some() {
+            return;
+        }
         let Ok(data) = serde_json::from_str::<Value>(&event.data) else {
             return;
         };

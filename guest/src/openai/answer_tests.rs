@@ -215,3 +215,15 @@ fn a_streamed_responses_answer_passes_through_untouched() {
     assert_eq!(answer.feed(TEXT.as_bytes()), TEXT.as_bytes());
     assert_eq!(answer.finish(None), Whole { status: 200, body: Vec::new() });
 }
+
+#[test]
+fn nothing_follows_the_end_even_in_the_chunk_that_carried_it() {
+    let after = "data: {\"type\":\"response.output_text.delta\",\"delta\":\"late\"}\n\n";
+    let stream = format!("{TEXT}{after}");
+    let mut answer = Answer::new(AnswerShape::ChatStream, "gpt-5", 1);
+    let mut out = answer.feed(stream.as_bytes());
+    out.extend(answer.finish(None).body);
+    let chunks = datas(&out);
+    assert_eq!(chunks.last().unwrap(), "[DONE]");
+    assert!(!String::from_utf8_lossy(&out).contains("late"));
+}
