@@ -82,7 +82,19 @@ fn request(
     headers: &[(String, String)],
     first_byte: bool,
 ) -> Duration {
-    let mut builder = client.post(url).body(CODEX_REQUEST);
+    send(client, url, headers, CODEX_REQUEST, first_byte)
+}
+
+/// One request with `body`; the time to the whole answer, or to its first
+/// body byte.
+fn send(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    headers: &[(String, String)],
+    body: &str,
+    first_byte: bool,
+) -> Duration {
+    let mut builder = client.post(url).body(body.to_owned());
     for (n, v) in headers {
         builder = builder.header(n, v);
     }
@@ -99,6 +111,33 @@ fn request(
         answer.bytes().unwrap();
         start.elapsed()
     }
+}
+
+/// One streamed request: the time until `marker` (the first token's
+/// event) has arrived.
+fn first_token(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    headers: &[(String, String)],
+    body: &str,
+    marker: &str,
+) -> Duration {
+    let mut builder = client.post(url).body(body.to_owned());
+    for (n, v) in headers {
+        builder = builder.header(n, v);
+    }
+    let start = Instant::now();
+    let mut answer = builder.send().unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    let (mut seen, mut buf) = (Vec::new(), [0u8; 4096]);
+    while !String::from_utf8_lossy(&seen).contains(marker) {
+        let n = answer.read(&mut buf).unwrap();
+        assert!(n > 0, "the stream ended without {marker}");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let elapsed = start.elapsed();
+    let _ = answer.bytes();
+    elapsed
 }
 
 fn sample(n: usize, mut f: impl FnMut() -> Duration) -> Vec<Duration> {
@@ -173,6 +212,7 @@ fn main() {
     let client = http();
     let mut rows = Vec::new();
 
+    eprintln!("serve bench: request latency");
     let direct = sample(2000, || request(&client, &direct_url, &direct_headers, false));
     let gateway = sample(2000, || request(&client, &gateway_url, &gateway_headers, false));
     for (name, p) in [("p50", 0.5), ("p99", 0.99)] {
@@ -185,6 +225,7 @@ fn main() {
             us(g.saturating_sub(d))
         ));
     }
+    eprintln!("serve bench: first SSE byte");
     let direct = sample(500, || request(&client, &direct_url, &direct_headers, true));
     let gateway = sample(500, || request(&client, &gateway_url, &gateway_headers, true));
     let (d, g) = (percentile(&direct, 0.5), percentile(&gateway, 0.5));
@@ -196,6 +237,39 @@ fn main() {
         us(g.saturating_sub(d))
     ));
 
+    eprintln!("serve bench: Chat Completions, whole");
+    // OpenAI's Chat Completions against the raw Responses path, both through
+    // the gateway: what the translation adds.
+    let chat_url = format!("{}/v1/chat/completions", served.url);
+    let chat = r#"{"model":"gpt-5.1-codex","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hi"}]}"#;
+    let raw = sample(2000, || request(&client, &gateway_url, &gateway_headers, false));
+    eprintln!("serve bench: Chat Completions, whole: translated");
+    let translated = sample(2000, || send(&client, &chat_url, &gateway_headers, chat, false));
+    let (r, t) = (percentile(&raw, 0.5), percentile(&translated, 0.5));
+    rows.push(format!(
+        "| request p50, raw Responses path (baseline) / Chat Completions, whole answer, through the gateway | {} | {} | {:.2}x | added {} |",
+        us(r),
+        us(t),
+        t.as_secs_f64() / r.as_secs_f64(),
+        us(t.saturating_sub(r))
+    ));
+    eprintln!("serve bench: first token");
+    let streamed = r#"{"model":"gpt-5.1-codex","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
+    let raw = sample(1000, || {
+        first_token(&client, &gateway_url, &gateway_headers, CODEX_REQUEST, "output_text.delta")
+    });
+    let translated =
+        sample(1000, || first_token(&client, &chat_url, &gateway_headers, streamed, r#""content":"Hello""#));
+    let (r, t) = (percentile(&raw, 0.5), percentile(&translated, 0.5));
+    rows.push(format!(
+        "| first token p50, raw Responses path (baseline) / Chat Completions stream, through the gateway | {} | {} | {:.2}x | added {} |",
+        us(r),
+        us(t),
+        t.as_secs_f64() / r.as_secs_f64(),
+        us(t.saturating_sub(r))
+    ));
+
+    eprintln!("serve bench: 500 streams");
     // 500 streams open at once through the gateway, each its first event,
     // then more: every one must complete (`open_streams` panics on any
     // error), and the gateway's memory is read before and after. (No direct
@@ -213,6 +287,7 @@ fn main() {
     ));
     drop(served);
 
+    eprintln!("serve bench: refresh storm");
     // A refresh storm through the gateway: 50 requests at once on an expired token.
     let storm_dir = Dir::new();
     storm_dir.put_account("acct-mock", &serde_json::to_vec(&issuer.codex_file(now() - 10)).unwrap());

@@ -5,12 +5,16 @@ other process on the machine.
 - The **broker** hands out ready headers and tokens over HTTP on
   `127.0.0.1` (and a Unix socket), so agents and scripts never refresh on
   their own and never present a rotated token twice.
-- The **gateway** forwards `/backend-api/codex/...` (and `/v1/responses`) to
-  the Codex backend with the client's `Authorization` replaced by the chosen
-  account's; bodies stream both ways and SSE passes through unbuffered.
+- The **gateway** forwards `/backend-api/codex/...` to the Codex backend
+  with the client's `Authorization` replaced by the chosen account's;
+  bodies stream both ways and SSE passes through unbuffered.
+- **OpenAI's APIs** (`/v1/chat/completions`, `/v1/responses`,
+  `/v1/models`) for generic clients, translated by the guest through the
+  same gateway.
 
 Every decision (which account, whether to recover or rotate, what an
-upstream answer means) is the guest's, through [`codex_auth::Auth`]; this
+upstream answer means, how a request and its answer are translated) is the
+guest's, through [`codex_auth::Auth`] and [`codex_auth::openai`]; this
 crate only moves bytes.
 */
 

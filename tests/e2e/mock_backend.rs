@@ -76,6 +76,11 @@ impl MockBackend {
         let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
         socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).expect("bind the mock backend");
         socket.listen(1024).unwrap();
+        // tiny_http writes through a 1 KiB buffer, so a longer answer goes
+        // out in pieces; with Nagle's algorithm each piece after the first
+        // waits for the reader's delayed ACK (40 ms). Accepted sockets
+        // inherit the listener's TCP_NODELAY on Linux.
+        socket.set_tcp_nodelay(true).unwrap();
         let listener: std::net::TcpListener = socket.into();
         let server =
             Arc::new(tiny_http::Server::from_listener(listener, None).expect("serve the mock backend"));
