@@ -140,6 +140,17 @@ fn first_token(
     elapsed
 }
 
+/// A row comparing two p-th percentiles: the baseline's and ours.
+fn ratio_row(what: &str, baseline: Duration, ours: Duration) -> String {
+    format!(
+        "| {what} | {} | {} | {:.2}x | added {} |",
+        us(baseline),
+        us(ours),
+        ours.as_secs_f64() / baseline.as_secs_f64(),
+        us(ours.saturating_sub(baseline))
+    )
+}
+
 fn sample(n: usize, mut f: impl FnMut() -> Duration) -> Vec<Duration> {
     for _ in 0..50 {
         f();
@@ -217,25 +228,17 @@ fn main() {
     let gateway = sample(2000, || request(&client, &gateway_url, &gateway_headers, false));
     for (name, p) in [("p50", 0.5), ("p99", 0.99)] {
         let (d, g) = (percentile(&direct, p), percentile(&gateway, p));
-        rows.push(format!(
-            "| request {name}, direct to the mock (baseline) / through the gateway | {} | {} | {:.2}x | added {} |",
-            us(d),
-            us(g),
-            g.as_secs_f64() / d.as_secs_f64(),
-            us(g.saturating_sub(d))
+        rows.push(ratio_row(
+            &format!("request {name}, direct to the mock (baseline) / through the gateway"),
+            d,
+            g,
         ));
     }
     eprintln!("serve bench: first SSE byte");
     let direct = sample(500, || request(&client, &direct_url, &direct_headers, true));
     let gateway = sample(500, || request(&client, &gateway_url, &gateway_headers, true));
     let (d, g) = (percentile(&direct, 0.5), percentile(&gateway, 0.5));
-    rows.push(format!(
-        "| first SSE byte p50, direct / gateway | {} | {} | {:.2}x | added {} |",
-        us(d),
-        us(g),
-        g.as_secs_f64() / d.as_secs_f64(),
-        us(g.saturating_sub(d))
-    ));
+    rows.push(ratio_row("first SSE byte p50, direct / gateway", d, g));
 
     eprintln!("serve bench: Chat Completions, whole");
     // OpenAI's Chat Completions against the raw Responses path, both through
@@ -246,12 +249,10 @@ fn main() {
     eprintln!("serve bench: Chat Completions, whole: translated");
     let translated = sample(2000, || send(&client, &chat_url, &gateway_headers, chat, false));
     let (r, t) = (percentile(&raw, 0.5), percentile(&translated, 0.5));
-    rows.push(format!(
-        "| request p50, raw Responses path (baseline) / Chat Completions, whole answer, through the gateway | {} | {} | {:.2}x | added {} |",
-        us(r),
-        us(t),
-        t.as_secs_f64() / r.as_secs_f64(),
-        us(t.saturating_sub(r))
+    rows.push(ratio_row(
+        "request p50, raw Responses path (baseline) / Chat Completions, whole answer, through the gateway",
+        r,
+        t,
     ));
     eprintln!("serve bench: first token");
     let streamed = r#"{"model":"gpt-5.1-codex","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
@@ -261,12 +262,10 @@ fn main() {
     let translated =
         sample(1000, || first_token(&client, &chat_url, &gateway_headers, streamed, r#""content":"Hello""#));
     let (r, t) = (percentile(&raw, 0.5), percentile(&translated, 0.5));
-    rows.push(format!(
-        "| first token p50, raw Responses path (baseline) / Chat Completions stream, through the gateway | {} | {} | {:.2}x | added {} |",
-        us(r),
-        us(t),
-        t.as_secs_f64() / r.as_secs_f64(),
-        us(t.saturating_sub(r))
+    rows.push(ratio_row(
+        "first token p50, raw Responses path (baseline) / Chat Completions stream, through the gateway",
+        r,
+        t,
     ));
 
     eprintln!("serve bench: 500 streams");
