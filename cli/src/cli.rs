@@ -180,7 +180,7 @@ pub enum Command {
     /// needs the local key (`--print-key`). Prints one JSON line at start;
     /// logs one JSON line per request on stderr; SIGTERM drains open streams.
     #[command(
-        after_help = "Endpoints:\n  GET  /v1/headers[?account=NAME][&session=KEY]   ready headers\n  GET  /v1/token[?account=NAME]                   the bearer token\n  GET  /v1/accounts                               the accounts (no secrets)\n  POST /v1/accounts/NAME/refresh                  refresh one now\n  POST /v1/unauthorized {\"token\": ..}             401 recovery: fresh headers\n  *    /backend-api/codex/..., /v1/responses      the gateway to the Codex backend\n  GET  /healthz\n\nExamples:\n  codex-auth serve --port 8765\n  curl -H \"Authorization: Bearer $(codex-auth serve --print-key)\" http://127.0.0.1:8765/v1/headers"
+        after_help = "Endpoints:\n  GET  /v1/headers[?account=NAME][&session=KEY]   ready headers\n  GET  /v1/token[?account=NAME]                   the bearer token\n  GET  /v1/accounts                               the accounts (no secrets)\n  POST /v1/accounts/NAME/refresh                  refresh one now\n  POST /v1/unauthorized {\"token\": ..}             401 recovery: fresh headers\n  *    /backend-api/codex/...                     the gateway to the Codex backend\n  POST /v1/chat/completions, /v1/responses        OpenAI's APIs, translated (base URL .../v1, the local key)\n  GET  /v1/models[/ID]                            the models the accounts can use\n  GET  /healthz\n\nExamples:\n  codex-auth serve                                 # on 127.0.0.1:8765\n  codex-auth serve --print-config codex >> ~/.codex/config.toml\n  eval \"$(codex-auth serve --print-config openai)\"   # OPENAI_BASE_URL and OPENAI_API_KEY\n  curl -H \"Authorization: Bearer $(codex-auth serve --print-key)\" http://127.0.0.1:8765/v1/headers"
     )]
     Serve(ServeArgs),
     /// Pin an account: calls use it when no --account is given.
@@ -248,7 +248,7 @@ fn strategies() -> clap::builder::PossibleValuesParser {
 /// `serve`'s flags.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The port on 127.0.0.1 [default: a free one, printed at start].
+    /// The port on 127.0.0.1 [default: 8765; 0 for a free one, printed at start].
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
     /// Also listen on this Unix socket (mode 0600; peers of other users are refused).
@@ -267,6 +267,22 @@ pub struct ServeArgs {
     /// Print the local key (made on first use) and exit.
     #[arg(long)]
     pub print_key: bool,
+    /// Print a ready configuration for a client of this server and exit:
+    /// `codex` a Codex CLI provider block (for its config.toml), `openai`
+    /// the environment for OpenAI-compatible clients (for `eval`). Either
+    /// reads the key with `serve --print-key` when used, so it never sits
+    /// in a file or in shell history.
+    #[arg(long, value_name = "CLIENT", conflicts_with = "print_key")]
+    pub print_config: Option<ClientConfig>,
+}
+
+/// A client `serve --print-config` prints a configuration for.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ClientConfig {
+    /// The Codex CLI: a `[model_providers.codex-auth]` block.
+    Codex,
+    /// OpenAI SDKs and Chat Completions tools: `OPENAI_BASE_URL` and `OPENAI_API_KEY`.
+    Openai,
 }
 
 /// `accounts` subcommands.

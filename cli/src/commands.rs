@@ -250,6 +250,24 @@ pub fn serve(auth: Auth, args: ServeArgs) -> Result<ExitCode, Error> {
     .filter_map(|(name, value)| Some((name, value?)))
     .collect();
     let settings = auth.serve_settings(&flags)?;
+    if let Some(client) = args.print_config {
+        if settings.port == 0 {
+            return Err(Error::InvalidInput(
+                "serve listens on a free port chosen at start (serve.port = 0): set a port with --port \
+                 or `serve.port` to print a configuration"
+                    .into(),
+            ));
+        }
+        let base = format!("http://127.0.0.1:{}", settings.port);
+        output::stdout_line(
+            match client {
+                crate::cli::ClientConfig::Codex => crate::shared_home::serve_provider_block(&home, &base),
+                crate::cli::ClientConfig::Openai => crate::shared_home::serve_openai_env(&home, &base),
+            }
+            .trim_end(),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let options = codex_auth_serve::ServeOptions {
         port: settings.port,
         socket: settings.socket.map(PathBuf::from),

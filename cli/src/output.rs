@@ -227,12 +227,22 @@ pub fn usage(reports: &[codex_auth::UsageReport], main_meter: &str, json: bool) 
         for block in &report.blocks {
             lines.push(format!("  {}", meter_block(block)));
         }
+        // What gateways served with it, the last days first (UTC days).
+        for day in report.served.iter().rev().take(SERVED_DAYS_SHOWN) {
+            lines.push(format!(
+                "  served {}: {} requests, {} tokens in ({} cached), {} out",
+                day.day, day.requests, day.input_tokens, day.cached_tokens, day.output_tokens
+            ));
+        }
         if let Some(error) = &report.error {
             lines.push(format!("  ({error})"));
         }
     }
     stdout_line(&lines.join("\n"));
 }
+
+/// Days of served counts `usage` shows (`--json` has all it keeps).
+const SERVED_DAYS_SHOWN: usize = 3;
 
 /// "codex_bengalfox spent until ..., for gpt-5.3-codex-spark".
 fn meter_block(block: &codex_auth::MeterBlock) -> String {

@@ -49,10 +49,7 @@ pub fn note(
 /// The Codex CLI provider block that gets its token from codex-auth (run
 /// as `auth.command`): paste it into the Codex home's `config.toml`.
 pub fn provider_block(vault_home: &Path, account: &str, status: &Status, base_url: &str) -> String {
-    let program = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.to_str().map(str::to_owned))
-        .unwrap_or_else(|| "codex-auth".to_owned());
+    let program = program();
     let headers = match &status.account_id {
         Some(id) => format!("http_headers = {{ \"chatgpt-account-id\" = {} }}\n", toml_string(id)),
         None => String::new(),
@@ -74,6 +71,49 @@ pub fn provider_block(vault_home: &Path, account: &str, status: &Status, base_ur
         home = toml_string(&vault_home.display().to_string()),
         account = toml_string(account),
     )
+}
+
+/// `serve --print-config codex`: the Codex CLI provider block for a
+/// gateway on `base_url`, whose key the Codex CLI reads by running
+/// `serve --print-key` (so the key is never written into its config).
+pub fn serve_provider_block(vault_home: &Path, base_url: &str) -> String {
+    format!(
+        "# codex-auth serve as the Codex CLI's model provider: paste into $CODEX_HOME/config.toml (~/.codex)\n\
+         model_provider = \"codex-auth\"\n\
+         \n\
+         [model_providers.codex-auth]\n\
+         name = \"ChatGPT pool via codex-auth serve\"\n\
+         base_url = {base}\n\
+         wire_api = \"responses\"\n\
+         \n\
+         [model_providers.codex-auth.auth]\n\
+         command = {program}\n\
+         args = [\"--home\", {home}, \"serve\", \"--print-key\"]\n",
+        base = toml_string(&format!("{base_url}/backend-api/codex")),
+        program = toml_string(&program()),
+        home = toml_string(&vault_home.display().to_string()),
+    )
+}
+
+/// `serve --print-config openai`: the environment OpenAI-compatible clients
+/// read, for `eval`; the key is read from where it lives when evaluated.
+pub fn serve_openai_env(vault_home: &Path, base_url: &str) -> String {
+    format!(
+        "# OpenAI-compatible clients through codex-auth serve: eval \"$(codex-auth serve --print-config openai)\"\n\
+         export OPENAI_BASE_URL={base}\n\
+         export OPENAI_API_KEY=\"$({program} --home {home} serve --print-key)\"\n",
+        base = shell_word(&format!("{base_url}/v1")),
+        program = shell_word(&program()),
+        home = shell_word(&vault_home.display().to_string()),
+    )
+}
+
+/// This program's path, as another program would run it.
+fn program() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.to_str().map(str::to_owned))
+        .unwrap_or_else(|| "codex-auth".to_owned())
 }
 
 /// A TOML basic string.

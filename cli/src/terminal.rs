@@ -64,6 +64,8 @@ impl Notifier for Terminal {
                 &mut state,
                 &format!("codex-auth: account `{account}` was refreshed by another program (the Codex CLI?) first; using the login it stored"),
             ),
+            // Counted by those who listen (serve's metrics); nothing to show.
+            LoginEvent::Refreshed { .. } => {}
             LoginEvent::AccountBlocked { account, until } => self.line(
                 &mut state,
                 &format!("codex-auth: account `{account}` reached its usage limit; skipped until {}", crate::output::when(until)),

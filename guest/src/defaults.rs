@@ -24,8 +24,9 @@ pub const LOGIN_PORTS: [u16; 2] = [1455, 1457];
 pub const LOGIN_TIMEOUT_SECONDS: u32 = 600;
 /// The ChatGPT backend: usage, and the Codex Responses API under `/codex`.
 pub const CHATGPT_BASE_URL: &str = "https://chatgpt.com/backend-api";
-/// `serve`: a free loopback port, chosen at start.
-pub const SERVE_PORT: u16 = 0;
+/// `serve`: its loopback port, stable so configurations can name it
+/// (`serve --print-config`); 0 asks for a free one, chosen at start.
+pub const SERVE_PORT: u16 = 8765;
 /// `serve`: how long open streams may finish after SIGTERM.
 pub const SERVE_DRAIN_SECONDS: u64 = 10;
 /// `serve`: request bodies up to this size can be replayed.

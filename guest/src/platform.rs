@@ -106,6 +106,30 @@ pub enum Notice {
     /// is used, and the account stays enabled.
     /// The account's name.
     PeerRefreshed(String),
+    /// A refresh request was answered (whatever followed): for counting.
+    Refreshed(RefreshReport),
+}
+
+wit_enum! {
+    /// How the issuer answered one refresh request.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum RefreshOutcome {
+        /// New tokens.
+        Rotated,
+        /// The refresh token was used already.
+        Reused,
+        /// Refused for good otherwise.
+        Refused,
+        /// Not answered, or a passing error.
+        Transient,
+    }
+}
+
+/// One refresh request of an account and its outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshReport {
+    pub account: String,
+    pub outcome: RefreshOutcome,
 }
 
 /// A device code to show the person signing in.

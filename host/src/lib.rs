@@ -83,13 +83,13 @@ pub use file_store::{AUTH_FILE, LOCK_FILE};
 pub use logic::{AuthorizeRequest, Claims};
 pub use login::{LoginMethod, LoginOptions, LogoutReport, Revocation};
 pub use nonblocking::AsyncAuth;
-pub use notifier::{LoginEvent, Notifier, Silent};
+pub use notifier::{LoginEvent, Notifier, RefreshOutcome, Silent};
 pub use options::{
     Defaults, InEffect, Options, Origin, ServeSettings, Setting, default_codex_home, default_home,
 };
 pub use pool::{
-    Attempt, CheckOutcome, Learned, MeterBlock, Route, Strategy, Upstream, Usage, UsageReport, Verdict,
-    Window,
+    Attempt, CheckOutcome, DayServed, Learned, MeterBlock, Route, Strategy, Upstream, Usage, UsageReport,
+    Verdict, Window,
 };
 pub use runtime::GUEST_WASM;
 pub use secret::{RequestHeaders, Secret};

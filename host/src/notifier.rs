@@ -47,7 +47,17 @@ pub enum LoginEvent {
         /// The account.
         account: String,
     },
+    /// A refresh request was answered (whatever followed): for counting,
+    /// not for showing.
+    Refreshed {
+        /// The account.
+        account: String,
+        /// How the issuer answered.
+        outcome: RefreshOutcome,
+    },
 }
+
+pub use crate::bindings::notify::RefreshOutcome;
 
 /// Shows sign-in progress and opens browsers.
 pub trait Notifier: Send + Sync {

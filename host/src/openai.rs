@@ -10,7 +10,7 @@ use crate::{Error, runtime};
 use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
-pub use wit::{AnswerShape, ApiError, ErrorAnswer, ModelList, Translated, Whole};
+pub use wit::{AnswerShape, ApiError, ErrorAnswer, ModelList, TokenUsage, Translated, Whole};
 
 /// The largest memory a translator may use: the backend's last event
 /// carries the whole answer, and a few copies of it are held at once.

@@ -98,6 +98,37 @@ pub struct UsageReport {
     pub blocked_until: Option<i64>,
     /// The limits of single meters in force: it is skipped for their models.
     pub blocks: Vec<MeterBlock>,
+    /// What it served per day (UTC), newest last: every process's requests
+    /// through a gateway (`serve`) add up here.
+    pub served: Vec<DayServed>,
+}
+
+/// What an account served on one day (UTC): requests, and the tokens of the
+/// answers that said how many.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DayServed {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// Requests answered with it.
+    pub requests: u64,
+    /// Input tokens.
+    pub input_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+    /// Of the input tokens, read from the prompt cache.
+    pub cached_tokens: u64,
+}
+
+impl From<vault::DayServed> for DayServed {
+    fn from(d: vault::DayServed) -> Self {
+        Self {
+            day: d.day,
+            requests: d.requests,
+            input_tokens: d.input_tokens,
+            output_tokens: d.output_tokens,
+            cached_tokens: d.cached_tokens,
+        }
+    }
 }
 
 /// A usage limit on one meter of an account, not the whole account: the
@@ -129,6 +160,7 @@ impl From<vault::UsageReport> for UsageReport {
             error: r.error,
             blocked_until: r.blocked_until,
             blocks: r.blocks.into_iter().map(MeterBlock::from).collect(),
+            served: r.served.into_iter().map(DayServed::from).collect(),
         }
     }
 }

@@ -116,6 +116,7 @@ fn bare_store(engine: &Engine, max_memory: usize) -> Store<HostState> {
     let shared = Arc::new(Shared {
         clock: Arc::new(crate::SystemClock),
         notifier: Arc::new(crate::Silent),
+        listeners: Default::default(),
         http: OnceLock::new(),
         environment: Vec::new(),
     });

@@ -3,9 +3,9 @@
 
 use crate::backend::{Backend, Store};
 use crate::clock::Clock;
-use crate::notifier::Notifier;
+use crate::notifier::{LoginEvent, Notifier};
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -14,11 +14,23 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 pub(crate) struct Shared {
     pub clock: Arc<dyn Clock>,
     pub notifier: Arc<dyn Notifier>,
+    /// Who else hears every event ([`crate::Auth::listen`]).
+    pub listeners: RwLock<Vec<Arc<dyn Notifier>>>,
     /// Built on first use: most CLI runs never send a request.
     pub http: OnceLock<Result<reqwest::blocking::Client, String>>,
     /// Exactly the variables the guest reads (it names them), with the
     /// API key among them when there is one.
     pub environment: Vec<(String, String)>,
+}
+
+impl Shared {
+    /// Tells the notifier and every listener.
+    pub fn notify(&self, event: LoginEvent) {
+        for listener in self.listeners.read().unwrap_or_else(PoisonError::into_inner).iter() {
+            listener.notify(event.clone());
+        }
+        self.notifier.notify(event);
+    }
 }
 
 /// One instance's state.

@@ -27,6 +27,9 @@ export function emit(event) {
     case 'peer-refreshed':
       say(`account ${val} was refreshed by another program (the Codex CLI?) first; using the login it stored`);
       break;
+    case 'refreshed':
+      // For counting, not for showing.
+      break;
     case 'account-blocked':
       say(`account ${val.account} is blocked by a usage limit until ${new Date(Number(val.until) * 1000).toISOString()}`);
       break;

@@ -70,6 +70,7 @@ pub(crate) async fn exchange(
     let mut attempt = Attempt { replayable: body.replayable(), pinned, model, ..Attempt::FIRST };
     // How each send's route came: from the cache or from the guest (logged).
     let mut routed = Routed(Vec::new());
+    let (ready, api) = (std::time::Instant::now(), api_of(translation));
     loop {
         let route = match route(shared, &session, &attempt.model, &mut routed).await {
             Ok(route) => route,
@@ -86,8 +87,12 @@ pub(crate) async fn exchange(
         for (name, value) in headers.iter() {
             upstream = upstream.header(name, value);
         }
+        let sent = std::time::Instant::now();
         let answer = match upstream.body(body.next_send()).send().await {
-            Ok(answer) => answer,
+            Ok(answer) => {
+                shared.metrics.upstream(api, sent.elapsed());
+                answer
+            }
             Err(e) => {
                 let why = format!("the Codex backend could not be reached: {}", e.without_url());
                 return (routed.tag(respond::error(502, "upstream_unreachable", &why)), Some(account));
@@ -103,9 +108,7 @@ pub(crate) async fn exchange(
             };
             let answer = Report::Answer(status.as_u16(), pairs, bytes.clone());
             let learned = report(shared, &account, answer, attempt.clone()).await;
-            if learned.reroute {
-                shared.routes.taught(&account);
-            }
+            learn(shared, &account, &learned);
             attempt = learned.next;
             match learned.verdict {
                 Verdict::RotateAndReplay => continue,
@@ -151,35 +154,49 @@ pub(crate) async fn exchange(
         // a `response.failed` usage limit can still move to a sibling. Only
         // a chunk that can hold that event goes to the guest, which decides.
         let first = stream.next().await;
+        let sse = answer_headers
+            .get(hyper::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        if sse && matches!(first, Some(Ok(_))) {
+            shared.metrics.first_byte(api, ready.elapsed());
+        }
         if let Some(Ok(chunk)) = &first
             && memchr(chunk, b"response.failed")
         {
             let learned = report(shared, &account, Report::Event(chunk.clone()), attempt.clone()).await;
-            if learned.reroute {
-                shared.routes.taught(&account);
-            }
+            learn(shared, &account, &learned);
             if learned.verdict == Verdict::RotateAndReplay {
                 attempt = learned.next;
                 continue;
             }
         }
-        let watcher = Arc::new(Watcher { auth: shared.auth.clone(), account: account.clone() });
+        let watcher = Arc::new(Watcher {
+            auth: shared.auth.clone(),
+            account: account.clone(),
+            metrics: shared.metrics.clone(),
+        });
         let rest = stream.inspect_ok(move |chunk| watcher.look(chunk));
         if let Some(shape) = translation {
             let chunks = futures_util::stream::iter(first)
                 .chain(rest)
                 .map(|c| c.map_err(|e| e.without_url().to_string()));
             let model = attempt.model.clone().unwrap_or_default();
-            let response = crate::openai_api::answer(shared, shape, &model, &answer_headers, chunks).await;
+            let response =
+                crate::openai_api::answer(shared, &account, shape, &model, &answer_headers, chunks).await;
             return (routed.tag(response), Some(account));
         }
-        let sse = answer_headers
-            .get(hyper::header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        // Open until the body is dropped; the tokens of the answer's last
+        // event counted as the stream ends.
+        let open = shared.metrics.stream_opened();
+        let mut tap = crate::openai_api::UsageTap::new(shared, &account);
         let chunks = futures_util::stream::iter(first).chain(rest).scan(false, move |broke, chunk| {
+            let _open = &open;
             let frame = match chunk {
                 _ if *broke => None,
-                Ok(chunk) => Some(Ok(Frame::data(chunk))),
+                Ok(chunk) => {
+                    tap.look(&chunk);
+                    Some(Ok(Frame::data(chunk)))
+                }
                 Err(e) => {
                     *broke = true;
                     let why = format!("the Codex backend's stream broke off: {}", e.without_url());
@@ -233,11 +250,33 @@ impl Routed {
     }
 }
 
+/// What an answer of `account` taught: its routes go stale, and a block is counted.
+fn learn(shared: &Shared, account: &str, learned: &Learned) {
+    if learned.reroute {
+        shared.routes.taught(account);
+    }
+    if let (Some(_), Some(meter)) = (learned.blocked_until, &learned.blocked_meter) {
+        shared.metrics.blocked(account, meter);
+    }
+}
+
+/// The API label of a request's metrics.
+fn api_of(translation: Option<AnswerShape>) -> &'static str {
+    match translation {
+        None => "codex",
+        Some(AnswerShape::ChatStream | AnswerShape::ChatStreamWithUsage | AnswerShape::ChatWhole) => {
+            "chat_completions"
+        }
+        Some(_) => "responses",
+    }
+}
+
 /// Later chunks of a stream: a usage limit there cannot be replayed any
 /// more (output reached the client), but the pool still learns of it.
 struct Watcher {
     auth: codex_auth::AsyncAuth,
     account: String,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Watcher {
@@ -245,10 +284,15 @@ impl Watcher {
         // Only chunks that can hold the event go to the guest, which decides.
         if memchr(chunk, b"response.failed") {
             let (auth, account, event) = (self.auth.clone(), self.account.clone(), chunk.clone());
+            let metrics = self.metrics.clone();
             tokio::spawn(async move {
                 // Output reached the client: nothing can be replayed now.
                 let attempt = Attempt { replayable: false, ..Attempt::FIRST };
-                let _ = auth.run(move |a| a.report(&account, Upstream::Event(&event), attempt)).await;
+                let name = account.clone();
+                let learned = auth.run(move |a| a.report(&name, Upstream::Event(&event), attempt)).await;
+                if let Ok(Learned { blocked_until: Some(_), blocked_meter: Some(meter), .. }) = &learned {
+                    metrics.blocked(&account, meter);
+                }
             });
         }
     }
@@ -285,6 +329,7 @@ async fn report(shared: &Shared, account: &str, report: Report, attempt: Attempt
         .await;
     learned.unwrap_or(Learned {
         blocked_until: None,
+        blocked_meter: None,
         unauthorized: false,
         usage_updated: false,
         reroute: false,

@@ -24,6 +24,7 @@ crate only moves bytes.
 mod broker;
 mod gateway;
 mod key;
+mod metrics;
 mod openai_api;
 mod respond;
 mod routes;
@@ -84,6 +85,8 @@ pub(crate) struct Shared {
     pub translator: openai_api::SharedTranslator,
     /// The model list (one for all workers).
     pub models: Arc<openai_api::ModelsCache>,
+    /// What `/metrics` shows (one for all workers).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// Serves until `shutdown` resolves, then lets open streams finish for at
@@ -125,11 +128,14 @@ pub async fn run(
         .unwrap_or_default();
     let routes = Arc::new(routes::Routes::default());
     let models = Arc::new(openai_api::ModelsCache::default());
+    let metrics = Arc::new(metrics::Metrics::default());
+    auth.blocking().listen(metrics.clone());
     let worker = |client| -> io::Result<Arc<Shared>> {
         let (auth, options, routes, models) = (auth.clone(), options.clone(), routes.clone(), models.clone());
         let translator = codex_auth::openai::Translator::new().map_err(io::Error::other)?;
         let translator = Arc::new(std::sync::Mutex::new(translator));
-        Ok(Arc::new(Shared { auth, options, client, routes, socket_uid, translator, models }))
+        let metrics = metrics.clone();
+        Ok(Arc::new(Shared { auth, options, client, routes, socket_uid, translator, models, metrics }))
     };
     let shared = worker(upstream_client()?)?;
     let start = serde_json::json!({
@@ -150,6 +156,19 @@ pub async fn run(
             }
         }
         log_line(&serde_json::json!({"pool_changed": account}));
+    });
+    // What each account served goes to its pool state now and then, and
+    // once more at the end.
+    let flusher = tokio::spawn({
+        let (auth, metrics) = (auth.clone(), metrics.clone());
+        async move {
+            let mut every = tokio::time::interval(SERVED_FLUSH);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                write_served(&auth, &metrics).await;
+            }
+        }
     });
     // One worker per core, each a single-threaded runtime accepting on the
     // shared listener with its own upstream client, as nginx's workers do:
@@ -195,7 +214,7 @@ pub async fn run(
         let _ = std::fs::remove_file(path);
     }
     drain(&shared, graceful).await;
-    tokio::task::spawn_blocking(move || {
+    let joined = tokio::task::spawn_blocking(move || {
         for worker in workers {
             if let Ok(Err(e)) = worker.join() {
                 log_error(&format!("a worker failed: {e}"));
@@ -203,7 +222,24 @@ pub async fn run(
         }
     })
     .await
-    .map_err(io::Error::other)
+    .map_err(io::Error::other);
+    flusher.abort();
+    write_served(&auth, &metrics).await;
+    joined
+}
+
+/// How often what each account served is added to its pool state.
+const SERVED_FLUSH: Duration = Duration::from_secs(10);
+
+/// Adds what each account served since the last time to its pool state
+/// (a store that cannot take it now loses the counts, not the server).
+async fn write_served(auth: &AsyncAuth, metrics: &metrics::Metrics) {
+    for (account, counts) in metrics.take_served() {
+        let name = account.clone();
+        if let Err(e) = auth.run(move |a| a.record_served(&name, &counts)).await {
+            log_error(&format!("cannot record what `{account}` served: {e}"));
+        }
+    }
 }
 
 /// Another worker: accepts on its clone of the listener until told to stop,
@@ -274,6 +310,7 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let (response, account) = route(&shared, request).await;
+    shared.metrics.request(account.as_deref(), &path, response.status().as_u16());
     /// The request's log line, written as it is (no JSON tree built).
     #[derive(serde::Serialize)]
     struct Line<'a> {
@@ -320,6 +357,9 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> (Response<Body>, 
             None,
         );
     }
+    if path == "/metrics" {
+        return (metrics(shared).await, None);
+    }
     if let Some(rest) = path.strip_prefix("/backend-api/codex/") {
         let rest = format!("/{rest}");
         return gateway::forward(shared, request, &rest).await;
@@ -348,6 +388,17 @@ async fn health(shared: &Shared) -> Response<Body> {
         Err(e) => serde_json::json!({"ok": true, "status": "degraded", "reason": e.to_string()}),
     };
     respond::json(200, &body)
+}
+
+/// The metrics, with each account's usage as the guest has it now.
+async fn metrics(shared: &Shared) -> Response<Body> {
+    let accounts = shared.auth.run(|auth| auth.accounts()).await.unwrap_or_default();
+    let now = shared.auth.blocking().options().clock.now_ms() / 1000;
+    let mut response = Response::new(respond::full(shared.metrics.encode(&accounts, now)));
+    response
+        .headers_mut()
+        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(metrics::CONTENT_TYPE));
+    response
 }
 
 pub(crate) fn log_error(what: &str) {

@@ -6,6 +6,7 @@
 //! and limits are the gateway's ([`gateway::exchange`]).
 
 use crate::gateway::{self, RequestBody};
+use crate::metrics::Metrics;
 use crate::respond::{self, Body};
 use crate::{Shared, log_error};
 use bytes::Bytes;
@@ -67,6 +68,7 @@ pub(crate) async fn translate(
 /// piece arrives, or whole at its end.
 pub(crate) async fn answer(
     shared: &Shared,
+    account: &str,
     shape: AnswerShape,
     model: &str,
     upstream_headers: &HeaderMap,
@@ -78,12 +80,20 @@ pub(crate) async fn answer(
         Err(e) => return respond::error(500, "internal", &e.to_string()),
     };
     let translator = shared.translator.clone();
+    let (account, metrics) = (account.to_owned(), shared.metrics.clone());
     if answer.streamed {
-        let mut feeding = Feeding { translator, answer: Some(answer) };
-        let body = async_stream(move |chunk| feeding.step(chunk), chunks);
+        let open = shared.metrics.stream_opened();
+        let mut feeding = Feeding { translator, answer: Some(answer), account, metrics };
+        let body = async_stream(
+            move |chunk| {
+                let _open = &open;
+                feeding.step(chunk)
+            },
+            chunks,
+        );
         return head(200, "text/event-stream", upstream_headers, BodyExt::boxed(StreamBody::new(body)));
     }
-    let mut feeding = Feeding { translator, answer: Some(answer) };
+    let mut feeding = Feeding { translator, answer: Some(answer), account, metrics };
     let mut broke = None;
     while let Some(chunk) = chunks.next().await {
         match chunk {
@@ -103,10 +113,13 @@ pub(crate) async fn answer(
 }
 
 /// An answer under way on a worker's translator; let go of when dropped
-/// (a client that went away leaves nothing behind in the guest).
+/// (a client that went away leaves nothing behind in the guest). The
+/// tokens of a completed answer are counted for its account.
 struct Feeding {
     translator: SharedTranslator,
     answer: Option<Answer>,
+    account: String,
+    metrics: Arc<Metrics>,
 }
 
 impl Feeding {
@@ -124,7 +137,11 @@ impl Feeding {
 
     fn finish(&mut self, broke: Option<&str>) -> Option<codex_auth::openai::Whole> {
         let answer = self.answer.take()?;
-        lock(&self.translator).finish(answer, broke).ok()
+        let whole = lock(&self.translator).finish(answer, broke).ok()?;
+        if let Some(usage) = &whole.usage {
+            self.metrics.tokens(&self.account, usage);
+        }
+        Some(whole)
     }
 
     /// One step of a streamed answer: a piece of upstream in, the client's
@@ -146,6 +163,41 @@ impl Drop for Feeding {
         if let Some(answer) = self.answer.take() {
             lock(&self.translator).discard(answer);
         }
+    }
+}
+
+/// The tokens of a pass-through stream: its chunks go to the guest only
+/// from the one that holds the last event (`response.completed`) on, so
+/// the stream itself pays nothing until then.
+pub(crate) struct UsageTap(Feeding, bool);
+
+impl UsageTap {
+    pub fn new(shared: &Shared, account: &str) -> Self {
+        let feeding = Feeding {
+            translator: shared.translator.clone(),
+            answer: None,
+            account: account.to_owned(),
+            metrics: shared.metrics.clone(),
+        };
+        Self(feeding, false)
+    }
+
+    pub fn look(&mut self, chunk: &[u8]) {
+        if !self.1 && chunk.windows(COMPLETED.len()).any(|w| w == COMPLETED) {
+            self.1 = true;
+            self.0.answer = lock(&self.0.translator).answer(AnswerShape::ResponsesStream, "", 0).ok();
+        }
+        if self.1 {
+            self.0.feed(chunk);
+        }
+    }
+}
+
+const COMPLETED: &[u8] = b"response.completed";
+
+impl Drop for UsageTap {
+    fn drop(&mut self) {
+        self.0.finish(None);
     }
 }
 

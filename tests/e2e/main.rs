@@ -8,6 +8,7 @@ mod hostile;
 mod jco;
 mod library;
 mod login;
+mod metrics;
 mod mock_backend;
 mod mock_issuer;
 mod node_host;

@@ -239,3 +239,43 @@ fn models_are_the_backends_list_kept_and_served_in_openais_shape() {
     assert!(list["data"].as_array().unwrap().iter().any(|m| m["id"] == "gpt-5-codex"), "{list}");
     served.stop();
 }
+
+/// `serve --print-config`: a block or environment a person pastes, naming
+/// the stable default port, and reading the key from where it lives when
+/// used (never holding it).
+#[test]
+fn print_config_points_codex_and_openai_clients_at_the_gateway_and_the_key() {
+    let dir = Dir::new();
+    let key = stdout(&run(dir.cli().args(["serve", "--print-key"]))).trim().to_owned();
+
+    let codex = stdout(&run(dir.cli().args(["serve", "--print-config", "codex"])));
+    assert!(!codex.contains(&key), "the key is read when used, not written down");
+    let value = |name: &str| -> Value {
+        let line =
+            codex.lines().find(|l| l.starts_with(&format!("{name} = "))).unwrap_or_else(|| panic!("{codex}"));
+        serde_json::from_str(line.split_once(" = ").unwrap().1).unwrap()
+    };
+    assert_eq!(value("model_provider"), "codex-auth");
+    assert_eq!(value("base_url"), "http://127.0.0.1:8765/backend-api/codex", "the stable default port");
+    assert_eq!(value("wire_api"), "responses");
+    assert!(codex.contains("[model_providers.codex-auth.auth]"));
+    let args: Vec<String> = serde_json::from_value(value("args")).unwrap();
+    let o = run(Command::new(value("command").as_str().unwrap()).args(&args).env("HOME", dir.home()));
+    assert_eq!(stdout(&o).trim(), key, "the Codex CLI's auth command prints the key");
+
+    let script = r#"eval "$("$@" serve --print-config openai)"; printf '%s\n%s\n' "$OPENAI_BASE_URL" "$OPENAI_API_KEY""#;
+    let program = env!("CARGO_BIN_EXE_codex-auth");
+    let home = dir.home();
+    let o = run(Command::new("bash").args(["-c", script, "sh", program, "--home"]).arg(&home));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), format!("http://127.0.0.1:8765/v1\n{key}\n"));
+    let printed = stdout(&run(dir.cli().args(["serve", "--print-config", "openai", "--port", "9100"])));
+    assert!(
+        printed.contains("OPENAI_BASE_URL=http://127.0.0.1:9100/v1") && !printed.contains(&key),
+        "{printed}"
+    );
+
+    let o = run(dir.cli().args(["serve", "--print-config", "codex", "--port", "0"]));
+    assert_ne!(code(&o), 0);
+    assert!(stderr(&o).contains("set a port with --port"), "{}", stderr(&o));
+}

@@ -93,14 +93,14 @@ impl Served {
     }
 }
 
-fn env(cmd: Command, issuer: &MockIssuer, backend: &MockBackend) -> Command {
+pub(crate) fn env(cmd: Command, issuer: &MockIssuer, backend: &MockBackend) -> Command {
     let mut cmd = cmd;
     cmd.env("CODEX_AUTH_ISSUER", &issuer.url).env("CODEX_AUTH_CHATGPT_BASE_URL", &backend.base);
     cmd
 }
 
 /// An account made by the mock issuer (so it can be refreshed), named `name`.
-fn put_issued(dir: &Dir, issuer: &MockIssuer, name: &str, exp: i64) -> String {
+pub(crate) fn put_issued(dir: &Dir, issuer: &MockIssuer, name: &str, exp: i64) -> String {
     let file = issuer.codex_file(exp);
     dir.put_account(name, &serde_json::to_vec(&file).unwrap());
     file["tokens"]["refresh_token"].as_str().unwrap().to_owned()

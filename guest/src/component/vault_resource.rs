@@ -107,6 +107,9 @@ impl x::vault::GuestVault for VaultResource {
         };
         self.0.report(&account, upstream, attempt)
     }
+    fn record_served(&self, account: String, counts: vault::pool::DayServed) -> Result<(), AuthError> {
+        self.0.record_served(&account, &counts)
+    }
     fn usage(&self, account: String) -> Result<vault::learning::UsageReport, AuthError> {
         self.0.usage(&account)
     }

@@ -12,11 +12,24 @@ use super::{AnswerShape, ApiError};
 use serde_json::{Value, json};
 
 /// What the end of the stream gives: the status of a whole answer (200 for
-/// a streamed one, already under way) and the last bytes for the client.
+/// a streamed one, already under way), the last bytes for the client, and
+/// the tokens the answer used when the backend said.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Whole {
     pub status: u16,
     pub body: Vec<u8>,
+    pub usage: Option<TokenUsage>,
+}
+
+/// The tokens one answer used, as its last event counts them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenUsage {
+    pub input: u64,
+    pub output: u64,
+    /// Of `input`, read from the prompt cache.
+    pub cached: u64,
+    /// Of `output`, spent reasoning.
+    pub reasoning: u64,
 }
 
 /// One answer being translated.
@@ -37,6 +50,7 @@ pub struct Answer {
     /// event does not repeat them.
     items: Vec<Value>,
     outcome: Option<Outcome>,
+    usage: Option<TokenUsage>,
 }
 
 /// A tool call being streamed.
@@ -75,17 +89,19 @@ impl Answer {
             calls: Vec::new(),
             items: Vec::new(),
             outcome: None,
+            usage: None,
         }
     }
 
     /// A piece of the backend's stream; returns what the client gets now.
+    /// A Responses stream goes on as it came; its events are still read,
+    /// for the usage at its end.
     pub fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        if self.shape == AnswerShape::ResponsesStream {
-            out.extend_from_slice(chunk);
-            return out;
-        }
         if self.outcome.is_some() {
+            if self.shape == AnswerShape::ResponsesStream {
+                out.extend_from_slice(chunk);
+            }
             return out;
         }
         match self.framer.push(chunk) {
@@ -100,6 +116,9 @@ impl Answer {
                 self.fail(error, &mut out);
             }
         }
+        if self.shape == AnswerShape::ResponsesStream {
+            out.extend_from_slice(chunk);
+        }
         out
     }
 
@@ -108,7 +127,7 @@ impl Answer {
     pub fn finish(&mut self, broke: Option<&str>) -> Whole {
         let mut out = Vec::new();
         if self.shape == AnswerShape::ResponsesStream {
-            return Whole { status: 200, body: out };
+            return Whole { status: 200, body: out, usage: self.usage };
         }
         if self.outcome.is_none()
             && let Some(event) = self.framer.finish()
@@ -122,25 +141,26 @@ impl Answer {
             );
             self.fail(server_error("upstream_disconnected", &why).with_status(502), &mut out);
         }
+        let usage = self.usage;
         match (&self.outcome, self.shape) {
             (_, AnswerShape::ChatStream | AnswerShape::ChatStreamWithUsage) => {
-                Whole { status: 200, body: out }
+                Whole { status: 200, body: out, usage }
             }
             (Some(Outcome::Failed(error)), _) => {
-                Whole { status: error.status, body: error.to_json().to_string().into_bytes() }
+                Whole { status: error.status, body: error.to_json().to_string().into_bytes(), usage }
             }
             (Some(Outcome::Done { response, finish }), AnswerShape::ChatWhole) => {
                 let body = self.chat_completion(response, finish).to_string().into_bytes();
-                Whole { status: 200, body }
+                Whole { status: 200, body, usage }
             }
             (Some(Outcome::Done { response, .. }), _) => {
                 let mut response = response.clone();
                 if response["output"].as_array().is_none_or(Vec::is_empty) && !self.items.is_empty() {
                     response["output"] = self.items.clone().into();
                 }
-                Whole { status: 200, body: response.to_string().into_bytes() }
+                Whole { status: 200, body: response.to_string().into_bytes(), usage }
             }
-            (None, _) => Whole { status: 502, body: Vec::new() },
+            (None, _) => Whole { status: 502, body: Vec::new(), usage },
         }
     }
 
@@ -269,6 +289,7 @@ impl Answer {
     }
 
     fn done(&mut self, response: Value, finish: &'static str, out: &mut Vec<u8>) {
+        self.usage = token_usage(&response["usage"]);
         self.role(out);
         self.chunk(json!({}), Some(finish), out);
         if self.shape == AnswerShape::ChatStreamWithUsage {
@@ -276,21 +297,26 @@ impl Answer {
             usage["usage"] = chat_usage(&response["usage"]);
             self.send(&usage, out);
         }
-        if self.shape.streamed() {
+        if self.chat_streamed() {
             encode(None, "[DONE]", out);
         }
         self.outcome = Some(Outcome::Done { response, finish });
     }
 
     fn fail(&mut self, error: ApiError, out: &mut Vec<u8>) {
-        if self.shape.streamed() {
+        if self.chat_streamed() {
             self.send(&error.to_json(), out);
         }
         self.outcome = Some(Outcome::Failed(error));
     }
 
+    /// Whether the client gets Chat chunks as they come.
+    fn chat_streamed(&self) -> bool {
+        matches!(self.shape, AnswerShape::ChatStream | AnswerShape::ChatStreamWithUsage)
+    }
+
     fn chunk(&self, delta: Value, finish: Option<&str>, out: &mut Vec<u8>) {
-        if self.shape.streamed() {
+        if self.chat_streamed() {
             let chunk = self.envelope(vec![
                 json!({"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}),
             ]);
@@ -332,6 +358,17 @@ impl Answer {
                "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish}],
                "usage": chat_usage(&response["usage"]), "system_fingerprint": null})
     }
+}
+
+/// The tokens of a Responses `usage`, when it has any.
+fn token_usage(usage: &Value) -> Option<TokenUsage> {
+    let count = |v: &Value| v.as_u64().unwrap_or(0);
+    usage.is_object().then(|| TokenUsage {
+        input: count(&usage["input_tokens"]),
+        output: count(&usage["output_tokens"]),
+        cached: count(&usage["input_tokens_details"]["cached_tokens"]),
+        reasoning: count(&usage["output_tokens_details"]["reasoning_tokens"]),
+    })
 }
 
 /// Responses usage in Chat's names.

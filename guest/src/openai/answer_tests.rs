@@ -210,10 +210,30 @@ fn a_whole_responses_answer_is_the_last_response_with_its_output_items() {
 }
 
 #[test]
-fn a_streamed_responses_answer_passes_through_untouched() {
+fn a_streamed_responses_answer_passes_through_untouched_and_counts_its_tokens() {
     let mut answer = Answer::new(AnswerShape::ResponsesStream, "gpt-5", 1);
-    assert_eq!(answer.feed(TEXT.as_bytes()), TEXT.as_bytes());
-    assert_eq!(answer.finish(None), Whole { status: 200, body: Vec::new() });
+    let mut out = Vec::new();
+    for piece in TEXT.as_bytes().chunks(100) {
+        out.extend(answer.feed(piece));
+    }
+    assert_eq!(out, TEXT.as_bytes());
+    let usage = TokenUsage { input: 21, output: 13, cached: 8, reasoning: 5 };
+    assert_eq!(answer.finish(None), Whole { status: 200, body: Vec::new(), usage: Some(usage) });
+    // Fed from the chunk that holds the last event only (the gateway's tap
+    // on a pass-through stream): the same count.
+    let mut tap = Answer::new(AnswerShape::ResponsesStream, "gpt-5", 1);
+    let from = TEXT.find("event: response.completed").unwrap() - 40;
+    tap.feed(&TEXT.as_bytes()[from..]);
+    assert_eq!(tap.finish(None).usage, Some(usage));
+}
+
+#[test]
+fn every_shape_counts_the_tokens_of_a_completed_answer() {
+    for &shape in AnswerShape::ALL {
+        let (_, end) = event_by_event(shape, TOOL_CALL);
+        assert_eq!(end.usage.map(|u| (u.input, u.output)), Some((40, 22)), "{shape:?}");
+    }
+    assert_eq!(event_by_event(AnswerShape::ChatWhole, FAILED).1.usage, None);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::error::AuthError;
 use crate::oauth::jwt;
 use crate::oauth::oauth_error::OAuthError;
 use crate::oauth::responses::{self, RefreshFailure, TokenGrant};
-use crate::platform::Platform;
+use crate::platform::{Notice, Platform, RefreshOutcome, RefreshReport};
 use crate::session::endpoints::Endpoints;
 use crate::session::policy::{self, RefreshDecision};
 use crate::session::{Need, PROACTIVE_TIMEOUT_MS, Session};
@@ -106,7 +106,15 @@ impl<P: Platform> Session<P> {
             RefreshDecision::Expired => self.request_bound_ms(),
             _ => self.request_bound_ms().min(PROACTIVE_TIMEOUT_MS),
         };
-        match self.send_refresh(&tokens.refresh_token, timeout_ms)? {
+        let answer = self.send_refresh(&tokens.refresh_token, timeout_ms)?;
+        let outcome = match &answer {
+            Ok(_) => RefreshOutcome::Rotated,
+            Err(RefreshFailure::Permanent(error)) if error.code == REUSED => RefreshOutcome::Reused,
+            Err(RefreshFailure::Permanent(_)) => RefreshOutcome::Refused,
+            Err(RefreshFailure::Transient(_)) => RefreshOutcome::Transient,
+        };
+        self.platform.notify(Notice::Refreshed(RefreshReport { account: account.clone(), outcome }));
+        match answer {
             Ok(grant) => {
                 let sent = tokens.refresh_token.clone();
                 let fresh = StoredAuth {

@@ -28,6 +28,9 @@ pub enum Upstream<'a> {
 pub struct Learned {
     /// The account is blocked until then.
     pub blocked_until: Option<i64>,
+    /// The meter that is spent, when it blocks (`codex`, the account's
+    /// own, when the answer names none).
+    pub blocked_meter: Option<String>,
     /// The answer was a 401: recover (`unauthorized`) before a retry.
     pub unauthorized: bool,
     /// Its rate-limit headers updated the account's usage.
@@ -61,6 +64,8 @@ pub struct UsageReport {
     pub blocked_until: Option<i64>,
     /// The limits of single meters in force.
     pub blocks: Vec<crate::vault::pool::MeterBlock>,
+    /// What it served per day (UTC), newest last.
+    pub served: Vec<crate::vault::pool::DayServed>,
 }
 
 /// What checking one account found.
@@ -107,6 +112,7 @@ impl<P: Platform> Vault<P> {
         };
         let mut learned = Learned {
             blocked_until: None,
+            blocked_meter: None,
             unauthorized,
             usage_updated: seen.is_some(),
             reroute: false,
@@ -127,6 +133,8 @@ impl<P: Platform> Vault<P> {
             self.platform
                 .notify(Notice::AccountBlocked(AccountBlocked { account: account.to_owned(), until }));
             learned.blocked_until = Some(until);
+            let meter = limit.as_ref().and_then(|l| l.meter.clone());
+            learned.blocked_meter = Some(meter.unwrap_or_else(|| usage::MAIN_METER.to_owned()));
         }
         learned.judge(account, attempt);
         Ok(learned)
@@ -171,7 +179,22 @@ impl<P: Platform> Vault<P> {
             usage: state.usage,
             fetched_at: state.fetched_at,
             error,
+            served: state.served,
         })
+    }
+
+    /// Adds what a server served with `account` since it last said so
+    /// (requests and tokens; `counts.day` is ignored) to today's totals
+    /// (UTC) in the account's pool state, where every process adds its own.
+    pub fn record_served(
+        &self,
+        account: &str,
+        counts: &crate::vault::pool::DayServed,
+    ) -> Result<(), AuthError> {
+        let now = self.platform.now_ms() / 1000;
+        let today = crate::store::rfc3339::format(now).chars().take(10).collect::<String>();
+        let counts = crate::vault::pool::DayServed { day: today, ..counts.clone() };
+        self.update_pool(account, self.config.lock_timeout_ms, |state| state.add_served(&counts))
     }
 
     /// Probes one account: a refresh when due, then a usage request, each

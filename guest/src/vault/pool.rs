@@ -50,6 +50,44 @@ pub struct PoolState {
     pub meter_blocks: Vec<MeterBlock>,
     /// When the pool last chose it (milliseconds), for round-robin.
     pub last_chosen_ms: Option<i64>,
+    /// What it served per day (UTC), newest last, the last
+    /// [`MAX_SERVED_DAYS`] days: every process adds its own, so a fleet on
+    /// one database sees one total.
+    pub served: Vec<DayServed>,
+}
+
+/// Days of [`PoolState::served`] kept.
+pub const MAX_SERVED_DAYS: usize = 31;
+
+/// What an account served on one day (UTC): requests, and the tokens of
+/// the answers that said how many.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DayServed {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub requests: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Of the input tokens, read from the prompt cache.
+    pub cached_tokens: u64,
+}
+
+impl DayServed {
+    fn from_json(v: &Value) -> Option<Self> {
+        let count = |name: &str| v[name].as_u64().unwrap_or(0);
+        Some(Self {
+            day: v["day"].as_str().filter(|d| d.len() == 10)?.to_owned(),
+            requests: count("requests"),
+            input_tokens: count("input_tokens"),
+            output_tokens: count("output_tokens"),
+            cached_tokens: count("cached_tokens"),
+        })
+    }
+
+    fn to_json(&self) -> Value {
+        json!({"day": self.day, "requests": self.requests, "input_tokens": self.input_tokens,
+               "output_tokens": self.output_tokens, "cached_tokens": self.cached_tokens})
+    }
 }
 
 impl PoolState {
@@ -86,6 +124,16 @@ impl PoolState {
                 })
                 .collect(),
             last_chosen_ms: v["last_chosen_ms"].as_i64(),
+            served: v["served"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .rev()
+                .take(MAX_SERVED_DAYS)
+                .rev()
+                .filter_map(DayServed::from_json)
+                .collect(),
         }
     }
 
@@ -101,10 +149,30 @@ impl PoolState {
                 "meter": b.meter, "models": b.models, "until": b.until, "reason": b.reason,
             })).collect::<Vec<_>>(),
             "last_chosen_ms": self.last_chosen_ms,
+            "served": self.served.iter().map(DayServed::to_json).collect::<Vec<_>>(),
         })
         .to_string();
         text.push('\n');
         text.into_bytes()
+    }
+
+    /// Adds what was served to `counts.day`'s totals, keeping the last
+    /// [`MAX_SERVED_DAYS`] days.
+    pub fn add_served(&mut self, counts: &DayServed) {
+        match self.served.iter_mut().find(|d| d.day == counts.day) {
+            Some(day) => {
+                day.requests += counts.requests;
+                day.input_tokens += counts.input_tokens;
+                day.output_tokens += counts.output_tokens;
+                day.cached_tokens += counts.cached_tokens;
+            }
+            None => {
+                self.served.push(counts.clone());
+                self.served.sort_by(|a, b| a.day.cmp(&b.day));
+            }
+        }
+        let excess = self.served.len().saturating_sub(MAX_SERVED_DAYS);
+        self.served.drain(..excess);
     }
 
     /// Until when it is blocked as a whole, if it is now.
@@ -283,6 +351,27 @@ mod tests {
             binding_percent: used,
             last_chosen_ms: chosen,
         }
+    }
+
+    #[test]
+    fn served_counts_add_up_per_day_and_keep_a_month() {
+        let day = |d: u32, requests: u64| DayServed {
+            day: format!("2026-{:02}-{:02}", 1 + d / 28, 1 + d % 28),
+            requests,
+            input_tokens: requests * 10,
+            ..DayServed::default()
+        };
+        let mut state = PoolState::default();
+        state.add_served(&day(0, 2));
+        state.add_served(&day(0, 3));
+        assert_eq!(state.served, vec![day(0, 5)]);
+        for d in 1..40 {
+            state.add_served(&day(d, 1));
+        }
+        assert_eq!(state.served.len(), MAX_SERVED_DAYS);
+        assert_eq!(state.served.last(), Some(&day(39, 1)));
+        let again = PoolState::read(Some(&state.write()));
+        assert_eq!(again.served, state.served, "written and read back the same");
     }
 
     #[test]

@@ -100,6 +100,22 @@ impl Auth {
             .collect()
     }
 
+    /// Adds what a server served with `account` since it last said so to
+    /// today's totals (UTC) in the account's pool state, shared by every
+    /// process (a fleet on one database sees one total). `counts.day` is
+    /// ignored: the guest dates it.
+    pub fn record_served(&self, account: &str, counts: &crate::DayServed) -> Result<(), Error> {
+        let counts = bindings::vault::DayServed {
+            day: String::new(),
+            requests: counts.requests,
+            input_tokens: counts.input_tokens,
+            output_tokens: counts.output_tokens,
+            cached_tokens: counts.cached_tokens,
+        };
+        self.instances
+            .vault_call(|i| vault(&i.guest).call_record_served(&mut i.store, i.resource, account, &counts))
+    }
+
     /// Probes every account in turn (a refresh when due, then a usage
     /// request, each bounded in time): ok, failed with why, unverifiable, or
     /// skipped.

@@ -72,6 +72,7 @@ impl Auth {
         let shared = Arc::new(Shared {
             clock: options.clock.clone(),
             notifier: options.notifier.clone(),
+            listeners: Default::default(),
             http: OnceLock::new(),
             environment,
         });
@@ -172,6 +173,14 @@ impl Auth {
     /// rather than a Codex home on disk.
     pub fn in_database(&self) -> bool {
         self.instances.backend().in_database()
+    }
+
+    /// Also tells `listener` every event this `Auth`'s guest instances emit
+    /// (refreshes, blocks, disabled accounts), after the notifier the
+    /// options named: for a host that counts them (serve's metrics).
+    pub fn listen(&self, listener: std::sync::Arc<dyn crate::Notifier>) {
+        let shared = self.instances.shared();
+        shared.listeners.write().unwrap_or_else(std::sync::PoisonError::into_inner).push(listener);
     }
 
     /// Calls `changed` whenever any process (this one included) writes an

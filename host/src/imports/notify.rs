@@ -18,8 +18,9 @@ impl Host for HostState {
             Event::AccountDisabled(d) => LoginEvent::AccountDisabled { account: d.account, reason: d.reason },
             Event::AccountBlocked(b) => LoginEvent::AccountBlocked { account: b.account, until: b.until },
             Event::PeerRefreshed(account) => LoginEvent::PeerRefreshed { account },
+            Event::Refreshed(r) => LoginEvent::Refreshed { account: r.account, outcome: r.outcome },
         };
-        self.shared.notifier.notify(event);
+        self.shared.notify(event);
     }
 
     fn open_browser(&mut self, url: String) -> Result<(), String> {

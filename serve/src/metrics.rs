@@ -1,0 +1,303 @@
+//! `GET /metrics`: what the server did, in the OpenMetrics text format
+//! Prometheus scrapes (through `prometheus-client`). Labels are bounded:
+//! account names, meters, windows, routes, outcomes; never a token, a
+//! session id or a user's text.
+
+use codex_auth::openai::TokenUsage;
+use codex_auth::{LoginEvent, Notifier, RefreshOutcome};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+/// The content type of the answer.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    account: String,
+    route: &'static str,
+    status_class: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ApiLabels {
+    api: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefreshLabels {
+    account: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MeterLabels {
+    account: String,
+    meter: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WindowLabels {
+    account: String,
+    meter: String,
+    window: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TokenLabels {
+    account: String,
+    kind: &'static str,
+}
+
+type Seconds = Family<ApiLabels, Histogram, fn() -> Histogram>;
+type Ratio = Gauge<f64, AtomicU64>;
+
+/// Every metric of one server (all workers share it), and what each
+/// account served since it was last written to its pool state.
+pub struct Metrics {
+    served: std::sync::Mutex<std::collections::HashMap<String, codex_auth::DayServed>>,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    upstream: Seconds,
+    first_byte: Seconds,
+    refreshes: Family<RefreshLabels, Counter>,
+    blocks: Family<MeterLabels, Counter>,
+    used_percent: Family<WindowLabels, Ratio>,
+    resets_in: Family<WindowLabels, Ratio>,
+    tokens: Family<TokenLabels, Counter>,
+    open_streams: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+/// 1 ms to about 65 s, doubling.
+fn seconds() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 17))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("codex_auth");
+        let requests = Family::default();
+        registry.register(
+            "requests",
+            "Requests answered, by account, route and status class",
+            requests.clone(),
+        );
+        let upstream = Seconds::new_with_constructor(seconds);
+        registry.register(
+            "upstream_seconds",
+            "Time from sending a request upstream to its answer's head, by API",
+            upstream.clone(),
+        );
+        let first_byte = Seconds::new_with_constructor(seconds);
+        registry.register(
+            "stream_first_byte_seconds",
+            "Time from a request being ready to send (read, and translated) to the first byte of its upstream answer's body, by API",
+            first_byte.clone(),
+        );
+        let refreshes = Family::default();
+        registry.register(
+            "refreshes",
+            "Refresh requests, by account and the issuer's answer",
+            refreshes.clone(),
+        );
+        let blocks = Family::default();
+        registry.register("usage_limit_blocks", "Usage limits met, by account and meter", blocks.clone());
+        let used_percent = Family::default();
+        registry.register(
+            "usage_used_percent",
+            "Percent used of each usage window, by account, meter and window, as last seen",
+            used_percent.clone(),
+        );
+        let resets_in = Family::default();
+        registry.register(
+            "usage_reset_seconds",
+            "Seconds until each usage window resets, by account, meter and window",
+            resets_in.clone(),
+        );
+        let tokens = Family::default();
+        registry.register(
+            "tokens",
+            "Tokens of completed answers, by account and kind (input, output, cached, reasoning)",
+            tokens.clone(),
+        );
+        let open_streams = Gauge::default();
+        registry.register("open_streams", "Answers being streamed to clients now", open_streams.clone());
+        Self {
+            served: std::sync::Mutex::default(),
+            registry,
+            requests,
+            upstream,
+            first_byte,
+            refreshes,
+            blocks,
+            used_percent,
+            resets_in,
+            tokens,
+            open_streams,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn request(&self, account: Option<&str>, path: &str, status: u16) {
+        let labels = RequestLabels {
+            account: account_label(account),
+            route: route(path),
+            status_class: class(status),
+        };
+        self.requests.get_or_create(&labels).inc();
+        if let Some(account) = account {
+            self.serve(account, |day| day.requests += 1);
+        }
+    }
+
+    /// What each account served since the last call: for its pool state.
+    pub fn take_served(&self) -> Vec<(String, codex_auth::DayServed)> {
+        std::mem::take(&mut *self.served.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+            .into_iter()
+            .collect()
+    }
+
+    fn serve(&self, account: &str, add: impl FnOnce(&mut codex_auth::DayServed)) {
+        let mut served = self.served.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        add(served.entry(account.to_owned()).or_default());
+    }
+
+    pub fn upstream(&self, api: &'static str, took: Duration) {
+        self.upstream.get_or_create(&ApiLabels { api }).observe(took.as_secs_f64());
+    }
+
+    pub fn first_byte(&self, api: &'static str, took: Duration) {
+        self.first_byte.get_or_create(&ApiLabels { api }).observe(took.as_secs_f64());
+    }
+
+    pub fn blocked(&self, account: &str, meter: &str) {
+        self.blocks
+            .get_or_create(&MeterLabels { account: account.to_owned(), meter: meter.to_owned() })
+            .inc();
+    }
+
+    pub fn tokens(&self, account: &str, usage: &TokenUsage) {
+        for (kind, count) in [
+            ("input", usage.input),
+            ("output", usage.output),
+            ("cached", usage.cached),
+            ("reasoning", usage.reasoning),
+        ] {
+            self.tokens.get_or_create(&TokenLabels { account: account.to_owned(), kind }).inc_by(count);
+        }
+        self.serve(account, |day| {
+            day.input_tokens += usage.input;
+            day.output_tokens += usage.output;
+            day.cached_tokens += usage.cached;
+        });
+    }
+
+    /// One more open stream, until the guard is dropped.
+    pub fn stream_opened(self: &std::sync::Arc<Self>) -> StreamGuard {
+        self.open_streams.inc();
+        StreamGuard(self.clone())
+    }
+
+    /// The text a scrape gets, with each account's usage windows as `accounts` have them.
+    pub fn encode(&self, accounts: &[codex_auth::Account], now: i64) -> String {
+        self.used_percent.clear();
+        self.resets_in.clear();
+        for account in accounts {
+            for window in account.usage.iter().flat_map(|u| &u.windows) {
+                let labels = WindowLabels {
+                    account: account.name.clone(),
+                    meter: window.meter.clone(),
+                    window: window.name.clone(),
+                };
+                self.used_percent.get_or_create(&labels).set(f64::from(window.used_percent));
+                if let Some(at) = window.resets_at {
+                    self.resets_in.get_or_create(&labels).set((at - now).max(0) as f64);
+                }
+            }
+        }
+        let mut text = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}
+
+/// Counts what the guest tells of refreshes.
+impl Notifier for Metrics {
+    fn notify(&self, event: LoginEvent) {
+        if let LoginEvent::Refreshed { account, outcome } = event {
+            let outcome = match outcome {
+                RefreshOutcome::Rotated => "rotated",
+                RefreshOutcome::Reused => "reused",
+                RefreshOutcome::Refused => "refused",
+                RefreshOutcome::Transient => "transient",
+            };
+            self.refreshes.get_or_create(&RefreshLabels { account, outcome }).inc();
+        }
+    }
+}
+
+/// An open stream; closed when dropped.
+pub struct StreamGuard(std::sync::Arc<Metrics>);
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.open_streams.dec();
+    }
+}
+
+fn account_label(account: Option<&str>) -> String {
+    account.unwrap_or("none").to_owned()
+}
+
+/// A path as a bounded route name.
+fn route(path: &str) -> &'static str {
+    match path {
+        p if p.starts_with("/backend-api/codex/") => "codex",
+        "/v1/chat/completions" => "chat_completions",
+        "/v1/responses" => "responses",
+        p if p == "/v1/models" || p.starts_with("/v1/models/") => "models",
+        "/v1/headers" => "headers",
+        "/v1/token" => "token",
+        p if p == "/v1/accounts" || p.starts_with("/v1/accounts/") => "accounts",
+        "/v1/unauthorized" => "unauthorized",
+        "/healthz" => "healthz",
+        "/metrics" => "metrics",
+        _ => "other",
+    }
+}
+
+fn class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_and_classes_are_a_bounded_set() {
+        assert_eq!(route("/backend-api/codex/responses"), "codex");
+        assert_eq!(route("/v1/models/gpt-5"), "models");
+        assert_eq!(route("/v1/accounts/work/refresh"), "accounts");
+        assert_eq!(route("/anything/a-user-chose"), "other");
+        assert_eq!((class(200), class(429), class(502)), ("2xx", "4xx", "5xx"));
+    }
+}
