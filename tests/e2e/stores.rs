@@ -743,8 +743,21 @@ fn a_fleet_of_gateways_with_cached_routes_sends_one_429_for_a_limit() {
     assert_eq!(send(&second_url, &second_key), 200);
     let requests = |id: &str| backend.state().responses_requests.get(id).copied().unwrap_or(0);
     assert_eq!((requests("acct-a"), requests("acct-b")), (3, 2), "one 429 for the pair");
-    first.kill().unwrap();
-    second.kill().unwrap();
+    // Stopped, each adds what it served to the pool state in the database:
+    // the fleet's one total per account and day, whichever gateway served.
+    for server in [&mut first, &mut second] {
+        assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
+        assert!(server.wait().unwrap().success());
+    }
+    let mut usage = db_cli(&seed, &mock, &db);
+    usage.env("CODEX_AUTH_CHATGPT_BASE_URL", &backend.base).args(["usage", "--json"]);
+    let reports: Value = serde_json::from_str(&stdout(&run(&mut usage))).unwrap();
+    let served = |id: &str| {
+        let report = reports.as_array().unwrap().iter().find(|r| r["account"] == id).unwrap();
+        (report["served"][0]["requests"].as_u64(), report["served"][0]["input_tokens"].as_u64())
+    };
+    assert_eq!(served("acct-a"), (Some(2), Some(24)), "one request through each gateway: {reports:#}");
+    assert_eq!(served("acct-b"), (Some(2), Some(24)));
 }
 
 /// `serve` is killed (-9) while its refresh is held at the issuer; the
