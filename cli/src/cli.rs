@@ -180,9 +180,24 @@ pub enum Command {
     /// needs the local key (`--print-key`). Prints one JSON line at start;
     /// logs one JSON line per request on stderr; SIGTERM drains open streams.
     #[command(
-        after_help = "Endpoints:\n  GET  /v1/headers[?account=NAME][&session=KEY]   ready headers\n  GET  /v1/token[?account=NAME]                   the bearer token\n  GET  /v1/accounts                               the accounts (no secrets)\n  POST /v1/accounts/NAME/refresh                  refresh one now\n  POST /v1/unauthorized {\"token\": ..}             401 recovery: fresh headers\n  *    /backend-api/codex/...                     the gateway to the Codex backend\n  POST /v1/chat/completions, /v1/responses        OpenAI's APIs, translated (base URL .../v1, the local key)\n  GET  /v1/models[/ID]                            the models the accounts can use\n  GET  /healthz\n\nExamples:\n  codex-auth serve                                 # on 127.0.0.1:8765\n  codex-auth serve --print-config codex >> ~/.codex/config.toml\n  eval \"$(codex-auth serve --print-config openai)\"   # OPENAI_BASE_URL and OPENAI_API_KEY\n  curl -H \"Authorization: Bearer $(codex-auth serve --print-key)\" http://127.0.0.1:8765/v1/headers"
+        after_help = "Endpoints:\n  GET  /v1/headers[?account=NAME][&session=KEY]   ready headers\n  GET  /v1/token[?account=NAME]                   the bearer token\n  GET  /v1/accounts                               the accounts (no secrets)\n  POST /v1/accounts/NAME/refresh                  refresh one now\n  POST /v1/unauthorized {\"token\": ..}             401 recovery: fresh headers\n  *    /backend-api/codex/...                     the gateway to the Codex backend\n  POST /v1/chat/completions, /v1/responses        OpenAI's APIs, translated (base URL .../v1, the local key)\n  GET  /v1/models[/ID]                            the models the accounts can use\n  GET  /metrics                                   Prometheus metrics\n  GET  /                                          the dashboard (`codex-auth dashboard`)\n  GET  /healthz\n\nExamples:\n  codex-auth serve                                 # on 127.0.0.1:8765\n  codex-auth serve --print-config codex >> ~/.codex/config.toml\n  eval \"$(codex-auth serve --print-config openai)\"   # OPENAI_BASE_URL and OPENAI_API_KEY\n  curl -H \"Authorization: Bearer $(codex-auth serve --print-key)\" http://127.0.0.1:8765/v1/headers"
     )]
     Serve(ServeArgs),
+    /// Open the dashboard of the `serve` running for this home: every
+    /// account, its usage and blocks, what it served in the last hour, the
+    /// last errors, live. The link carries a single-use code the page trades
+    /// for a session cookie, so the local key never sits in a URL.
+    #[command(
+        after_help = "Examples:\n  codex-auth dashboard                 # opens the browser\n  codex-auth dashboard --no-browser    # prints the link (single use, valid 60 s)"
+    )]
+    Dashboard {
+        /// Print the link instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// The port `serve` listens on [default: serve.port, else 8765].
+        #[arg(long, value_name = "N")]
+        port: Option<u16>,
+    },
     /// Pin an account: calls use it when no --account is given.
     #[command(after_help = "Example:\n  codex-auth use work")]
     Use {

@@ -287,6 +287,41 @@ pub fn serve(auth: Auth, args: ServeArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `dashboard`: a single-use link to the running server's dashboard,
+/// opened in the browser or printed.
+pub fn dashboard(auth: &Auth, no_browser: bool, port: Option<u16>) -> Result<ExitCode, Error> {
+    let home = auth.options().home.clone();
+    let flags: Vec<(&str, String)> = port.map(|p| ("serve.port", p.to_string())).into_iter().collect();
+    let port = auth.serve_settings(&flags)?.port;
+    if port == 0 {
+        return Err(Error::InvalidInput(
+            "serve listens on a free port chosen at start (serve.port = 0): name it with --port".into(),
+        ));
+    }
+    let key = codex_auth_serve::load_or_create_key(&home)
+        .map_err(|e| Error::Storage(format!("the local key in {}: {e}", home.display())))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
+    let url = runtime.block_on(codex_auth_serve::dashboard_link(port, &key)).map_err(|e| {
+        Error::Transport(format!("no codex-auth serve for this home answers on 127.0.0.1:{port} ({e}); start one with `codex-auth serve`"))
+    })?;
+    if no_browser {
+        output::stdout_line(&url);
+        return Ok(ExitCode::SUCCESS);
+    }
+    use codex_auth::Notifier as _;
+    match crate::terminal::Terminal::new().open_browser(&url) {
+        Ok(()) => eprintln!("Opened the dashboard (the link is good once, for 60 s)"),
+        Err(why) => {
+            eprintln!("Cannot open a browser ({why}); open this link (good once, for 60 s):");
+            output::stdout_line(&url);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// What a sign-in to a store the Codex CLI also uses says once, then: how
 /// to make codex-auth the one refresher. The whole note for the home's own
 /// account (`--home ~/.codex`) or a linked Codex home, a line otherwise.

@@ -98,6 +98,7 @@ fn dispatch(auth: Auth, command: Command) -> Result<ExitCode, codex_auth::Error>
         Command::Usage { json } => commands::usage(&auth, json),
         Command::Check { json } => commands::check(&auth, json),
         Command::Serve(args) => commands::serve(auth, args),
+        Command::Dashboard { no_browser, port } => commands::dashboard(&auth, no_browser, port),
         Command::Use { name, json } => commands::use_account(&auth, &name, json),
         Command::Remove { name, json } => commands::remove(&auth, &name, json),
     }

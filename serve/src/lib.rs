@@ -22,6 +22,7 @@ crate only moves bytes.
 #![warn(missing_docs)]
 
 mod broker;
+mod dashboard;
 mod gateway;
 mod key;
 mod metrics;
@@ -87,6 +88,8 @@ pub(crate) struct Shared {
     pub models: Arc<openai_api::ModelsCache>,
     /// What `/metrics` shows (one for all workers).
     pub metrics: Arc<metrics::Metrics>,
+    /// The dashboard's codes and sessions (one for all workers).
+    pub dashboard: Arc<dashboard::Dashboard>,
 }
 
 /// Serves until `shutdown` resolves, then lets open streams finish for at
@@ -128,14 +131,25 @@ pub async fn run(
         .unwrap_or_default();
     let routes = Arc::new(routes::Routes::default());
     let models = Arc::new(openai_api::ModelsCache::default());
-    let metrics = Arc::new(metrics::Metrics::default());
+    let metrics = Arc::new(metrics::Metrics::new(auth.blocking().options().clock.clone()));
+    let dashboard = Arc::new(dashboard::Dashboard::default());
     auth.blocking().listen(metrics.clone());
     let worker = |client| -> io::Result<Arc<Shared>> {
         let (auth, options, routes, models) = (auth.clone(), options.clone(), routes.clone(), models.clone());
         let translator = codex_auth::openai::Translator::new().map_err(io::Error::other)?;
         let translator = Arc::new(std::sync::Mutex::new(translator));
-        let metrics = metrics.clone();
-        Ok(Arc::new(Shared { auth, options, client, routes, socket_uid, translator, models, metrics }))
+        let (metrics, dashboard) = (metrics.clone(), dashboard.clone());
+        Ok(Arc::new(Shared {
+            auth,
+            options,
+            client,
+            routes,
+            socket_uid,
+            translator,
+            models,
+            metrics,
+            dashboard,
+        }))
     };
     let shared = worker(upstream_client()?)?;
     let start = serde_json::json!({
@@ -273,6 +287,24 @@ async fn drain(shared: &Shared, graceful: GracefulShutdown) {
 }
 
 /// A client for the upstream (HTTPS verified as everywhere, no redirects).
+/// A single-use link to the dashboard of the server on `127.0.0.1:port`,
+/// asked for with the local key.
+pub async fn dashboard_link(port: u16, key: &str) -> io::Result<String> {
+    let answer = upstream_client()?
+        .post(format!("http://127.0.0.1:{port}/dashboard/code"))
+        .bearer_auth(key)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| io::Error::other(e.without_url().to_string()))?;
+    if !answer.status().is_success() {
+        return Err(io::Error::other(format!("it answered {}", answer.status())));
+    }
+    let body = answer.bytes().await.map_err(|e| io::Error::other(e.without_url().to_string()))?;
+    let link: serde_json::Value = serde_json::from_slice(&body).map_err(io::Error::other)?;
+    link["url"].as_str().map(str::to_owned).ok_or_else(|| io::Error::other("no link in its answer"))
+}
+
 fn upstream_client() -> io::Result<reqwest::Client> {
     let tls = codex_auth::tls::client_config()
         .map_err(|e| io::Error::other(format!("cannot set up HTTPS: {e}")))?;
@@ -335,7 +367,7 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
 }
 
 /// The response, and the account it was served with.
-async fn route(shared: &Shared, request: Request<Incoming>) -> (Response<Body>, Option<String>) {
+async fn route(shared: &Arc<Shared>, request: Request<Incoming>) -> (Response<Body>, Option<String>) {
     if !respond::loopback_host(request.headers().get(hyper::header::HOST)) {
         return (
             respond::error(421, "host_not_allowed", "the Host header must name the loopback interface"),
@@ -346,8 +378,23 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> (Response<Body>, 
     if path == "/healthz" {
         return (health(shared).await, None);
     }
+    let get = request.method() == hyper::Method::GET;
+    match path.as_str() {
+        "/" if get => return (dashboard::page(), None),
+        "/dashboard/login" if get => return (dashboard::login(shared, request.uri().query()), None),
+        _ => {}
+    }
     let authorization = request.headers().get(hyper::header::AUTHORIZATION).map(|v| v.as_bytes());
-    if !key::authorized(authorization, &shared.options.key) {
+    let keyed = key::authorized(authorization, &shared.options.key);
+    let now_ms = shared.auth.blocking().options().clock.now_ms();
+    if get && (keyed || shared.dashboard.admits(request.headers(), now_ms)) {
+        match path.as_str() {
+            "/dashboard/state" => return (dashboard::state(shared).await, None),
+            "/dashboard/events" => return (dashboard::events(shared.clone()), None),
+            _ => {}
+        }
+    }
+    if !keyed {
         return (
             respond::error(
                 401,
@@ -359,6 +406,9 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> (Response<Body>, 
     }
     if path == "/metrics" {
         return (metrics(shared).await, None);
+    }
+    if path == "/dashboard/code" && request.method() == hyper::Method::POST {
+        return (dashboard::code(shared, request.headers().get(hyper::header::HOST)), None);
     }
     if let Some(rest) = path.strip_prefix("/backend-api/codex/") {
         let rest = format!("/{rest}");

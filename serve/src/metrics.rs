@@ -57,10 +57,13 @@ struct TokenLabels {
 type Seconds = Family<ApiLabels, Histogram, fn() -> Histogram>;
 type Ratio = Gauge<f64, AtomicU64>;
 
-/// Every metric of one server (all workers share it), and what each
-/// account served since it was last written to its pool state.
+/// Every metric of one server (all workers share it), what each account
+/// served since it was last written to its pool state, and the last hour
+/// and the last errors for the dashboard.
 pub struct Metrics {
+    clock: std::sync::Arc<dyn codex_auth::Clock>,
     served: std::sync::Mutex<std::collections::HashMap<String, codex_auth::DayServed>>,
+    recent: std::sync::Mutex<Recent>,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     upstream: Seconds,
@@ -84,8 +87,28 @@ fn seconds() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 17))
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
+/// Minutes of [`Metrics::recent`].
+const RECENT_MINUTES: i64 = 60;
+/// Errors [`Metrics::recent`] keeps.
+const RECENT_ERRORS: usize = 20;
+
+/// The last hour per account, a minute at a time, and the last errors.
+#[derive(Default)]
+struct Recent {
+    minutes: std::collections::HashMap<String, std::collections::VecDeque<Minute>>,
+    errors: std::collections::VecDeque<serde_json::Value>,
+}
+
+/// What an account served in one minute.
+#[derive(Clone, Copy, Default)]
+struct Minute {
+    minute: i64,
+    requests: u64,
+    tokens: u64,
+}
+
+impl Metrics {
+    pub fn new(clock: std::sync::Arc<dyn codex_auth::Clock>) -> Self {
         let mut registry = Registry::with_prefix("codex_auth");
         let requests = Family::default();
         registry.register(
@@ -134,7 +157,9 @@ impl Default for Metrics {
         let open_streams = Gauge::default();
         registry.register("open_streams", "Answers being streamed to clients now", open_streams.clone());
         Self {
+            clock,
             served: std::sync::Mutex::default(),
+            recent: std::sync::Mutex::default(),
             registry,
             requests,
             upstream,
@@ -157,8 +182,52 @@ impl Metrics {
             status_class: class(status),
         };
         self.requests.get_or_create(&labels).inc();
+        let now = self.clock.now_ms() / 1000;
         if let Some(account) = account {
             self.serve(account, |day| day.requests += 1);
+            self.minute(account, now, |m| m.requests += 1);
+        }
+        if status >= 400 && !matches!(labels.route, "healthz" | "metrics" | "other") {
+            let mut recent = lock(&self.recent);
+            let error =
+                serde_json::json!({"at": now, "account": account, "route": labels.route, "status": status});
+            recent.errors.push_front(error);
+            recent.errors.truncate(RECENT_ERRORS);
+        }
+    }
+
+    /// Requests and tokens per account and minute over the last hour
+    /// (oldest first), and the last errors (newest first).
+    pub fn recent(&self, now: i64) -> (serde_json::Value, serde_json::Value) {
+        let recent = lock(&self.recent);
+        let this = now.div_euclid(60);
+        let mut hour = serde_json::Map::new();
+        for (account, minutes) in &recent.minutes {
+            let series = |pick: fn(&Minute) -> u64| -> Vec<u64> {
+                (this - RECENT_MINUTES + 1..=this)
+                    .map(|m| minutes.iter().find(|x| x.minute == m).map_or(0, pick))
+                    .collect()
+            };
+            hour.insert(
+                account.clone(),
+                serde_json::json!({"requests": series(|m| m.requests), "tokens": series(|m| m.tokens)}),
+            );
+        }
+        (hour.into(), recent.errors.iter().cloned().collect::<Vec<_>>().into())
+    }
+
+    fn minute(&self, account: &str, now: i64, add: impl FnOnce(&mut Minute)) {
+        let this = now.div_euclid(60);
+        let mut recent = lock(&self.recent);
+        let minutes = recent.minutes.entry(account.to_owned()).or_default();
+        if minutes.back().is_none_or(|m| m.minute != this) {
+            minutes.push_back(Minute { minute: this, ..Minute::default() });
+        }
+        while minutes.front().is_some_and(|m| m.minute <= this - RECENT_MINUTES) {
+            minutes.pop_front();
+        }
+        if let Some(last) = minutes.back_mut() {
+            add(last);
         }
     }
 
@@ -170,7 +239,7 @@ impl Metrics {
     }
 
     fn serve(&self, account: &str, add: impl FnOnce(&mut codex_auth::DayServed)) {
-        let mut served = self.served.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut served = lock(&self.served);
         add(served.entry(account.to_owned()).or_default());
     }
 
@@ -202,6 +271,7 @@ impl Metrics {
             day.output_tokens += usage.output;
             day.cached_tokens += usage.cached;
         });
+        self.minute(account, self.clock.now_ms() / 1000, |m| m.tokens += usage.input + usage.output);
     }
 
     /// One more open stream, until the guard is dropped.
@@ -255,6 +325,10 @@ impl Drop for StreamGuard {
     fn drop(&mut self) {
         self.0.open_streams.dec();
     }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn account_label(account: Option<&str>) -> String {

@@ -4,6 +4,7 @@ mod accounts;
 mod cli_store;
 mod codex_homes;
 mod codex_peer;
+mod dashboard;
 mod hostile;
 mod jco;
 mod library;
