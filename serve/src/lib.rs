@@ -245,13 +245,14 @@ pub async fn run(
 /// How often what each account served is added to its pool state.
 const SERVED_FLUSH: Duration = Duration::from_secs(10);
 
-/// Adds what each account served since the last time to its pool state
-/// (a store that cannot take it now loses the counts, not the server).
+/// Adds what each account served since the last time to its pool state;
+/// what a store cannot take now is kept for the next time.
 async fn write_served(auth: &AsyncAuth, metrics: &metrics::Metrics) {
     for (account, counts) in metrics.take_served() {
-        let name = account.clone();
-        if let Err(e) = auth.run(move |a| a.record_served(&name, &counts)).await {
-            log_error(&format!("cannot record what `{account}` served: {e}"));
+        let (name, kept) = (account.clone(), counts.clone());
+        if let Err(e) = auth.run(move |a| a.record_served(&name, &kept)).await {
+            log_error(&format!("cannot record what `{account}` served yet: {e}"));
+            metrics.keep_served(&account, &counts);
         }
     }
 }
@@ -286,7 +287,6 @@ async fn drain(shared: &Shared, graceful: GracefulShutdown) {
     }
 }
 
-/// A client for the upstream (HTTPS verified as everywhere, no redirects).
 /// A single-use link to the dashboard of the server on `127.0.0.1:port`,
 /// asked for with the local key.
 pub async fn dashboard_link(port: u16, key: &str) -> io::Result<String> {
@@ -305,6 +305,7 @@ pub async fn dashboard_link(port: u16, key: &str) -> io::Result<String> {
     link["url"].as_str().map(str::to_owned).ok_or_else(|| io::Error::other("no link in its answer"))
 }
 
+/// A client for the upstream (HTTPS verified as everywhere, no redirects).
 fn upstream_client() -> io::Result<reqwest::Client> {
     let tls = codex_auth::tls::client_config()
         .map_err(|e| io::Error::other(format!("cannot set up HTTPS: {e}")))?;

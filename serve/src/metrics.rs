@@ -238,6 +238,16 @@ impl Metrics {
             .collect()
     }
 
+    /// Puts back counts a store could not take, for the next time.
+    pub fn keep_served(&self, account: &str, counts: &codex_auth::DayServed) {
+        self.serve(account, |day| {
+            day.requests += counts.requests;
+            day.input_tokens += counts.input_tokens;
+            day.output_tokens += counts.output_tokens;
+            day.cached_tokens += counts.cached_tokens;
+        });
+    }
+
     fn serve(&self, account: &str, add: impl FnOnce(&mut codex_auth::DayServed)) {
         let mut served = lock(&self.served);
         add(served.entry(account.to_owned()).or_default());
@@ -365,6 +375,20 @@ fn class(status: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_a_store_could_not_take_are_kept_for_the_next_time() {
+        let metrics = Metrics::new(std::sync::Arc::new(codex_auth::SystemClock));
+        metrics.request(Some("work"), "/v1/chat/completions", 200);
+        metrics.tokens("work", &TokenUsage { input: 5, output: 3, cached: 1, reasoning: 0 });
+        let taken = metrics.take_served();
+        assert_eq!(taken.len(), 1);
+        assert!(metrics.take_served().is_empty(), "taken once");
+        metrics.keep_served("work", &taken[0].1);
+        metrics.request(Some("work"), "/v1/chat/completions", 200);
+        let again = metrics.take_served();
+        assert_eq!((again[0].1.requests, again[0].1.input_tokens, again[0].1.cached_tokens), (2, 5, 1));
+    }
 
     #[test]
     fn routes_and_classes_are_a_bounded_set() {
