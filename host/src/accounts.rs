@@ -80,8 +80,8 @@ impl From<vault::AccountInfo> for Account {
             },
             problem: a.problem,
             blocked_until: a.blocked_until,
-            blocks: a.blocks.into_iter().map(crate::MeterBlock::from).collect(),
-            usage: a.usage.map(crate::Usage::from),
+            blocks: a.blocks,
+            usage: a.usage,
             label: a.label,
         }
     }

@@ -6,7 +6,7 @@ wasmtime::component::bindgen!({
     world: "guest",
     path: "../wit",
     // So the host's public types can hold the WIT records themselves.
-    additional_derives: [PartialEq, Eq],
+    additional_derives: [PartialEq, Eq, serde::Serialize],
 });
 
 pub use codex::auth::types;

@@ -53,6 +53,7 @@ pub struct Defaults {
     /// The ChatGPT base URL.
     pub chatgpt_base_url_var: String,
     /// How the pool chooses.
+    #[serde(serialize_with = "crate::pool::strategy_name")]
     pub strategy: Strategy,
     /// The pool's strategy, by name.
     pub strategy_var: String,
@@ -70,6 +71,7 @@ pub struct Defaults {
     /// ...else this directory in the user's home directory.
     pub codex_home_dir: String,
     /// Every strategy, by its name.
+    #[serde(serialize_with = "crate::pool::strategy_names")]
     pub strategies: Vec<(String, Strategy)>,
     /// The account's own usage meter, which every model draws on; a
     /// [`Window`](crate::Window) or [`MeterBlock`](crate::MeterBlock) of

@@ -30,140 +30,31 @@ fn table() -> &'static [(String, Strategy)] {
     crate::runtime::get().map(|r| r.defaults.strategies.as_slice()).unwrap_or_default()
 }
 
-impl Serialize for Strategy {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
+/// A strategy as JSON: its name (for `#[serde(serialize_with)]`).
+pub(crate) fn strategy_name<S: serde::Serializer>(
+    strategy: &Strategy,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(strategy.name())
+}
+
+/// Named strategies as JSON: `[[name, name], ...]`, as before.
+pub(crate) fn strategy_names<S: serde::Serializer>(
+    strategies: &[(String, Strategy)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq as _;
+    let mut seq = serializer.serialize_seq(Some(strategies.len()))?;
+    for (name, strategy) in strategies {
+        seq.serialize_element(&(name, strategy.name()))?;
     }
+    seq.end()
 }
 
-/// One rate-limit window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Window {
-    /// The meter: `codex` (the account's own; every model draws on it) or
-    /// another's limit name, such as one model's own meter.
-    pub meter: String,
-    /// `primary` or `secondary`.
-    pub name: String,
-    /// Percent used, 0 to 100.
-    pub used_percent: u32,
-    /// The window's length in seconds.
-    pub window_seconds: Option<i64>,
-    /// When it resets (Unix seconds).
-    pub resets_at: Option<i64>,
-}
-
-/// An account's usage as last seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Usage {
-    /// The plan the backend reports.
-    pub plan: Option<String>,
-    /// Its windows.
-    pub windows: Vec<Window>,
-    /// The backend says a limit is reached.
-    pub limit_reached: bool,
-}
-
-impl From<vault::Usage> for Usage {
-    fn from(u: vault::Usage) -> Self {
-        Self {
-            plan: u.plan,
-            windows: u
-                .windows
-                .into_iter()
-                .map(|w| Window {
-                    meter: w.meter,
-                    name: w.name,
-                    used_percent: w.used_percent,
-                    window_seconds: w.window_seconds,
-                    resets_at: w.resets_at,
-                })
-                .collect(),
-            limit_reached: u.limit_reached,
-        }
-    }
-}
-
-/// An account's usage, cached and shared by every process.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UsageReport {
-    /// The account.
-    pub account: String,
-    /// The last good value.
-    pub usage: Option<Usage>,
-    /// When it was fetched (Unix seconds).
-    pub fetched_at: Option<i64>,
-    /// Why there is no (fresh) value.
-    pub error: Option<String>,
-    /// A usage limit blocks it as a whole until then.
-    pub blocked_until: Option<i64>,
-    /// The limits of single meters in force: it is skipped for their models.
-    pub blocks: Vec<MeterBlock>,
-    /// What it served per day (UTC), newest last: every process's requests
-    /// through a gateway (`serve`) add up here.
-    pub served: Vec<DayServed>,
-}
-
-/// What an account served on one day (UTC): requests, and the tokens of the
-/// answers that said how many.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct DayServed {
-    /// `YYYY-MM-DD`.
-    pub day: String,
-    /// Requests answered with it.
-    pub requests: u64,
-    /// Input tokens.
-    pub input_tokens: u64,
-    /// Output tokens.
-    pub output_tokens: u64,
-    /// Of the input tokens, read from the prompt cache.
-    pub cached_tokens: u64,
-}
-
-impl From<vault::DayServed> for DayServed {
-    fn from(d: vault::DayServed) -> Self {
-        Self {
-            day: d.day,
-            requests: d.requests,
-            input_tokens: d.input_tokens,
-            output_tokens: d.output_tokens,
-            cached_tokens: d.cached_tokens,
-        }
-    }
-}
-
-/// A usage limit on one meter of an account, not the whole account: the
-/// meter the answer named, else the model of the request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MeterBlock {
-    /// The meter (or, when the answer named none, the model).
-    pub meter: String,
-    /// The models whose requests met it: the account is skipped for these.
-    pub models: Vec<String>,
-    /// When it frees up (Unix seconds).
-    pub until: i64,
-    /// What the backend said.
-    pub reason: Option<String>,
-}
-
-impl From<vault::MeterBlock> for MeterBlock {
-    fn from(b: vault::MeterBlock) -> Self {
-        Self { meter: b.meter, models: b.models, until: b.until, reason: b.reason }
-    }
-}
-
-impl From<vault::UsageReport> for UsageReport {
-    fn from(r: vault::UsageReport) -> Self {
-        Self {
-            account: r.account,
-            usage: r.usage.map(Usage::from),
-            fetched_at: r.fetched_at,
-            error: r.error,
-            blocked_until: r.blocked_until,
-            blocks: r.blocks.into_iter().map(MeterBlock::from).collect(),
-            served: r.served.into_iter().map(DayServed::from).collect(),
-        }
-    }
-}
+// Usage, its windows, meter blocks, usage reports and served counts are
+// the WIT records themselves (bindgen derives `Serialize`; the JSON names
+// are the field names): `pub use`d from the crate root.
+pub use vault::{DayServed, MeterBlock, Usage, UsageReport, Window};
 
 /// What checking an account found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -182,7 +73,7 @@ pub enum CheckOutcome {
 impl From<vault::CheckOutcome> for CheckOutcome {
     fn from(c: vault::CheckOutcome) -> Self {
         match c {
-            vault::CheckOutcome::Ok(u) => Self::Ok(u.map(Usage::from)),
+            vault::CheckOutcome::Ok(u) => Self::Ok(u),
             vault::CheckOutcome::Failed(why) => Self::Failed(why),
             vault::CheckOutcome::Unverifiable(why) => Self::Unverifiable(why),
             vault::CheckOutcome::Skipped(why) => Self::Skipped(why),

@@ -250,7 +250,13 @@ impl Metrics {
 
     fn serve(&self, account: &str, add: impl FnOnce(&mut codex_auth::DayServed)) {
         let mut served = lock(&self.served);
-        add(served.entry(account.to_owned()).or_default());
+        add(served.entry(account.to_owned()).or_insert_with(|| codex_auth::DayServed {
+            day: String::new(),
+            requests: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            cached_tokens: 0,
+        }));
     }
 
     pub fn upstream(&self, api: &'static str, took: Duration) {

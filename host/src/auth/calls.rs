@@ -93,9 +93,7 @@ impl Auth {
         self.accounts()?
             .iter()
             .map(|a| {
-                self.instances.vault_call(|i| {
-                    Ok(vault(&i.guest).call_usage(&mut i.store, i.resource, &a.name)?.map(UsageReport::from))
-                })
+                self.instances.vault_call(|i| vault(&i.guest).call_usage(&mut i.store, i.resource, &a.name))
             })
             .collect()
     }
