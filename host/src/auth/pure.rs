@@ -7,14 +7,7 @@ impl Auth {
     /// The claims of a JWT (id or access token), read without verification.
     pub fn claims(&self, jwt: &str) -> Result<Claims, Error> {
         let parsed = self.instances.vault(|i| i.guest.codex_auth_claims().call_parse(&mut i.store, jwt))?;
-        let c = parsed.map_err(|e| Error::InvalidInput(format!("not a readable JWT: {e:?}")))?;
-        Ok(Claims {
-            account_id: c.account_id,
-            plan: c.plan,
-            user_id: c.user_id,
-            email: c.email,
-            expires_at: c.expires_at,
-        })
+        parsed.map_err(|e| Error::InvalidInput(format!("not a readable JWT: {e:?}")))
     }
 
     /// The authorize URL for a browser sign-in, exactly as `login` builds it.
