@@ -1,27 +1,17 @@
 //! The vault's accounts, in the host's terms. Never holds a token.
 
-use crate::bindings::{types as wit, vault};
+use crate::bindings::vault;
 use crate::{Kind, Revocation};
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// An account's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AccountState {
-    /// A usable credential is stored.
-    Ok,
-    /// A usage limit was reached: skipped until [`Account::blocked_until`].
-    Blocked,
-    /// The issuer rejected its refresh token for good (login required): it
-    /// is kept and skipped, and signing it in again enables it.
-    Disabled,
-    /// Its store holds no credential.
-    LoggedOut,
-    /// Its store cannot be read ([`Account::problem`] says why); only this
-    /// account is affected.
-    Unreadable,
-}
+/// An account's state (the WIT enum, used as it is; its JSON name is
+/// snake_case): `Ok`, a usable credential is stored; `Blocked`, a usage
+/// limit was reached, skipped until [`Account::blocked_until`]; `Disabled`,
+/// the issuer rejected its refresh token for good (kept and skipped until
+/// signed in again); `LoggedOut`, its store holds no credential;
+/// `Unreadable`, its store cannot be read ([`Account::problem`] says why).
+pub use vault::AccountState;
 
 /// One account of the vault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,6 +26,7 @@ pub struct Account {
     /// Calls use it when none is asked for.
     pub pinned: bool,
     /// What kind of credential it holds.
+    #[serde(serialize_with = "crate::status::snake_case")]
     pub kind: Kind,
     /// The ChatGPT account's email address.
     pub email: Option<String>,
@@ -46,6 +37,7 @@ pub struct Account {
     /// When its access token expires (Unix seconds).
     pub expires_at: Option<i64>,
     /// Its state.
+    #[serde(serialize_with = "crate::status::snake_case")]
     pub state: AccountState,
     /// Why it is unreadable, disabled or blocked.
     pub problem: Option<String>,
@@ -66,18 +58,12 @@ impl From<vault::AccountInfo> for Account {
             location: a.location.into(),
             linked: a.linked.map(PathBuf::from),
             pinned: a.pinned,
-            kind: Kind::from(a.kind),
+            kind: a.kind,
             email: a.email,
             account_id: a.account_id,
             plan: a.plan,
             expires_at: a.expires_at,
-            state: match a.state {
-                vault::AccountState::Ok => AccountState::Ok,
-                vault::AccountState::Blocked => AccountState::Blocked,
-                vault::AccountState::Disabled => AccountState::Disabled,
-                vault::AccountState::LoggedOut => AccountState::LoggedOut,
-                vault::AccountState::Unreadable => AccountState::Unreadable,
-            },
+            state: a.state,
             problem: a.problem,
             blocked_until: a.blocked_until,
             blocks: a.blocks,
@@ -108,17 +94,6 @@ impl From<vault::Removal> for Removal {
             unlinked: r.unlinked.map(PathBuf::from),
             was_pinned: r.was_pinned,
             now_using: r.now_using,
-        }
-    }
-}
-
-impl From<wit::CredentialKind> for Kind {
-    fn from(kind: wit::CredentialKind) -> Self {
-        match kind {
-            wit::CredentialKind::Subscription => Kind::Subscription,
-            wit::CredentialKind::ApiKey => Kind::ApiKey,
-            wit::CredentialKind::Command => Kind::Command,
-            wit::CredentialKind::None => Kind::None,
         }
     }
 }

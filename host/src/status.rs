@@ -4,18 +4,32 @@ use crate::bindings::types as wit;
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// What kind of credential is in use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// Signed in with ChatGPT.
-    Subscription,
-    /// An OpenAI API key (stored, or from the environment).
-    ApiKey,
-    /// A command account's token.
-    Command,
-    /// Not authenticated.
-    None,
+/// What kind of credential is in use: `Subscription` (signed in with
+/// ChatGPT), `ApiKey` (stored, or from the environment), `Command` (a
+/// command account's token) or `None` (the WIT enum, used as it is; its
+/// JSON name is snake_case, `api_key`).
+pub use wit::CredentialKind as Kind;
+
+/// A unit variant's name in snake_case (`LoggedOut` as `logged_out`), for
+/// the JSON of the WIT enums the host uses as they are.
+pub(crate) fn snake_case<T: std::fmt::Debug, S: serde::Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let debug = format!("{value:?}");
+    let name = debug.rsplit("::").next().unwrap_or_default();
+    let mut snake = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                snake.push('_');
+            }
+            snake.push(c.to_ascii_lowercase());
+        } else {
+            snake.push(c);
+        }
+    }
+    serializer.serialize_str(&snake)
 }
 
 /// Where the credential in use came from.
@@ -61,6 +75,7 @@ pub struct Status {
     /// environment, or nothing.
     pub account: Option<String>,
     /// What kind of credential is in use.
+    #[serde(serialize_with = "snake_case")]
     pub kind: Kind,
     /// Where it came from.
     pub source: Source,
@@ -99,7 +114,7 @@ impl From<wit::Status> for Status {
     fn from(s: wit::Status) -> Self {
         Self {
             account: s.account,
-            kind: Kind::from(s.kind),
+            kind: s.kind,
             tier: match s.tier {
                 wit::CredentialTier::Runtime => Tier::Runtime,
                 wit::CredentialTier::Config => Tier::Config,
@@ -126,5 +141,24 @@ impl From<wit::Status> for Status {
             api_key_hint: s.api_key_hint,
             shared_with_codex: s.shared_with_codex,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wit_enums_the_host_uses_as_they_are_show_snake_case_names() {
+        let json = |kind: Kind| {
+            let mut out = Vec::new();
+            snake_case(&kind, &mut serde_json::Serializer::new(&mut out)).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(json(Kind::ApiKey), "\"api_key\"");
+        assert_eq!(json(Kind::Subscription), "\"subscription\"");
+        let mut out = Vec::new();
+        snake_case(&crate::AccountState::LoggedOut, &mut serde_json::Serializer::new(&mut out)).unwrap();
+        assert_eq!(out, b"\"logged_out\"");
     }
 }
