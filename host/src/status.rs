@@ -50,23 +50,12 @@ pub enum Source {
     None,
 }
 
-/// Which tier the credential in use came from, highest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tier {
-    /// A runtime override.
-    Runtime,
-    /// `api_key` in the config file.
-    Config,
-    /// The chosen account's store.
-    Store,
-    /// The chosen account's command.
-    Command,
-    /// `OPENAI_API_KEY` from the environment.
-    Environment,
-    /// Nothing.
-    None,
-}
+/// Which tier the credential in use came from, highest first: `Runtime`
+/// (an override), `Config` (`api_key` in the config file), `Store` (the
+/// chosen account's store), `Command` (its command), `Environment`
+/// (`OPENAI_API_KEY`) or `None` (the WIT enum, used as it is; its JSON name
+/// is snake_case).
+pub use wit::CredentialTier as Tier;
 
 /// The signed-in state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -80,6 +69,7 @@ pub struct Status {
     /// Where it came from.
     pub source: Source,
     /// Which tier won: `runtime`, `config`, `store`, `command`, `environment` (or `none`).
+    #[serde(serialize_with = "snake_case")]
     pub tier: Tier,
     /// The ChatGPT account (workspace) id.
     pub account_id: Option<String>,
@@ -115,14 +105,7 @@ impl From<wit::Status> for Status {
         Self {
             account: s.account,
             kind: s.kind,
-            tier: match s.tier {
-                wit::CredentialTier::Runtime => Tier::Runtime,
-                wit::CredentialTier::Config => Tier::Config,
-                wit::CredentialTier::Store => Tier::Store,
-                wit::CredentialTier::Command => Tier::Command,
-                wit::CredentialTier::Environment => Tier::Environment,
-                wit::CredentialTier::None => Tier::None,
-            },
+            tier: s.tier,
             source: match s.source {
                 wit::CredentialSource::Store(path) => Source::Store(path.into()),
                 wit::CredentialSource::Environment(name) => Source::Environment(name),
