@@ -295,23 +295,11 @@ pub use crate::bindings::vault::InEffect;
 /// as it is).
 pub use crate::bindings::vault::ServeSettings;
 
-/// Where a setting's value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Origin {
-    /// A command-line flag.
-    Flag,
-    /// An environment variable.
-    Environment,
-    /// The config file.
-    File,
-    /// The default.
-    Default,
-    /// Not set, and no default.
-    Unset,
-    /// A Codex home's own `config.toml` (its sign-in keys only).
-    Codex,
-}
+/// Where a setting's value came from: `Flag`, `Environment`, `File` (the
+/// config file), `Default`, `Unset` (no default), or `Codex` (a Codex
+/// home's own `config.toml`, its sign-in keys only). The WIT enum, used as
+/// it is; its JSON name is snake_case.
+pub use crate::bindings::vault::Origin;
 
 /// A setting's effective value ([`crate::Auth::settings`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -321,24 +309,13 @@ pub struct Setting {
     /// Its value (a key only by its last four characters).
     pub value: Option<String>,
     /// Where the value came from.
+    #[serde(serialize_with = "crate::status::snake_case")]
     pub origin: Origin,
 }
 
 impl From<crate::bindings::vault::Setting> for Setting {
     fn from(s: crate::bindings::vault::Setting) -> Self {
-        use crate::bindings::vault::Origin as O;
-        Self {
-            name: s.name,
-            value: s.value,
-            origin: match s.origin {
-                O::Flag => Origin::Flag,
-                O::Environment => Origin::Environment,
-                O::File => Origin::File,
-                O::Default => Origin::Default,
-                O::Unset => Origin::Unset,
-                O::Codex => Origin::Codex,
-            },
-        }
+        Self { name: s.name, value: s.value, origin: s.origin }
     }
 }
 
