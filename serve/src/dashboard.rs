@@ -134,12 +134,18 @@ pub fn events(shared: std::sync::Arc<Shared>) -> Response<Body> {
     // (the body, and with it the receiver, is dropped).
     let (events, receiver) = tokio::sync::mpsc::channel::<Bytes>(1);
     tokio::spawn(async move {
-        loop {
+        let mut stopping = shared.stopping.clone();
+        while !*stopping.borrow() {
             let event = format!("event: state\ndata: {}\n\n", snapshot(&shared).await);
             if events.send(Bytes::from(event)).await.is_err() {
                 break;
             }
-            tokio::time::sleep(EVENT_INTERVAL).await;
+            // A stopping server ends the page's stream (the browser
+            // reconnects to whatever serves next).
+            tokio::select! {
+                () = tokio::time::sleep(EVENT_INTERVAL) => {}
+                _ = stopping.changed() => break,
+            }
         }
     });
     let mut response = Response::new(BodyExt::boxed(StreamBody::new(Events(receiver))));

@@ -90,6 +90,9 @@ pub(crate) struct Shared {
     pub metrics: Arc<metrics::Metrics>,
     /// The dashboard's codes and sessions (one for all workers).
     pub dashboard: Arc<dashboard::Dashboard>,
+    /// Becomes true when the server stops: live dashboards end then, so
+    /// the drain waits only for real streams.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Serves until `shutdown` resolves, then lets open streams finish for at
@@ -134,11 +137,13 @@ pub async fn run(
     let metrics = Arc::new(metrics::Metrics::new(auth.blocking().options().clock.clone()));
     let dashboard = Arc::new(dashboard::Dashboard::default());
     auth.blocking().listen(metrics.clone());
+    // Told to every worker (and every live dashboard) when the server stops.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = |client| -> io::Result<Arc<Shared>> {
         let (auth, options, routes, models) = (auth.clone(), options.clone(), routes.clone(), models.clone());
         let translator = codex_auth::openai::Translator::new().map_err(io::Error::other)?;
         let translator = Arc::new(std::sync::Mutex::new(translator));
-        let (metrics, dashboard) = (metrics.clone(), dashboard.clone());
+        let (metrics, dashboard, stopping) = (metrics.clone(), dashboard.clone(), stopped.clone());
         Ok(Arc::new(Shared {
             auth,
             options,
@@ -149,6 +154,7 @@ pub async fn run(
             models,
             metrics,
             dashboard,
+            stopping,
         }))
     };
     let shared = worker(upstream_client()?)?;
@@ -187,7 +193,6 @@ pub async fn run(
     // One worker per core, each a single-threaded runtime accepting on the
     // shared listener with its own upstream client, as nginx's workers do:
     // no request crosses threads on its way. This runtime is the first.
-    let (stop, stopped) = tokio::sync::watch::channel(false);
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let mut workers = Vec::new();
     for _ in 1..cores {

@@ -101,3 +101,27 @@ fn the_dashboard_shows_each_account_and_a_limit_as_it_arrives_only_to_its_sessio
     assert_ne!(code(&o), 0);
     assert!(stderr(&o).contains("start one with `codex-auth serve`"), "{}", stderr(&o));
 }
+
+/// An open dashboard does not hold a stopping server: its live stream ends
+/// at SIGTERM, and the drain waits only for real answers.
+#[test]
+fn a_stopping_server_ends_open_dashboards_instead_of_waiting_on_them() {
+    use std::io::Read as _;
+    let issuer = MockIssuer::start(&[]);
+    let backend = MockBackend::start();
+    let dir = Dir::new();
+    put_own(&dir, "acct-a");
+    let served = Served::start(&dir, &issuer, &backend, &["--drain-seconds", "60"]);
+    let mut events =
+        http().get(format!("{}/dashboard/events", served.url)).bearer_auth(&served.key).send().unwrap();
+    assert_eq!(events.status().as_u16(), 200);
+    let mut first = [0u8; 64];
+    let n = events.read(&mut first).unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("event: state"));
+    served.terminate();
+    let mut rest = String::new();
+    events.read_to_string(&mut rest).expect("the stream ends, well before the 60 s drain");
+    assert!(rest.matches("event: state").count() <= 1, "no more events once stopping: {rest}");
+    let (code, _) = served.stop_after_terminate();
+    assert_eq!(code, 0);
+}

@@ -80,7 +80,7 @@ impl Served {
         http().post(format!("{}{path}", self.url)).bearer_auth(&self.key)
     }
 
-    fn terminate(&self) {
+    pub fn terminate(&self) {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());
     }
@@ -407,7 +407,7 @@ fn sse_is_passed_on_unbuffered_a_hang_up_frees_the_stream_and_sigterm_drains() {
 }
 
 impl Served {
-    fn stop_after_terminate(mut self) -> (i32, Vec<String>) {
+    pub fn stop_after_terminate(mut self) -> (i32, Vec<String>) {
         let status = self.child.wait().unwrap();
         (status.code().unwrap_or(-1), self.stderr.try_iter().collect())
     }
