@@ -62,8 +62,9 @@ type Ratio = Gauge<f64, AtomicU64>;
 /// and the last errors for the dashboard.
 pub struct Metrics {
     clock: std::sync::Arc<dyn codex_auth::Clock>,
-    served: std::sync::Mutex<std::collections::HashMap<String, codex_auth::DayServed>>,
-    recent: std::sync::Mutex<Recent>,
+    /// Per account, one shard lock per request (no lock all requests share).
+    accounts: dashmap::DashMap<String, AccountCounts>,
+    errors: std::sync::Mutex<std::collections::VecDeque<serde_json::Value>>,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     upstream: Seconds,
@@ -92,11 +93,27 @@ const RECENT_MINUTES: i64 = 60;
 /// Errors [`Metrics::recent`] keeps.
 const RECENT_ERRORS: usize = 20;
 
-/// The last hour per account, a minute at a time, and the last errors.
-#[derive(Default)]
-struct Recent {
-    minutes: std::collections::HashMap<String, std::collections::VecDeque<Minute>>,
-    errors: std::collections::VecDeque<serde_json::Value>,
+/// One account's counts: what it served since the last write to its pool
+/// state, and its last hour a minute at a time.
+struct AccountCounts {
+    served: codex_auth::DayServed,
+    minutes: std::collections::VecDeque<Minute>,
+}
+
+impl Default for AccountCounts {
+    fn default() -> Self {
+        Self { served: nothing_served(), minutes: std::collections::VecDeque::new() }
+    }
+}
+
+fn nothing_served() -> codex_auth::DayServed {
+    codex_auth::DayServed {
+        day: String::new(),
+        requests: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        cached_tokens: 0,
+    }
 }
 
 /// What an account served in one minute.
@@ -158,8 +175,8 @@ impl Metrics {
         registry.register("open_streams", "Answers being streamed to clients now", open_streams.clone());
         Self {
             clock,
-            served: std::sync::Mutex::default(),
-            recent: std::sync::Mutex::default(),
+            accounts: dashmap::DashMap::new(),
+            errors: std::sync::Mutex::default(),
             registry,
             requests,
             upstream,
@@ -184,42 +201,46 @@ impl Metrics {
         self.requests.get_or_create(&labels).inc();
         let now = self.clock.now_ms() / 1000;
         if let Some(account) = account {
-            self.serve(account, |day| day.requests += 1);
-            self.minute(account, now, |m| m.requests += 1);
+            self.count(account, now, |served, minute| {
+                served.requests += 1;
+                minute.requests += 1;
+            });
         }
         if status >= 400 && !matches!(labels.route, "healthz" | "metrics" | "other") {
-            let mut recent = lock(&self.recent);
             let error =
                 serde_json::json!({"at": now, "account": account, "route": labels.route, "status": status});
-            recent.errors.push_front(error);
-            recent.errors.truncate(RECENT_ERRORS);
+            let mut errors = lock(&self.errors);
+            errors.push_front(error);
+            errors.truncate(RECENT_ERRORS);
         }
     }
 
     /// Requests and tokens per account and minute over the last hour
     /// (oldest first), and the last errors (newest first).
     pub fn recent(&self, now: i64) -> (serde_json::Value, serde_json::Value) {
-        let recent = lock(&self.recent);
         let this = now.div_euclid(60);
         let mut hour = serde_json::Map::new();
-        for (account, minutes) in &recent.minutes {
+        for entry in &self.accounts {
+            let minutes = &entry.minutes;
             let series = |pick: fn(&Minute) -> u64| -> Vec<u64> {
                 (this - RECENT_MINUTES + 1..=this)
                     .map(|m| minutes.iter().find(|x| x.minute == m).map_or(0, pick))
                     .collect()
             };
             hour.insert(
-                account.clone(),
+                entry.key().clone(),
                 serde_json::json!({"requests": series(|m| m.requests), "tokens": series(|m| m.tokens)}),
             );
         }
-        (hour.into(), recent.errors.iter().cloned().collect::<Vec<_>>().into())
+        let errors = lock(&self.errors).iter().cloned().collect::<Vec<_>>();
+        (hour.into(), errors.into())
     }
 
-    fn minute(&self, account: &str, now: i64, add: impl FnOnce(&mut Minute)) {
+    /// Adds to an account's served counts and to this minute of its hour.
+    fn count(&self, account: &str, now: i64, add: impl FnOnce(&mut codex_auth::DayServed, &mut Minute)) {
         let this = now.div_euclid(60);
-        let mut recent = lock(&self.recent);
-        let minutes = recent.minutes.entry(account.to_owned()).or_default();
+        let mut counts = self.accounts.entry(account.to_owned()).or_default();
+        let AccountCounts { served, minutes } = &mut *counts;
         if minutes.back().is_none_or(|m| m.minute != this) {
             minutes.push_back(Minute { minute: this, ..Minute::default() });
         }
@@ -227,36 +248,30 @@ impl Metrics {
             minutes.pop_front();
         }
         if let Some(last) = minutes.back_mut() {
-            add(last);
+            add(served, last);
         }
     }
 
     /// What each account served since the last call: for its pool state.
     pub fn take_served(&self) -> Vec<(String, codex_auth::DayServed)> {
-        std::mem::take(&mut *self.served.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
-            .into_iter()
-            .collect()
+        let mut taken = Vec::new();
+        for mut entry in self.accounts.iter_mut() {
+            let served = std::mem::replace(&mut entry.served, nothing_served());
+            if served.requests + served.input_tokens + served.output_tokens > 0 {
+                taken.push((entry.key().clone(), served));
+            }
+        }
+        taken
     }
 
     /// Puts back counts a store could not take, for the next time.
     pub fn keep_served(&self, account: &str, counts: &codex_auth::DayServed) {
-        self.serve(account, |day| {
-            day.requests += counts.requests;
-            day.input_tokens += counts.input_tokens;
-            day.output_tokens += counts.output_tokens;
-            day.cached_tokens += counts.cached_tokens;
-        });
-    }
-
-    fn serve(&self, account: &str, add: impl FnOnce(&mut codex_auth::DayServed)) {
-        let mut served = lock(&self.served);
-        add(served.entry(account.to_owned()).or_insert_with(|| codex_auth::DayServed {
-            day: String::new(),
-            requests: 0,
-            input_tokens: 0,
-            output_tokens: 0,
-            cached_tokens: 0,
-        }));
+        let mut entry = self.accounts.entry(account.to_owned()).or_default();
+        let served = &mut entry.served;
+        served.requests += counts.requests;
+        served.input_tokens += counts.input_tokens;
+        served.output_tokens += counts.output_tokens;
+        served.cached_tokens += counts.cached_tokens;
     }
 
     pub fn upstream(&self, api: &'static str, took: Duration) {
@@ -282,12 +297,12 @@ impl Metrics {
         ] {
             self.tokens.get_or_create(&TokenLabels { account: account.to_owned(), kind }).inc_by(count);
         }
-        self.serve(account, |day| {
-            day.input_tokens += usage.input;
-            day.output_tokens += usage.output;
-            day.cached_tokens += usage.cached;
+        self.count(account, self.clock.now_ms() / 1000, |served, minute| {
+            served.input_tokens += usage.input;
+            served.output_tokens += usage.output;
+            served.cached_tokens += usage.cached;
+            minute.tokens += usage.input + usage.output;
         });
-        self.minute(account, self.clock.now_ms() / 1000, |m| m.tokens += usage.input + usage.output);
     }
 
     /// One more open stream, until the guard is dropped.
