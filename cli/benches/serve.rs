@@ -85,6 +85,23 @@ fn request(
     send(client, url, headers, CODEX_REQUEST, first_byte)
 }
 
+/// Sends `body` with `headers`: when it was sent, and its (200) answer.
+fn post(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    headers: &[(String, String)],
+    body: &str,
+) -> (Instant, reqwest::blocking::Response) {
+    let mut builder = client.post(url).body(body.to_owned());
+    for (n, v) in headers {
+        builder = builder.header(n, v);
+    }
+    let start = Instant::now();
+    let answer = builder.send().unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    (start, answer)
+}
+
 /// One request with `body`; the time to the whole answer, or to its first
 /// body byte.
 fn send(
@@ -94,13 +111,7 @@ fn send(
     body: &str,
     first_byte: bool,
 ) -> Duration {
-    let mut builder = client.post(url).body(body.to_owned());
-    for (n, v) in headers {
-        builder = builder.header(n, v);
-    }
-    let start = Instant::now();
-    let mut answer = builder.send().unwrap();
-    assert_eq!(answer.status().as_u16(), 200);
+    let (start, mut answer) = post(client, url, headers, body);
     if first_byte {
         let mut one = [0u8; 1];
         answer.read_exact(&mut one).unwrap();
@@ -122,13 +133,7 @@ fn first_token(
     body: &str,
     marker: &str,
 ) -> Duration {
-    let mut builder = client.post(url).body(body.to_owned());
-    for (n, v) in headers {
-        builder = builder.header(n, v);
-    }
-    let start = Instant::now();
-    let mut answer = builder.send().unwrap();
-    assert_eq!(answer.status().as_u16(), 200);
+    let (start, mut answer) = post(client, url, headers, body);
     let (mut seen, mut buf) = (Vec::new(), [0u8; 4096]);
     while !String::from_utf8_lossy(&seen).contains(marker) {
         let n = answer.read(&mut buf).unwrap();
