@@ -166,10 +166,14 @@ impl Drop for Feeding {
     }
 }
 
-/// The tokens of a pass-through stream: its chunks go to the guest only
-/// from the one that holds the last event (`response.completed`) on, so
-/// the stream itself pays nothing until then.
-pub(crate) struct UsageTap(Feeding, bool);
+/// The tokens of a pass-through stream. Its chunks are kept (shared, not
+/// copied) from the one that holds the last event (`response.completed`)
+/// on, and go to the guest only once the stream is over, on a task of
+/// their own: the stream itself is never held up for them.
+pub(crate) struct UsageTap {
+    feeding: Option<Feeding>,
+    kept: Vec<Bytes>,
+}
 
 impl UsageTap {
     pub fn new(shared: &Shared, account: &str) -> Self {
@@ -179,16 +183,12 @@ impl UsageTap {
             account: account.to_owned(),
             metrics: shared.metrics.clone(),
         };
-        Self(feeding, false)
+        Self { feeding: Some(feeding), kept: Vec::new() }
     }
 
-    pub fn look(&mut self, chunk: &[u8]) {
-        if !self.1 && chunk.windows(COMPLETED.len()).any(|w| w == COMPLETED) {
-            self.1 = true;
-            self.0.answer = lock(&self.0.translator).answer(AnswerShape::ResponsesStream, "", 0).ok();
-        }
-        if self.1 {
-            self.0.feed(chunk);
+    pub fn look(&mut self, chunk: &Bytes) {
+        if !self.kept.is_empty() || chunk.windows(COMPLETED.len()).any(|w| w == COMPLETED) {
+            self.kept.push(chunk.clone());
         }
     }
 }
@@ -197,7 +197,21 @@ const COMPLETED: &[u8] = b"response.completed";
 
 impl Drop for UsageTap {
     fn drop(&mut self) {
-        self.0.finish(None);
+        let (Some(mut feeding), kept) = (self.feeding.take(), std::mem::take(&mut self.kept)) else { return };
+        if kept.is_empty() {
+            return;
+        }
+        let mut count = move || {
+            feeding.answer = lock(&feeding.translator).answer(AnswerShape::ResponsesStream, "", 0).ok();
+            for chunk in &kept {
+                feeding.feed(chunk);
+            }
+            feeding.finish(None);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(async move { count() })),
+            Err(_) => count(),
+        }
     }
 }
 
