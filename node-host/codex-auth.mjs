@@ -109,6 +109,8 @@ try {
 
 function run(command, rest) {
   const vault = new guest.vault.Vault(config);
+  // Settle the moves a crash left half done before anything reads a store.
+  for (const line of vault.finishMoves()) process.stderr.write(`codex-auth: ${line}\n`);
   const session = (name) => new guest.session.Session(name, config);
   const current = () => session(vault.select(explicit));
   switch (command) {

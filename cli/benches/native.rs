@@ -78,6 +78,28 @@ impl Platform for Memory {
         Ok(())
     }
     fn unlock_pool(&self, _account: &str) {}
+    fn journals(&self) -> Result<Vec<String>, StorageError> {
+        Ok(Vec::new())
+    }
+    fn home_config(&self, _directory: &str) -> Result<Option<(String, String)>, StorageError> {
+        Ok(None)
+    }
+    fn load_place(&self, _place: &Place) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(None)
+    }
+    fn save_place(&self, _place: &Place, _contents: &[u8]) -> Result<(), StorageError> {
+        Err(StorageError::Io("read-only".into()))
+    }
+    fn remove_place(&self, _place: &Place) -> Result<bool, StorageError> {
+        Err(StorageError::Io("read-only".into()))
+    }
+    fn lock_place(&self, _place: &Place, _timeout_ms: u32) -> Result<(), StorageError> {
+        Ok(())
+    }
+    fn unlock_place(&self, _place: &Place) {}
+    fn rename_into(&self, _directory: &str, _account: &str) -> Result<bool, StorageError> {
+        Ok(false)
+    }
     fn send(&self, _request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         Err(TransportError::Other("offline".into()))
     }

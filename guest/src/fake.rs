@@ -59,6 +59,17 @@ pub struct Fake {
     pub lock_errors_after_failed_save: RefCell<VecDeque<StorageError>>,
     /// The listing of accounts fails with this (a store that is down).
     pub accounts_error: RefCell<Option<StorageError>>,
+    /// Codex homes outside the vault: each directory's login, and its
+    /// `config.toml` as JSON.
+    pub homes: RefCell<BTreeMap<String, Vec<u8>>>,
+    pub home_configs: RefCell<BTreeMap<String, String>>,
+    /// Journal entries of moves, by account.
+    pub journal: RefCell<BTreeMap<String, Vec<u8>>>,
+    /// The place locks held here, and those another process holds.
+    pub place_locks: RefCell<Vec<Place>>,
+    pub places_busy: RefCell<Vec<Place>>,
+    /// Whether a home's `auth.json` and the vault's are on one file system.
+    pub one_file_system: Cell<bool>,
 }
 
 impl Fake {
@@ -218,6 +229,57 @@ impl Platform for Fake {
     }
     fn unlock_pool(&self, account: &str) {
         self.pool_locks.borrow_mut().remove(account);
+    }
+    fn journals(&self) -> Result<Vec<String>, StorageError> {
+        Ok(self.journal.borrow().keys().cloned().collect())
+    }
+    fn home_config(&self, directory: &str) -> Result<Option<(String, String)>, StorageError> {
+        Ok(self
+            .home_configs
+            .borrow()
+            .get(directory)
+            .map(|json| (format!("{directory}/config.toml"), json.clone())))
+    }
+    fn load_place(&self, place: &Place) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(match place {
+            Place::CodexHome(home) => self.homes.borrow().get(&home.directory).cloned(),
+            Place::Journal(name) => self.journal.borrow().get(name).cloned(),
+        })
+    }
+    fn save_place(&self, place: &Place, contents: &[u8]) -> Result<(), StorageError> {
+        match place {
+            Place::CodexHome(home) => {
+                self.homes.borrow_mut().insert(home.directory.clone(), contents.to_vec())
+            }
+            Place::Journal(name) => self.journal.borrow_mut().insert(name.clone(), contents.to_vec()),
+        };
+        Ok(())
+    }
+    fn remove_place(&self, place: &Place) -> Result<bool, StorageError> {
+        Ok(match place {
+            Place::CodexHome(home) => self.homes.borrow_mut().remove(&home.directory).is_some(),
+            Place::Journal(name) => self.journal.borrow_mut().remove(name).is_some(),
+        })
+    }
+    fn lock_place(&self, place: &Place, timeout_ms: u32) -> Result<(), StorageError> {
+        if self.places_busy.borrow().contains(place) {
+            return Err(StorageError::LockTimeout(timeout_ms));
+        }
+        assert!(!self.place_locks.borrow().contains(place), "place lock taken twice");
+        self.place_locks.borrow_mut().push(place.clone());
+        Ok(())
+    }
+    fn unlock_place(&self, place: &Place) {
+        self.place_locks.borrow_mut().retain(|p| p != place);
+    }
+    fn rename_into(&self, directory: &str, account: &str) -> Result<bool, StorageError> {
+        assert!(self.named_locks.borrow().contains(account), "renamed without the account's lock");
+        if !self.one_file_system.get() {
+            return Ok(false);
+        }
+        let moved = self.homes.borrow_mut().remove(directory);
+        self.named.borrow_mut().insert(account.to_owned(), moved);
+        Ok(true)
     }
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         self.requests.borrow_mut().push(request.clone());

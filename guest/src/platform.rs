@@ -185,6 +185,23 @@ pub struct HomeSigns {
     pub present: Vec<String>,
 }
 
+/// A store that is not one of the vault's accounts: what a take-over
+/// (`import --move`) moves from, and its journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// The login of a Codex home, kept where its `config.toml` says.
+    CodexHome(HomePlace),
+    /// The journal entry of a move into the named account.
+    Journal(String),
+}
+
+/// A Codex home, and where it keeps its login.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HomePlace {
+    pub directory: String,
+    pub kept_in: crate::store::kinds::AccountStore,
+}
+
 /// Everything the guest may ask of its host.
 ///
 /// The store is keyed by account: each account is one Codex home (an
@@ -234,6 +251,20 @@ pub trait Platform {
     /// tries once.
     fn lock_pool(&self, account: &str, timeout_ms: u32) -> Result<(), StorageError>;
     fn unlock_pool(&self, account: &str);
+
+    /// The accounts with a journal entry of a move, half-written ones included.
+    fn journals(&self) -> Result<Vec<String>, StorageError>;
+    /// The Codex CLI's `config.toml` of the Codex home `directory`, as
+    /// [`Platform::codex_config`] gives an account's.
+    fn home_config(&self, directory: &str) -> Result<Option<(String, String)>, StorageError>;
+    fn load_place(&self, place: &Place) -> Result<Option<Vec<u8>>, StorageError>;
+    fn save_place(&self, place: &Place, contents: &[u8]) -> Result<(), StorageError>;
+    fn remove_place(&self, place: &Place) -> Result<bool, StorageError>;
+    fn lock_place(&self, place: &Place, timeout_ms: u32) -> Result<(), StorageError>;
+    fn unlock_place(&self, place: &Place);
+    /// Renames the Codex home's `auth.json` over `account`'s store file
+    /// when both are files on one file system; `false`, nothing moved, else.
+    fn rename_into(&self, directory: &str, account: &str) -> Result<bool, StorageError>;
 
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
 
@@ -323,6 +354,30 @@ impl<P: Platform + ?Sized> Platform for &P {
     }
     fn unlock_pool(&self, account: &str) {
         (**self).unlock_pool(account)
+    }
+    fn journals(&self) -> Result<Vec<String>, StorageError> {
+        (**self).journals()
+    }
+    fn home_config(&self, directory: &str) -> Result<Option<(String, String)>, StorageError> {
+        (**self).home_config(directory)
+    }
+    fn load_place(&self, place: &Place) -> Result<Option<Vec<u8>>, StorageError> {
+        (**self).load_place(place)
+    }
+    fn save_place(&self, place: &Place, contents: &[u8]) -> Result<(), StorageError> {
+        (**self).save_place(place, contents)
+    }
+    fn remove_place(&self, place: &Place) -> Result<bool, StorageError> {
+        (**self).remove_place(place)
+    }
+    fn lock_place(&self, place: &Place, timeout_ms: u32) -> Result<(), StorageError> {
+        (**self).lock_place(place, timeout_ms)
+    }
+    fn unlock_place(&self, place: &Place) {
+        (**self).unlock_place(place)
+    }
+    fn rename_into(&self, directory: &str, account: &str) -> Result<bool, StorageError> {
+        (**self).rename_into(directory, account)
     }
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         (**self).send(request)

@@ -226,10 +226,15 @@ impl Backend {
         if self.in_database() {
             return Ok(None);
         }
+        Self::home_config(&self.layout.account_dir(name)?, file)
+    }
+
+    /// The TOML file `file` of the Codex home `dir`, as JSON with its path.
+    pub fn home_config(dir: &Path, file: &str) -> Result<Option<(String, String)>, StoreError> {
         if Path::new(file).components().count() != 1 {
             return Err(StoreError::Io(format!("`{}` is not a file name", file.escape_debug())));
         }
-        let path = self.layout.account_dir(name)?.join(file);
+        let path = dir.join(file);
         let json = crate::toml_file::read_as_json(&path).map_err(|e| StoreError::Io(e.message()))?;
         Ok(json.map(|json| (path.display().to_string(), json)))
     }

@@ -57,13 +57,13 @@ mod nonblocking;
 mod notifier;
 pub mod openai;
 mod options;
+mod places;
 mod pool;
 mod reconnect;
 mod runtime;
 mod secret;
 mod state;
 mod status;
-mod take_over;
 pub mod tls;
 mod toml_file;
 

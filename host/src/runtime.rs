@@ -31,8 +31,6 @@ pub(crate) struct Runtime {
     pub defaults: Defaults,
     /// The names inside a vault's home, the guest's.
     pub layout: VaultLayout,
-    /// Every store mode by name, the guest's.
-    pub store_modes: Vec<(String, crate::bindings::types::AccountStore)>,
 }
 
 static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
@@ -62,14 +60,13 @@ fn build() -> Result<Runtime, String> {
         .instantiate_pre(&component)
         .and_then(GuestPre::new)
         .map_err(|e| format!("cannot prepare the guest: {e}"))?;
-    let (defaults, layout, store_modes) =
+    let (defaults, layout) =
         ask_defaults(&engine, &pre).map_err(|e| format!("cannot ask the guest for its defaults: {e}"))?;
-    Ok(Runtime { engine, pre, load_time, defaults, layout, store_modes })
+    Ok(Runtime { engine, pre, load_time, defaults, layout })
 }
 
-/// The names a host needs: the public defaults, a vault home's layout, and
-/// the store modes.
-type Names = (Defaults, VaultLayout, Vec<(String, crate::bindings::types::AccountStore)>);
+/// The names a host needs: the public defaults and a vault home's layout.
+type Names = (Defaults, VaultLayout);
 
 /// The guest's defaults, from an instance that can touch nothing.
 fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<Names> {
@@ -107,7 +104,7 @@ fn ask_defaults(engine: &Engine, pre: &GuestPre<HostState>) -> wasmtime::Result<
         main_meter: d.main_meter,
         usage_report_interval: Duration::from_millis(u64::from(d.usage_report_interval_ms)),
     };
-    Ok((defaults, d.layout, d.store_modes))
+    Ok((defaults, d.layout))
 }
 
 /// A store for calls that need no host state (defaults, checks): no home,

@@ -43,6 +43,9 @@ pub(crate) struct HostState {
     pub held: HashMap<String, Store>,
     /// The pool states whose lock this instance holds.
     pub held_pool: HashMap<String, Store>,
+    /// The places (a take-over's Codex home, a journal entry) whose lock
+    /// this instance holds, by `places::key`.
+    pub held_places: HashMap<String, Store>,
     pub shared: Arc<Shared>,
     pub listener: Option<Listener>,
     pub limits: StoreLimits,
@@ -65,6 +68,7 @@ impl HostState {
             backend,
             held: HashMap::new(),
             held_pool: HashMap::new(),
+            held_places: HashMap::new(),
             shared,
             listener: None,
             limits,

@@ -360,3 +360,86 @@ export function lockPool(account, timeoutMs) {
 export function unlockPool(account) {
   release(heldPool, account);
 }
+
+// A take-over's places (the guest sequences the move; see the native host's
+// `places.rs`): a Codex home's login, in its auth.json (this host reaches no
+// keyring), and a move's journal entry in `moves/`.
+const heldPlaces = new Map();
+
+function placeFile(place) {
+  if (place.tag === 'journal') {
+    accountDir(place.val);
+    return new VaultFile(path.join(home, layout.movesDir), `${place.val}.json`, `${place.val}.lock`);
+  }
+  const { directory, keptIn } = place.val;
+  if (keptIn !== 'file') throw io(`${directory} keeps its login in the ${keptIn} store, which this host cannot reach`);
+  return new VaultFile(path.resolve(directory), AUTH_FILE, LOCK_FILE);
+}
+
+const placeKey = (place) =>
+  place.tag === 'journal' ? `journal:${place.val}` : `home:${place.val.keptIn}:${place.val.directory}`;
+
+export function journals() {
+  const dir = path.join(home, layout.movesDir);
+  let files;
+  try {
+    files = fs.readdirSync(dir);
+  } catch (e) {
+    if (e.code === 'ENOENT') return [];
+    throw failure('cannot list', dir, e);
+  }
+  // `NAME.json`, and `.NAME.json-XXXXXX` (a journal a crash left half written).
+  return files.flatMap((file) => {
+    const half = /^\.(.+)\.json-[^/]*$/.exec(file);
+    if (half) return [half[1]];
+    return file.endsWith('.json') ? [file.slice(0, -'.json'.length)] : [];
+  });
+}
+
+// As `codexConfig`: this host reads no TOML, so every home keeps its auth.json.
+export function homeConfig(_directory, _file) {
+  return undefined;
+}
+
+export function loadPlace(place) {
+  return placeFile(place).load();
+}
+
+export function savePlace(place, contents) {
+  placeFile(place).save(contents);
+}
+
+export function removePlace(place) {
+  return placeFile(place).remove();
+}
+
+export function lockPlace(place, timeoutMs) {
+  take(heldPlaces, placeKey(place), placeFile(place), timeoutMs, 'lock');
+}
+
+export function unlockPlace(place) {
+  release(heldPlaces, placeKey(place));
+}
+
+/// Renames the home's auth.json over the account's, durably; `false` across
+/// file systems, with nothing moved.
+export function renameInto(directory, account) {
+  const from = path.join(path.resolve(directory), AUTH_FILE);
+  const to = store(account);
+  try {
+    fs.renameSync(from, to.file);
+    fs.chmodSync(to.file, 0o600);
+    for (const dir of [to.dir, path.dirname(from)]) {
+      const fd = fs.openSync(dir, 'r');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  } catch (e) {
+    if (e.code === 'EXDEV') return false;
+    throw failure('cannot move', from, e);
+  }
+  return true;
+}

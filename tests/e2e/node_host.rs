@@ -304,3 +304,34 @@ fn native_and_node_processes_share_one_refresh() {
     let state = mock.state();
     assert_eq!((state.refresh_requests, state.reuse_errors), (1, 0));
 }
+
+#[test]
+fn moves_a_crash_left_half_done_are_settled_under_node_as_natively() {
+    let mock = MockIssuer::start(&[]);
+    let dir = Dir::new();
+    let login = serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap();
+    // Two journal entries: `done` after the vault's store was written, `undone` before.
+    for (name, vault_holds_it) in [("done", true), ("undone", false)] {
+        let codex = dir.root.path().join(format!("codex-{name}"));
+        std::fs::create_dir_all(&codex).unwrap();
+        std::fs::write(codex.join("auth.json"), &login).unwrap();
+        let moves = dir.home().join("moves");
+        std::fs::create_dir_all(&moves).unwrap();
+        let entry = serde_json::json!({ "source": codex, "kept_in": "file", "account": name });
+        std::fs::write(moves.join(format!("{name}.json")), entry.to_string()).unwrap();
+        if vault_holds_it {
+            let account = dir.home().join("accounts").join(name);
+            std::fs::create_dir_all(&account).unwrap();
+            std::fs::write(account.join("auth.json"), &login).unwrap();
+        }
+    }
+    let o = run(node(&dir, &mock.url).arg("accounts"));
+    assert_eq!(code_of(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("finished moving the login of") && err.contains("into account `done`"), "{err}");
+    assert!(err.contains("rolled back an interrupted move into account `undone`"), "{err}");
+    assert!(!dir.root.path().join("codex-done/auth.json").exists(), "one holder: the vault");
+    assert!(dir.root.path().join("codex-undone/auth.json").exists(), "one holder: the Codex home");
+    assert!(!dir.home().join("moves/done.json").exists() && !dir.home().join("moves/undone.json").exists());
+    assert_eq!(mock.state().refresh_requests, 0);
+}

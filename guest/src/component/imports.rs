@@ -78,6 +78,30 @@ impl Platform for Imports {
     fn unlock_pool(&self, account: &str) {
         storage::unlock_pool(account);
     }
+    fn journals(&self) -> Result<Vec<String>, platform::StorageError> {
+        storage::journals()
+    }
+    fn home_config(&self, directory: &str) -> Result<Option<(String, String)>, platform::StorageError> {
+        storage::home_config(directory, crate::store::codex_config::FILE_NAME)
+    }
+    fn load_place(&self, place: &platform::Place) -> Result<Option<Vec<u8>>, platform::StorageError> {
+        storage::load_place(place)
+    }
+    fn save_place(&self, place: &platform::Place, contents: &[u8]) -> Result<(), platform::StorageError> {
+        storage::save_place(place, contents)
+    }
+    fn remove_place(&self, place: &platform::Place) -> Result<bool, platform::StorageError> {
+        storage::remove_place(place)
+    }
+    fn lock_place(&self, place: &platform::Place, timeout_ms: u32) -> Result<(), platform::StorageError> {
+        storage::lock_place(place, timeout_ms)
+    }
+    fn unlock_place(&self, place: &platform::Place) {
+        storage::unlock_place(place);
+    }
+    fn rename_into(&self, directory: &str, account: &str) -> Result<bool, platform::StorageError> {
+        storage::rename_into(directory, account)
+    }
     fn send(
         &self,
         request: &platform::HttpRequest,

@@ -31,6 +31,8 @@ wit_bindgen::generate!({
         "codex:auth/loopback@0.1.0/incoming": crate::platform::Incoming,
         "codex:auth/storage@0.1.0/storage-error": crate::platform::StorageError,
         "codex:auth/storage@0.1.0/codex-signs": crate::platform::HomeSigns,
+        "codex:auth/storage@0.1.0/place": crate::platform::Place,
+        "codex:auth/storage@0.1.0/home-place": crate::platform::HomePlace,
         "codex:auth/process@0.1.0/output": crate::platform::ProcessOutput,
         "codex:auth/notify@0.1.0/event": crate::platform::Notice,
         "codex:auth/notify@0.1.0/device-prompt": crate::platform::DevicePrompt,

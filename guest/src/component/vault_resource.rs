@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::store::config_file::FileText;
-use crate::store::kinds::AccountStore;
 
 /// The exported `vault` resource.
 pub(super) struct VaultResource(vault::Vault<Imports>);
@@ -20,20 +19,6 @@ impl x::vault::Guest for Component {
 
     fn check_config(file: FileText) -> Result<(), String> {
         file.parse().map(drop)
-    }
-
-    fn codex_home_store(codex_config: Option<FileText>) -> Result<AccountStore, String> {
-        let file = codex_config.as_ref().map(|f| (f.path.as_str(), f.json.as_str()));
-        crate::store::codex_config::home_store(file)
-    }
-
-    fn check_move_source(
-        directory: String,
-        location: String,
-        kept_in: AccountStore,
-        contents: Option<Vec<u8>>,
-    ) -> Result<(), AuthError> {
-        vault::check_move_source(&directory, &location, kept_in, contents.as_deref())
     }
 
     fn plan_stores(
@@ -119,8 +104,11 @@ impl x::vault::GuestVault for VaultResource {
     fn link(&self, name: String, directory: String) -> Result<vault::AccountInfo, AuthError> {
         self.0.link(&name, &directory)
     }
-    fn check_move_target(&self, name: String) -> Result<(), AuthError> {
-        self.0.check_move_target(&name)
+    fn take_over(&self, name: String, directory: String) -> Result<session::Status, AuthError> {
+        self.0.take_over(&name, &directory)
+    }
+    fn finish_moves(&self) -> Vec<String> {
+        self.0.finish_moves()
     }
 }
 

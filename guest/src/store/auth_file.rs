@@ -11,6 +11,9 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
+/// The file's name in a Codex home.
+pub const FILE_NAME: &str = "auth.json";
+
 /// Where codex-auth remembers that the issuer rejected a refresh token. The
 /// Codex CLI ignores unknown fields; the hash ties the mark to the token it
 /// is about, so a file another writer refreshed is never marked dead.

@@ -2,7 +2,6 @@
 //! the names of its settings and variables, and the vault's layout on disk.
 
 use crate::defaults::*;
-use crate::store::kinds::AccountStore;
 
 /// The WIT `default-values`, defined once here.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,7 +36,6 @@ pub struct DefaultValues {
     pub codex_home_dir: String,
     pub layout: VaultLayout,
     pub strategies: Vec<(String, Strategy)>,
-    pub store_modes: Vec<(String, AccountStore)>,
     pub main_meter: String,
     pub usage_report_interval_ms: u32,
 }
@@ -92,7 +90,6 @@ pub fn default_values() -> DefaultValues {
             moves_dir: MOVES_DIR.into(),
         },
         strategies: Strategy::ALL.iter().map(|&s| (s.name().into(), s)).collect(),
-        store_modes: AccountStore::ALL.iter().map(|&m| (m.name().into(), m)).collect(),
         main_meter: crate::vault::usage::MAIN_METER.into(),
         usage_report_interval_ms: crate::vault::pool::USAGE_REPORT_INTERVAL_MS,
     }

@@ -12,9 +12,11 @@ pub mod default_values;
 pub mod learning;
 pub mod pool;
 pub mod replay;
+pub(crate) mod take_over;
 pub mod usage;
 
 pub use choosing::Choice;
+pub use take_over::check_move_source;
 
 #[cfg(test)]
 mod rules_tests;
@@ -420,24 +422,6 @@ impl<P: Platform> Vault<P> {
         })
     }
 
-    /// Whether a login may be moved in as account `name`: a safe name no
-    /// account holds yet. An account of the vault's own that holds nothing
-    /// (a move a crash interrupted leaves one) may be taken; a linked Codex
-    /// home never.
-    pub fn check_move_target(&self, name: &str) -> Result<(), AuthError> {
-        check_name(name).map_err(AuthError::InvalidInput)?;
-        let taken = self.platform.accounts()?.iter().any(|n| n == name) && {
-            let info = self.describe_store(name.to_owned(), None);
-            info.linked.is_some() || info.state != AccountState::LoggedOut
-        };
-        if taken {
-            return Err(AuthError::InvalidInput(format!(
-                "an account named `{name}` exists already; choose another name"
-            )));
-        }
-        Ok(())
-    }
-
     /// Adds the Codex home `directory` as account `name`, in place: it is
     /// read and refreshed there, under its own `auth.lock`, so it keeps one
     /// holder. Nothing is copied.
@@ -476,26 +460,4 @@ impl<P: Platform> Vault<P> {
         }
         Ok(info)
     }
-}
-
-/// Whether what a Codex home holds (`contents`, read under its lock from
-/// `location`, where its `cli_auth_credentials_store` mode `kept_in` keeps
-/// it) can be moved into the vault: a login, readable. Nothing is an error
-/// naming where the login would be; an unreadable file is a corrupt store,
-/// left as it is.
-pub fn check_move_source(
-    directory: &str,
-    location: &str,
-    kept_in: crate::store::kinds::AccountStore,
-    contents: Option<&[u8]>,
-) -> Result<(), AuthError> {
-    let nothing = || {
-        AuthError::InvalidInput(format!(
-            "{directory} holds no credential to import (its login is kept in: {})",
-            kept_in.name()
-        ))
-    };
-    let stored = auth_file::read(contents.ok_or_else(nothing)?)
-        .map_err(|reason| AuthError::corrupt(location, reason))?;
-    stored.credential.map(drop).ok_or_else(nothing)
 }

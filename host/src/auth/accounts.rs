@@ -1,9 +1,8 @@
 //! The vault's accounts: listing, pinning, removing, linking and moving in
 //! a Codex home, and calls on one named account.
 
+use super::Auth;
 use super::instances::{Instance, session, vault};
-use super::{Auth, from_store, read_config_file};
-use crate::backend::{AccountStore, Backend};
 use crate::bindings::types::AuthError;
 use crate::{Account, Error, Removal, RequestHeaders, Secret, Status};
 use std::path::Path;
@@ -91,43 +90,12 @@ impl Auth {
     /// roll back a move a crash interrupted. An account of that name that
     /// holds nothing (what an interrupted move leaves) is taken.
     pub fn move_codex_home(&self, name: &str, directory: &Path) -> Result<Status, Error> {
-        self.instances
-            .vault_call(|i| vault(&i.guest).call_check_move_target(&mut i.store, i.resource, name))?;
-        let wait = self.options.lock_timeout.unwrap_or(self.runtime.defaults.lock_timeout);
-        // Where the Codex home keeps its login, as its config.toml says.
-        let codex_config = read_config_file(&directory.join(&self.runtime.defaults.codex_config_file))?;
-        let kind = self.instances.vault_call(|i| {
-            Ok(Ok(i.guest.codex_auth_vault().call_codex_home_store(&mut i.store, codex_config.as_ref())?))
+        let directory = directory.to_string_lossy();
+        let status = self.instances.vault_call(|i| {
+            Ok(vault(&i.guest).call_take_over(&mut i.store, i.resource, name, &directory)?.map(Status::from))
         })?;
-        let kept_in = kind.map_err(Error::InvalidInput)?;
-        let kind = AccountStore::from(kept_in);
-        let mut source = Backend::home_store(directory, kind);
-        source.lock(wait).map_err(from_store)?;
-        // Read under the source's lock; whether it can move is the guest's call.
-        let contents = source.load().map_err(from_store)?;
-        let location = directory.join(crate::AUTH_FILE).display().to_string();
-        let directory_shown = directory.display().to_string();
-        self.instances.vault_call(|i| {
-            i.guest.codex_auth_vault().call_check_move_source(
-                &mut i.store,
-                &directory_shown,
-                &location,
-                kept_in,
-                contents.as_deref(),
-            )
-        })?;
-        let bytes = contents.unwrap_or_default();
-        let mut target = self.instances.backend().store(name).map_err(from_store)?;
-        // The account is new: its lock is free unless another move races this
-        // one, and nothing waits while the source's lock is held.
-        target.lock(std::time::Duration::ZERO).map_err(from_store)?;
-        // The login moves as it is: the Codex CLI's format, every field kept.
-        let from = crate::take_over::Source { dir: directory, kind, store: &mut source };
-        crate::take_over::move_login(self.instances.backend(), name, from, &mut target, &bytes)
-            .map_err(from_store)?;
-        drop((target, source));
         self.forget_selection();
-        self.account_status(name)
+        Ok(status)
     }
 
     /// Whether `name` can name an account (one safe path component: no

@@ -111,7 +111,10 @@ impl Auth {
         auth.links_in_place = plan.links_in_place;
         let backend = auth.instances.backend();
         backend.plan(store_plan(plan)).map_err(from_store)?;
-        for line in crate::take_over::finish_moves(backend) {
+        // Settle the moves a crash left half done before anything reads a store.
+        let settled =
+            auth.instances.vault(|i| vault(&i.guest).call_finish_moves(&mut i.store, i.resource))?;
+        for line in settled {
             auth.instances.shared().notifier.notify(crate::LoginEvent::Info(format!("codex-auth: {line}")));
         }
         Ok(auth)

@@ -1,6 +1,8 @@
+use crate::backend::Backend;
 use crate::backend::Store;
-use crate::bindings::storage::{CodexSigns, Host, StorageError};
+use crate::bindings::storage::{CodexSigns, Host, Place, StorageError};
 use crate::file_store::StoreError;
+use crate::places;
 use crate::state::HostState;
 use std::path::Path;
 use std::time::Duration;
@@ -20,6 +22,22 @@ impl HostState {
             Some(store) => f(store),
             None if pool => self.backend.pool(account).and_then(|mut s| f(&mut s)),
             None => self.backend.store(account).and_then(|mut s| f(&mut s)),
+        }
+        .map_err(into_wit)
+    }
+}
+
+impl HostState {
+    /// Runs `f` on the place's store: the one whose lock this instance
+    /// holds, else a fresh one.
+    fn on_place<R>(
+        &mut self,
+        place: &Place,
+        f: impl FnOnce(&mut Store) -> Result<R, StoreError>,
+    ) -> Result<R, StorageError> {
+        match self.held_places.get_mut(&places::key(place)) {
+            Some(store) => f(store),
+            None => f(&mut places::store(&self.backend, place)),
         }
         .map_err(into_wit)
     }
@@ -111,6 +129,49 @@ impl Host for HostState {
 
     fn unlock_pool(&mut self, account: String) {
         self.held_pool.remove(&account);
+    }
+
+    fn journals(&mut self) -> Result<Vec<String>, StorageError> {
+        places::journals(&self.backend).map_err(into_wit)
+    }
+
+    fn home_config(
+        &mut self,
+        directory: String,
+        file: String,
+    ) -> Result<Option<(String, String)>, StorageError> {
+        Backend::home_config(Path::new(&directory), &file).map_err(into_wit)
+    }
+
+    fn load_place(&mut self, place: Place) -> Result<Option<Vec<u8>>, StorageError> {
+        self.on_place(&place, |s| s.load())
+    }
+
+    fn save_place(&mut self, place: Place, contents: Vec<u8>) -> Result<(), StorageError> {
+        self.on_place(&place, |s| s.save(&contents))
+    }
+
+    fn remove_place(&mut self, place: Place) -> Result<bool, StorageError> {
+        self.on_place(&place, |s| s.remove())
+    }
+
+    fn lock_place(&mut self, place: Place, timeout_ms: u32) -> Result<(), StorageError> {
+        let key = places::key(&place);
+        if self.held_places.contains_key(&key) {
+            return Err(StorageError::Io(format!("the lock of {key} is already held here")));
+        }
+        let mut store = places::store(&self.backend, &place);
+        store.lock(Duration::from_millis(u64::from(timeout_ms))).map_err(into_wit)?;
+        self.held_places.insert(key, store);
+        Ok(())
+    }
+
+    fn unlock_place(&mut self, place: Place) {
+        self.held_places.remove(&places::key(&place));
+    }
+
+    fn rename_into(&mut self, directory: String, account: String) -> Result<bool, StorageError> {
+        self.on(false, &account, |target| places::rename_into(Path::new(&directory), target))
     }
 
     fn load_settings(&mut self) -> Result<Option<Vec<u8>>, StorageError> {

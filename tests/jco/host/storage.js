@@ -90,3 +90,22 @@ export function lockPool(account, _timeoutMs) {
 export function unlockPool(account) {
   state.poolLocks.delete(account);
 }
+
+// This host has no Codex homes and no journal: nothing to take over.
+export function journals() {
+  return [];
+}
+
+export function homeConfig(_directory, _file) {
+  return undefined;
+}
+
+const noHomes = () => {
+  throw { tag: 'io', val: 'this host has no Codex homes to take over' };
+};
+export const loadPlace = noHomes;
+export const savePlace = noHomes;
+export const removePlace = noHomes;
+export const lockPlace = noHomes;
+export function unlockPlace(_place) {}
+export const renameInto = noHomes;
