@@ -16,36 +16,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
-/// How an account of a vault on disk is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountStore {
-    File,
-    Keyring,
-    /// The Codex CLI's `auto`: the keyring, else the file.
-    Auto,
-    /// The Codex CLI's `ephemeral`: nothing on disk.
-    Ephemeral,
-}
-
-impl From<crate::bindings::types::AccountStore> for AccountStore {
-    fn from(s: crate::bindings::types::AccountStore) -> Self {
-        use crate::bindings::types::AccountStore as S;
-        match s {
-            S::File => Self::File,
-            S::Keyring => Self::Keyring,
-            S::Auto => Self::Auto,
-            S::Ephemeral => Self::Ephemeral,
-        }
-    }
-}
-
-/// The guest's plan, in the host's terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct StorePlan {
-    pub database: Option<String>,
-    pub default_store: AccountStore,
-    pub accounts: HashMap<String, AccountStore>,
-}
+pub(crate) use crate::bindings::types::AccountStore;
+/// The guest's plan of the vault's stores (the WIT record, used as it is).
+pub(crate) use crate::bindings::vault::StorePlan;
 
 /// Where one vault's accounts are.
 pub(crate) struct Backend {
@@ -98,7 +71,10 @@ impl Backend {
     pub fn plan(&self, plan: StorePlan) -> Result<(), StoreError> {
         let stores = match plan.database {
             Some(url) => Stores::Database(Arc::new(Database::open(&url)?)),
-            None => Stores::Disk { default_store: plan.default_store, accounts: RwLock::new(plan.accounts) },
+            None => Stores::Disk {
+                default_store: plan.default_store,
+                accounts: RwLock::new(plan.accounts.into_iter().collect()),
+            },
         };
         self.stores.set(stores).map_err(|_| StoreError::Io("the vault's stores were planned twice".into()))
     }
@@ -121,7 +97,8 @@ impl Backend {
         let _ = none.plan(StorePlan {
             database: None,
             default_store: AccountStore::File,
-            accounts: HashMap::new(),
+            accounts: Vec::new(),
+            links_in_place: true,
         });
         none
     }

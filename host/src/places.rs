@@ -19,7 +19,7 @@ use std::path::Path;
 /// The store behind `place`.
 pub(crate) fn store(backend: &Backend, place: &Place) -> Store {
     match place {
-        Place::CodexHome(home) => Backend::home_store(Path::new(&home.directory), home.kept_in.into()),
+        Place::CodexHome(home) => Backend::home_store(Path::new(&home.directory), home.kept_in),
         Place::Journal(name) => Store::File(FileStore::named(
             backend.moves_dir(),
             &format!("{name}.json"),

@@ -11,7 +11,7 @@ mod instances;
 mod pure;
 mod selection;
 
-use crate::backend::{AccountStore, Backend, StorePlan};
+use crate::backend::Backend;
 use crate::bindings::{self, session::Config, types::AuthError};
 use crate::file_store::StoreError;
 use crate::state::Shared;
@@ -110,7 +110,7 @@ impl Auth {
         let plan = plan.map_err(Error::InvalidInput)?;
         auth.links_in_place = plan.links_in_place;
         let backend = auth.instances.backend();
-        backend.plan(store_plan(plan)).map_err(from_store)?;
+        backend.plan(plan).map_err(from_store)?;
         // Settle the moves a crash left half done before anything reads a store.
         let settled =
             auth.instances.vault(|i| vault(&i.guest).call_finish_moves(&mut i.store, i.resource))?;
@@ -302,13 +302,4 @@ fn check_config(
         .codex_auth_vault()
         .call_check_config(&mut store, file)
         .map_err(|e| Error::GuestTrap(e.root_cause().to_string()))
-}
-
-fn store_plan(plan: bindings::vault::StorePlan) -> StorePlan {
-    let to = AccountStore::from;
-    StorePlan {
-        database: plan.database,
-        default_store: to(plan.default_store),
-        accounts: plan.accounts.into_iter().map(|(name, s)| (name, to(s))).collect(),
-    }
 }

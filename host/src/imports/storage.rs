@@ -70,7 +70,7 @@ impl Host for HostState {
     }
 
     fn use_store(&mut self, account: String, store: crate::bindings::types::AccountStore) {
-        self.backend.use_store(&account, store.into());
+        self.backend.use_store(&account, store);
     }
 
     fn load(&mut self, account: String) -> Result<Option<Vec<u8>>, StorageError> {
