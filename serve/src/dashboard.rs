@@ -12,6 +12,7 @@
 //! a URL or in browser history, and the code in history is spent.
 
 use crate::Shared;
+use crate::lock;
 use crate::respond::{self, Body};
 use bytes::Bytes;
 use http_body_util::{BodyExt, StreamBody};
@@ -20,7 +21,7 @@ use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, LOCATION, SET_COOK
 use hyper::{HeaderMap, Response};
 use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// The page: HTML, CSS and script in one file, in the binary.
@@ -201,10 +202,6 @@ fn random_hex() -> String {
 
 fn digest(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -20,21 +20,6 @@ use std::sync::Arc;
 
 /// The largest upstream error answer read (to classify it and pass it on).
 const MAX_ERROR_BODY: usize = 1 << 20;
-/// Headers never forwarded: per connection, or replaced by the gateway.
-pub(crate) const DROPPED: [&str; 12] = [
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-    "authorization",
-    "chatgpt-account-id",
-];
 
 pub async fn forward(
     shared: &Shared,
@@ -78,7 +63,7 @@ pub(crate) async fn exchange(
         };
         let (account, headers) = (route.route.account.clone(), &route.route.headers);
         let mut upstream = shared.client.request(parts.method.clone(), &url);
-        for (name, value) in parts.headers.iter().filter(|(n, _)| !DROPPED.contains(&n.as_str())) {
+        for (name, value) in parts.headers.iter().filter(|(n, _)| !respond::DROPPED.contains(&n.as_str())) {
             // A translated answer is read here: it must come uncompressed.
             if translation.is_none() || name != hyper::header::ACCEPT_ENCODING {
                 upstream = upstream.header(name, value);
@@ -127,10 +112,13 @@ pub(crate) async fn exchange(
                 Verdict::PassOn => {}
             }
             if translation.is_some() {
-                let error = crate::openai_api::upstream_error(shared, status.as_u16(), &bytes);
+                let error = crate::answers::upstream_error(shared, status.as_u16(), &bytes);
                 return (routed.tag(error), Some(account));
             }
-            return (routed.tag(passed_on(status, &answer_headers, respond::full(bytes))), Some(account));
+            return (
+                routed.tag(respond::passed_on(status, &answer_headers, respond::full(bytes))),
+                Some(account),
+            );
         }
         // What a good answer teaches (its rate-limit headers) cannot change
         // what happens to it: learnt in the background, at most once per
@@ -182,13 +170,13 @@ pub(crate) async fn exchange(
                 .map(|c| c.map_err(|e| e.without_url().to_string()));
             let model = attempt.model.clone().unwrap_or_default();
             let response =
-                crate::openai_api::answer(shared, &account, shape, &model, &answer_headers, chunks).await;
+                crate::answers::answer(shared, &account, shape, &model, &answer_headers, chunks).await;
             return (routed.tag(response), Some(account));
         }
         // Open until the body is dropped; the tokens of the answer's last
         // event counted as the stream ends.
         let open = shared.metrics.stream_opened();
-        let mut tap = crate::openai_api::UsageTap::new(shared, &account);
+        let mut tap = crate::answers::UsageTap::new(shared, &account);
         let chunks = futures_util::stream::iter(first).chain(rest).scan(false, move |broke, chunk| {
             let _open = &open;
             let frame = match chunk {
@@ -213,7 +201,7 @@ pub(crate) async fn exchange(
             };
             std::future::ready(frame)
         });
-        let response = passed_on(status, &answer_headers, BodyExt::boxed(StreamBody::new(chunks)));
+        let response = respond::passed_on(status, &answer_headers, BodyExt::boxed(StreamBody::new(chunks)));
         return (routed.tag(response), Some(account));
     }
 }
@@ -340,18 +328,6 @@ async fn report(shared: &Shared, account: &str, report: Report, attempt: Attempt
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers.iter().filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect()
-}
-
-/// The upstream answer's status and headers, with `body`.
-pub(crate) fn passed_on(status: reqwest::StatusCode, headers: &HeaderMap, body: Body) -> Response<Body> {
-    let mut response = Response::new(body);
-    *response.status_mut() =
-        hyper::StatusCode::from_u16(status.as_u16()).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
-    // reqwest and hyper share the `http` types: no parsing again.
-    for (name, value) in headers.iter().filter(|(n, _)| !DROPPED.contains(&n.as_str())) {
-        response.headers_mut().append(name.clone(), value.clone());
-    }
-    response
 }
 
 async fn read_bounded(answer: reqwest::Response) -> Result<Bytes, String> {

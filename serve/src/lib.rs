@@ -21,6 +21,7 @@ crate only moves bytes.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod answers;
 mod broker;
 mod dashboard;
 mod gateway;
@@ -83,7 +84,7 @@ pub(crate) struct Shared {
     /// The socket file's owner: the only user whose peers are served on it.
     pub socket_uid: Option<u32>,
     /// The worker's own translator for OpenAI's APIs.
-    pub translator: openai_api::SharedTranslator,
+    pub translator: answers::SharedTranslator,
     /// The model list (one for all workers).
     pub models: Arc<openai_api::ModelsCache>,
     /// What `/metrics` shows (one for all workers).
@@ -455,6 +456,12 @@ async fn metrics(shared: &Shared) -> Response<Body> {
         .headers_mut()
         .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(metrics::CONTENT_TYPE));
     response
+}
+
+/// A mutex's guard; a panic elsewhere while it was held leaves data that
+/// is still whole (counts, caches, sessions), so it is used as it is.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub(crate) fn log_error(what: &str) {

@@ -3,6 +3,7 @@
 //! account names, meters, windows, routes, outcomes; never a token, a
 //! session id or a user's text.
 
+use crate::lock;
 use codex_auth::openai::TokenUsage;
 use codex_auth::{LoginEvent, Notifier, RefreshOutcome};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -356,10 +357,6 @@ impl Drop for StreamGuard {
     fn drop(&mut self) {
         self.0.open_streams.dec();
     }
-}
-
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn account_label(account: Option<&str>) -> String {

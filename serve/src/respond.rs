@@ -2,8 +2,8 @@
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, combinators::BoxBody};
-use hyper::Response;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{HeaderMap, Response};
 
 /// Every response body: whole, or streamed from upstream.
 pub type Body = BoxBody<Bytes, std::io::Error>;
@@ -80,6 +80,34 @@ pub fn loopback_host(host: Option<&HeaderValue>) -> bool {
             .map_or(host, |(name, port)| if port.chars().all(|c| c.is_ascii_digit()) { name } else { host }),
     };
     matches!(name.to_ascii_lowercase().as_str(), "127.0.0.1" | "localhost" | "::1")
+}
+
+/// Headers never forwarded: per connection, or replaced by the gateway.
+pub(crate) const DROPPED: [&str; 12] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "authorization",
+    "chatgpt-account-id",
+];
+
+/// The upstream answer's status and headers, with `body`.
+pub(crate) fn passed_on(status: reqwest::StatusCode, headers: &HeaderMap, body: Body) -> Response<Body> {
+    let mut response = Response::new(body);
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status.as_u16()).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+    // reqwest and hyper share the `http` types: no parsing again.
+    for (name, value) in headers.iter().filter(|(n, _)| !DROPPED.contains(&n.as_str())) {
+        response.headers_mut().append(name.clone(), value.clone());
+    }
+    response
 }
 
 #[cfg(test)]
