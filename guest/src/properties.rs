@@ -223,9 +223,11 @@ pub fn usage(data: &[u8]) {
 /// codex-auth's own settings file and a Codex home's `config.toml`, as the
 /// host hands them over (JSON): parsing is total, every setting shown comes
 /// from the file, and a Codex config shows only the sign-in keys it set.
-/// The vault's own files (`vault.json`, a move's journal entry) read back
-/// what they say as the vault would write it.
+/// The vault's own files (`vault.json`, an account's pool state, a move's
+/// journal entry) read back what they say as the vault would write it.
 pub fn config_files(data: &[u8]) {
+    let pool = crate::vault::pool::PoolState::read(Some(data));
+    assert_eq!(crate::vault::pool::PoolState::read(Some(&pool.write())), pool);
     let settings = crate::vault::Settings::read(Some(data));
     assert_eq!(crate::vault::Settings::read(Some(&settings.write())), settings);
     if let Some(home) = crate::vault::take_over::read_journal_entry(data) {
