@@ -313,6 +313,12 @@ pub fn openai_streams(data: &[u8]) {
     use crate::openai::answer::Answer;
     let (cut, stream) = split(data);
     let cut = usize::from(cut) % (stream.len() + 1);
+    // The end of a stream read alone counts what the whole answer counts.
+    if let Some(usage) = crate::openai::stream_usage::stream_usage(stream) {
+        let mut answer = Answer::new(AnswerShape::ResponsesStream, "m", 0);
+        answer.feed(stream);
+        assert_eq!(answer.finish(None).usage, Some(usage));
+    }
     for &shape in AnswerShape::ALL {
         let whole = {
             let mut answer = Answer::new(shape, "m", 0);

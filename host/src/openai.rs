@@ -94,6 +94,12 @@ impl Translator {
         self.call(|g, s| openai(g).call_model_body(s, id))
     }
 
+    /// The tokens the end event of a Responses stream counts, read from the
+    /// stream's `tail` (cut anywhere before that event began).
+    pub fn stream_usage(&mut self, tail: &[u8]) -> Result<Option<TokenUsage>, Error> {
+        self.call(|g, s| openai(g).call_stream_usage(s, tail))
+    }
+
     /// A new answer of `shape` to a request for `model`, dated `now` (Unix
     /// seconds) until the stream names its own time.
     pub fn answer(&mut self, shape: AnswerShape, model: &str, now: i64) -> Result<Answer, Error> {

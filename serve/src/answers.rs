@@ -123,46 +123,63 @@ impl Drop for Feeding {
 }
 
 /// The tokens of a pass-through stream. Its chunks are kept (shared, not
-/// copied) from the one that holds the last event (`response.completed`)
-/// on, and go to the guest only once the stream is over, on a task of
+/// copied) from the one before the end event's on, and go to the guest in
+/// one call (`openai.stream-usage`) once the stream is over, on a task of
 /// their own: the stream itself is never held up for them.
 pub(crate) struct UsageTap {
-    feeding: Option<Feeding>,
+    translator: SharedTranslator,
+    metrics: Arc<Metrics>,
+    account: String,
+    /// The last chunk seen, until the end event shows: that event's first
+    /// line may have come in it.
+    previous: Option<Bytes>,
     kept: Vec<Bytes>,
 }
 
+/// What marks the end event (`event: response.completed`, and the data's
+/// `"type"`): the chunks from there on are the ones the guest reads.
+const END_EVENTS: [&[u8]; 2] = [b"response.completed", b"response.incomplete"];
+
 impl UsageTap {
     pub fn new(shared: &Shared, account: &str) -> Self {
-        let feeding = Feeding {
+        Self {
             translator: shared.translator.clone(),
-            answer: None,
-            account: account.to_owned(),
             metrics: shared.metrics.clone(),
-        };
-        Self { feeding: Some(feeding), kept: Vec::new() }
+            account: account.to_owned(),
+            previous: None,
+            kept: Vec::new(),
+        }
     }
 
     pub fn look(&mut self, chunk: &Bytes) {
-        if !self.kept.is_empty() || chunk.windows(COMPLETED.len()).any(|w| w == COMPLETED) {
-            self.kept.push(chunk.clone());
+        if self.kept.is_empty() && !END_EVENTS.iter().any(|end| contains(chunk, end)) {
+            self.previous = Some(chunk.clone());
+            return;
         }
+        self.kept.extend(self.previous.take());
+        self.kept.push(chunk.clone());
     }
 }
 
-const COMPLETED: &[u8] = b"response.completed";
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
 
 impl Drop for UsageTap {
     fn drop(&mut self) {
-        let (Some(mut feeding), kept) = (self.feeding.take(), std::mem::take(&mut self.kept)) else { return };
+        let kept = std::mem::take(&mut self.kept);
         if kept.is_empty() {
             return;
         }
-        let mut count = move || {
-            feeding.answer = lock(&feeding.translator).answer(AnswerShape::ResponsesStream, "", 0).ok();
-            for chunk in &kept {
-                feeding.feed(chunk);
+        let (translator, metrics) = (self.translator.clone(), self.metrics.clone());
+        let account = std::mem::take(&mut self.account);
+        let count = move || {
+            let tail = kept.concat();
+            match lock(&translator).stream_usage(&tail) {
+                Ok(Some(usage)) => metrics.tokens(&account, &usage),
+                Ok(None) => {}
+                Err(e) => log_error(&format!("counting a stream's tokens failed: {e}")),
             }
-            feeding.finish(None);
         };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => drop(runtime.spawn(async move { count() })),

@@ -34,6 +34,9 @@ impl x::openai::Guest for Component {
     fn model_body(id: String) -> Vec<u8> {
         models::model_object(&id).to_string().into_bytes()
     }
+    fn stream_usage(tail: Vec<u8>) -> Option<answer::TokenUsage> {
+        openai::stream_usage::stream_usage(&tail)
+    }
 }
 
 impl x::openai::GuestAnswer for AnswerResource {

@@ -361,7 +361,7 @@ impl Answer {
 }
 
 /// The tokens of a Responses `usage`, when it has any.
-fn token_usage(usage: &Value) -> Option<TokenUsage> {
+pub(crate) fn token_usage(usage: &Value) -> Option<TokenUsage> {
     let count = |v: &Value| v.as_u64().unwrap_or(0);
     usage.is_object().then(|| TokenUsage {
         input: count(&usage["input_tokens"]),

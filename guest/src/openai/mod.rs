@@ -9,12 +9,14 @@
 //!   into a Responses request the backend takes, or a 400 saying why not.
 //! - [`answer`]: the backend's stream, as the client's answer.
 //! - [`models`]: `GET /v1/models` from the backend's model list.
+//! - [`stream_usage`]: the tokens of a stream passed on as it is.
 
 pub mod answer;
 pub mod chat_request;
 pub mod models;
 pub mod responses_request;
 pub mod sse;
+pub mod stream_usage;
 pub mod upstream_error;
 
 use serde_json::{Value, json};
