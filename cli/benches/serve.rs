@@ -42,13 +42,21 @@ fn serve(dir: &Dir, issuer: &MockIssuer, backend: &MockBackend) -> Served {
     let mut child = env(dir.cli())
         .args(["serve", "--port", "0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // Its log (a line per request, and any error) stays for a look afterwards.
+        .stderr(std::fs::File::create(log_path()).unwrap())
         .spawn()
         .unwrap();
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let start: Value = serde_json::from_str(&line).unwrap();
     Served { child, url: format!("http://{}", start["listening"].as_str().unwrap()), key }
+}
+
+/// Where the gateway under test writes its log.
+fn log_path() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"), Into::into);
+    target.join("serve-bench.log")
 }
 
 impl Served {
@@ -167,37 +175,60 @@ fn sample(n: usize, mut f: impl FnMut() -> Duration) -> Vec<Duration> {
 
 /// Opens `n` held streams at once, waits until every one had its first
 /// event, lets them go on, reads a little more of each, hangs up.
+/// Opens `n` streams through the gateway one after another (each waits for
+/// the one before it to get its first event), holds them all open, then
+/// lets them go on. Opened all at once, tiny_http's task pool (0.12, the
+/// mock's server) can leave a connection unserved for as long as the others
+/// are held: `spawn` queues a task whenever a thread is idle, and several
+/// accepts in a row all see the same idle thread.
 fn open_streams(n: usize, url: &str, headers: &[(String, String)], backend: &MockBackend) -> Duration {
     let start = Instant::now();
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(n + 1));
-    let threads: Vec<_> = (0..n)
-        .map(|_| {
-            let (url, headers, barrier) = (url.to_owned(), headers.to_vec(), barrier.clone());
-            std::thread::spawn(move || {
-                // No overall timeout: the stream stays open across the barrier.
-                let client = reqwest::blocking::Client::builder()
-                    .tls_backend_preconfigured(codex_auth::tls::client_config().unwrap())
-                    .timeout(None)
-                    .build()
-                    .unwrap();
-                let mut builder = client.post(&url).body(CODEX_REQUEST);
-                for (k, v) in &headers {
-                    builder = builder.header(k, v);
-                }
-                let mut answer = builder.send().unwrap();
-                let mut buf = vec![0u8; 1024];
-                answer.read_exact(&mut buf).unwrap();
-                barrier.wait();
-                answer.read_exact(&mut buf).unwrap();
-            })
-        })
-        .collect();
+    let (opened, first_events) = std::sync::mpsc::channel();
+    let mut threads = Vec::with_capacity(n);
+    for got in 0..n {
+        let (url, headers, barrier, opened) =
+            (url.to_owned(), headers.to_vec(), barrier.clone(), opened.clone());
+        threads.push(std::thread::spawn(move || {
+            // No overall timeout: the stream stays open across the barrier.
+            let client = reqwest::blocking::Client::builder()
+                .tls_backend_preconfigured(codex_auth::tls::client_config().unwrap())
+                .timeout(None)
+                .build()
+                .unwrap();
+            let mut builder = client.post(&url).body(CODEX_REQUEST);
+            for (k, v) in &headers {
+                builder = builder.header(k, v);
+            }
+            let mut answer = builder.send().unwrap();
+            let mut buf = vec![0u8; 1024];
+            answer.read_exact(&mut buf).unwrap();
+            let _ = opened.send(());
+            barrier.wait();
+            answer.read_exact(&mut buf).unwrap();
+        }));
+        if first_events.recv_timeout(Duration::from_secs(60)).is_err() {
+            panic!("{got} of {n} streams got their first event; the next got none in 60 s");
+        }
+    }
     barrier.wait();
     backend.release();
     for t in threads {
         t.join().unwrap();
     }
     start.elapsed()
+}
+
+/// The table's rows, each also printed on stderr as it is made: a run cut
+/// short keeps what it measured.
+#[derive(Default)]
+struct Rows(Vec<String>);
+
+impl Rows {
+    fn push(&mut self, row: String) {
+        eprintln!("serve bench: {row}");
+        self.0.push(row);
+    }
 }
 
 /// Streams held open at once through the gateway.
@@ -226,65 +257,30 @@ fn main() {
     ];
     let gateway_headers = vec![("Authorization".to_owned(), format!("Bearer {}", served.key))];
     let client = http();
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
+    // `cargo bench --bench serve -- streams` runs only the last rows.
+    let only_streams = std::env::args().skip(1).any(|a| a == "streams");
 
-    eprintln!("serve bench: request latency");
-    let direct = sample(2000, || request(&client, &direct_url, &direct_headers, false));
-    let gateway = sample(2000, || request(&client, &gateway_url, &gateway_headers, false));
-    for (name, p) in [("p50", 0.5), ("p99", 0.99)] {
-        let (d, g) = (percentile(&direct, p), percentile(&gateway, p));
-        rows.push(ratio_row(
-            &format!("request {name}, direct to the mock (baseline) / through the gateway"),
-            d,
-            g,
-        ));
+    if !only_streams {
+        latency_rows(
+            &mut rows,
+            &served,
+            &client,
+            (&direct_url, &direct_headers),
+            (&gateway_url, &gateway_headers),
+        );
     }
-    eprintln!("serve bench: first SSE byte");
-    let direct = sample(500, || request(&client, &direct_url, &direct_headers, true));
-    let gateway = sample(500, || request(&client, &gateway_url, &gateway_headers, true));
-    let (d, g) = (percentile(&direct, 0.5), percentile(&gateway, 0.5));
-    rows.push(ratio_row("first SSE byte p50, direct / gateway", d, g));
-
-    eprintln!("serve bench: Chat Completions, whole");
-    // OpenAI's Chat Completions against the raw Responses path, both through
-    // the gateway: what the translation adds.
-    let chat_url = format!("{}/v1/chat/completions", served.url);
-    let chat = r#"{"model":"gpt-5.1-codex","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hi"}]}"#;
-    let raw = sample(2000, || request(&client, &gateway_url, &gateway_headers, false));
-    eprintln!("serve bench: Chat Completions, whole: translated");
-    let translated = sample(2000, || send(&client, &chat_url, &gateway_headers, chat, false));
-    let (r, t) = (percentile(&raw, 0.5), percentile(&translated, 0.5));
-    rows.push(ratio_row(
-        "request p50, raw Responses path (baseline) / Chat Completions, whole answer, through the gateway",
-        r,
-        t,
-    ));
-    eprintln!("serve bench: first token");
-    let streamed = r#"{"model":"gpt-5.1-codex","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
-    let raw = sample(1000, || {
-        first_token(&client, &gateway_url, &gateway_headers, CODEX_REQUEST, "output_text.delta")
-    });
-    let translated =
-        sample(1000, || first_token(&client, &chat_url, &gateway_headers, streamed, r#""content":"Hello""#));
-    let (r, t) = (percentile(&raw, 0.5), percentile(&translated, 0.5));
-    rows.push(ratio_row(
-        "first token p50, raw Responses path (baseline) / Chat Completions stream, through the gateway",
-        r,
-        t,
-    ));
 
     eprintln!("serve bench: 500 streams");
-    // 500 streams open at once through the gateway, each its first event,
-    // then more: every one must complete (`open_streams` panics on any
-    // error), and the gateway's memory is read before and after. (No direct
-    // row: the mock's std listener, backlog 128, makes that many
-    // simultaneous connects retry their SYNs for seconds.)
+    // 500 streams held open at once through the gateway, each its first
+    // event, then more: every one must complete (`open_streams` panics on
+    // any error), and the gateway's memory is read before and after.
     let before_streams = served.peak_kib();
     backend.state().answers.insert("acct-a".into(), Answer::Held);
     let gateway = open_streams(STREAMS, &gateway_url, &gateway_headers, &backend);
     let peak = served.peak_kib();
     rows.push(format!(
-        "| {STREAMS} streams open at once (first event each, then more), through the gateway | | {:.1} ms | | all {STREAMS} completed; peak RSS {:.1} MiB before, {:.1} MiB after |",
+        "| {STREAMS} streams held open at once (opened one after another, first event each, then more), through the gateway | | {:.1} ms | | all {STREAMS} completed; peak RSS {:.1} MiB before, {:.1} MiB after |",
         gateway.as_secs_f64() * 1e3,
         before_streams as f64 / 1024.0,
         peak as f64 / 1024.0,
@@ -321,7 +317,62 @@ fn main() {
         peak as f64 / 1024.0
     ));
     println!("| benchmark | baseline | codex-auth serve | ratio | note |\n|---|---|---|---|---|");
-    for row in rows {
+    for row in rows.0 {
         println!("{row}");
     }
+}
+
+/// The latency rows: direct against gateway, and the Chat Completions
+/// translation against the raw path.
+fn latency_rows(
+    rows: &mut Rows,
+    served: &Served,
+    client: &reqwest::blocking::Client,
+    (direct_url, direct_headers): (&str, &[(String, String)]),
+    (gateway_url, gateway_headers): (&str, &[(String, String)]),
+) {
+    eprintln!("serve bench: request latency");
+    let direct = sample(2000, || request(client, direct_url, direct_headers, false));
+    let gateway = sample(2000, || request(client, gateway_url, gateway_headers, false));
+    for (name, p) in [("p50", 0.5), ("p99", 0.99)] {
+        let (d, g) = (percentile(&direct, p), percentile(&gateway, p));
+        rows.push(ratio_row(
+            &format!("request {name}, direct to the mock (baseline) / through the gateway"),
+            d,
+            g,
+        ));
+    }
+    eprintln!("serve bench: first SSE byte");
+    let direct = sample(500, || request(client, direct_url, direct_headers, true));
+    let gateway = sample(500, || request(client, gateway_url, gateway_headers, true));
+    let (d, g) = (percentile(&direct, 0.5), percentile(&gateway, 0.5));
+    rows.push(ratio_row("first SSE byte p50, direct / gateway", d, g));
+
+    eprintln!("serve bench: Chat Completions, whole");
+    // OpenAI's Chat Completions against the raw Responses path, both through
+    // the gateway: what the translation adds.
+    let chat_url = format!("{}/v1/chat/completions", served.url);
+    let chat = r#"{"model":"gpt-5.1-codex","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hi"}]}"#;
+    let raw = sample(2000, || request(client, gateway_url, gateway_headers, false));
+    eprintln!("serve bench: Chat Completions, whole: translated");
+    let translated = sample(2000, || send(client, &chat_url, gateway_headers, chat, false));
+    let (r, t) = (percentile(&raw, 0.5), percentile(&translated, 0.5));
+    rows.push(ratio_row(
+        "request p50, raw Responses path (baseline) / Chat Completions, whole answer, through the gateway",
+        r,
+        t,
+    ));
+    eprintln!("serve bench: first token");
+    let streamed = r#"{"model":"gpt-5.1-codex","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
+    let raw = sample(1000, || {
+        first_token(client, gateway_url, gateway_headers, CODEX_REQUEST, "output_text.delta")
+    });
+    let translated =
+        sample(1000, || first_token(client, &chat_url, gateway_headers, streamed, r#""content":"Hello""#));
+    let (r, t) = (percentile(&raw, 0.5), percentile(&translated, 0.5));
+    rows.push(ratio_row(
+        "first token p50, raw Responses path (baseline) / Chat Completions stream, through the gateway",
+        r,
+        t,
+    ));
 }
