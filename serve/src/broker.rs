@@ -5,7 +5,6 @@
 use crate::Shared;
 use crate::respond::{self, Body};
 use codex_auth::{Auth, Error, RequestHeaders, Secret};
-use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response};
 use serde_json::{Value, json};
@@ -134,14 +133,7 @@ fn header_map(headers: &RequestHeaders) -> Value {
 }
 
 async fn read_json(request: Request<Incoming>) -> Result<Value, Response<Body>> {
-    let limited = http_body_util::Limited::new(request.into_body(), MAX_BODY);
-    let bytes = limited
-        .collect()
-        .await
-        .map_err(|_| {
-            respond::error(413, "body_too_large", &format!("a request body is at most {MAX_BODY} bytes"))
-        })?
-        .to_bytes();
+    let bytes = respond::read_body(request.into_body(), MAX_BODY).await?;
     serde_json::from_slice(&bytes)
         .map_err(|e| respond::error(400, "invalid_json", &format!("the body is not JSON: {e}")))
 }

@@ -46,7 +46,7 @@ pub(crate) struct Dashboard {
 impl Dashboard {
     /// A new single-use code.
     pub fn code(&self, now_ms: i64) -> String {
-        let code = random_hex();
+        let code = crate::key::random_hex();
         let mut codes = lock(&self.codes);
         codes.retain(|_, until| *until > now_ms);
         codes.insert(digest(&code), now_ms + CODE_TTL_MS);
@@ -59,7 +59,7 @@ impl Dashboard {
         if until <= now_ms {
             return None;
         }
-        let session = random_hex();
+        let session = crate::key::random_hex();
         let mut sessions = lock(&self.sessions);
         sessions.retain(|_, until| *until > now_ms);
         sessions.insert(digest(&session), now_ms + SESSION_TTL_MS);
@@ -194,10 +194,6 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
             (k == name).then(|| v.to_owned())
         })
     })
-}
-
-fn random_hex() -> String {
-    rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn digest(secret: &str) -> [u8; 32] {

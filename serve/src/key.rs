@@ -19,7 +19,7 @@ pub fn load_or_create(home: &Path) -> io::Result<String> {
         return Ok(key);
     }
     fs::DirBuilder::new().recursive(true).mode(0o700).create(home)?;
-    let key: String = rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
+    let key = random_hex();
     let temp = home.join(format!(".{KEY_FILE}-{}", std::process::id()));
     let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
     file.write_all(key.as_bytes()).and_then(|()| file.sync_all())?;
@@ -32,6 +32,11 @@ pub fn load_or_create(home: &Path) -> io::Result<String> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// 32 random bytes in hex: a key, a sign-in code, a session.
+pub fn random_hex() -> String {
+    rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn read(path: &Path) -> io::Result<Option<String>> {

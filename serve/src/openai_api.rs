@@ -11,7 +11,6 @@ use crate::respond::{self, Body};
 use crate::{Shared, lock};
 use bytes::Bytes;
 use codex_auth::openai::{ApiError, ModelList, Translated, Translator};
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response};
 use std::sync::Mutex;
@@ -41,7 +40,7 @@ pub(crate) async fn translate(
         return (respond::error(405, "method_not_allowed", "use POST"), None);
     }
     let (parts, body) = request.into_parts();
-    let bytes = match read_whole(body).await {
+    let bytes = match respond::read_body(body, MAX_REQUEST).await {
         Ok(bytes) => bytes,
         Err(answer) => return (answer, None),
     };
@@ -124,22 +123,4 @@ fn api_error(shared: &Shared, error: &ApiError) -> Response<Body> {
         Ok(body) => json_response(error.status, body),
         Err(e) => respond::error(500, "internal", &e.to_string()),
     }
-}
-
-/// The whole request body, or the answer that says why not.
-async fn read_whole(mut body: Incoming) -> Result<Vec<u8>, Response<Body>> {
-    let mut kept = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            respond::error(400, "bad_request_body", &format!("cannot read the request body: {e}"))
-        })?;
-        if let Ok(data) = frame.into_data() {
-            kept.extend_from_slice(&data);
-            if kept.len() > MAX_REQUEST {
-                let why = format!("the request body is larger than {} MiB", MAX_REQUEST >> 20);
-                return Err(respond::error(413, "request_too_large", &why));
-            }
-        }
-    }
-    Ok(kept)
 }

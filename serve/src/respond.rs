@@ -82,6 +82,18 @@ pub fn loopback_host(host: Option<&HeaderValue>) -> bool {
     matches!(name.to_ascii_lowercase().as_str(), "127.0.0.1" | "localhost" | "::1")
 }
 
+/// A whole request body of at most `limit` bytes, or the answer that says
+/// why not (413 past the limit, 400 when it cannot be read).
+pub async fn read_body(body: hyper::body::Incoming, limit: usize) -> Result<Bytes, Response<Body>> {
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(error(413, "request_too_large", &format!("a request body is at most {limit} bytes")))
+        }
+        Err(e) => Err(error(400, "bad_request_body", &format!("cannot read the request body: {e}"))),
+    }
+}
+
 /// Headers never forwarded: per connection, or replaced by the gateway.
 pub(crate) const DROPPED: [&str; 12] = [
     "connection",

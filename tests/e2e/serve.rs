@@ -179,6 +179,8 @@ fn the_broker_hands_out_credentials_to_key_holders_on_loopback_only() {
     let unknown = call(served.get("/v1/headers?account=nobody"), 404);
     assert_eq!(unknown["error"]["code"], "unknown_account");
     call(served.post("/v1/unauthorized").body("{nope"), 400);
+    let large = call(served.post("/v1/unauthorized").body(vec![b' '; 65 << 10]), 413);
+    assert_eq!(large["error"]["code"], "request_too_large");
     call(served.get("/v1/nothing"), 404);
 
     // A refresh on request, and 401 recovery with the rejected token.
