@@ -94,10 +94,11 @@ impl Translator {
         self.call(|g, s| openai(g).call_model_body(s, id))
     }
 
-    /// The tokens the end event of a Responses stream counts, read from the
-    /// stream's `tail` (cut anywhere before that event began).
-    pub fn stream_usage(&mut self, tail: &[u8]) -> Result<Option<TokenUsage>, Error> {
-        self.call(|g, s| openai(g).call_stream_usage(s, tail))
+    /// The tokens the end event of each Responses stream counts, read from
+    /// the streams' `tails` (each cut anywhere before that event began), in
+    /// one call.
+    pub fn streams_usage(&mut self, tails: &[Vec<u8>]) -> Result<Vec<Option<TokenUsage>>, Error> {
+        self.call(|g, s| openai(g).call_streams_usage(s, tails))
     }
 
     /// A new answer of `shape` to a request for `model`, dated `now` (Unix

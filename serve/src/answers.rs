@@ -122,47 +122,56 @@ impl Drop for Feeding {
     }
 }
 
-/// The tokens of a pass-through stream. Its chunks are kept (shared, not
-/// copied) from the one before the end event's on, and go to the guest in
-/// one call (`openai.stream-usage`) once the stream is over, on a task of
-/// their own: the stream itself is never held up for them.
+/// The tokens of a pass-through stream. Its bytes are copied from the chunk
+/// that holds the end event on (the chunks themselves are not kept, so the
+/// connection's read buffer is reused); when the stream is over they wait
+/// in [`Tails`] to be counted with many others in one guest call
+/// ([`count_tokens`]): neither the stream nor the next request waits for
+/// the guest.
 pub(crate) struct UsageTap {
-    translator: SharedTranslator,
-    metrics: Arc<Metrics>,
+    counting: Counting,
     account: String,
-    /// The last chunk seen, until the end event shows: that event's first
-    /// line may have come in it.
-    previous: Option<Bytes>,
-    kept: Vec<Bytes>,
+    /// The end of the last chunk, until the end event shows: that event's
+    /// first line may have begun in it.
+    previous: Vec<u8>,
+    kept: Vec<u8>,
 }
 
 /// What marks the end event (`event: response.completed`, and the data's
-/// `"type"`): the chunks from there on are the ones the guest reads.
+/// `"type"`): the bytes from there on are the ones the guest reads.
 const END_EVENTS: [&[u8]; 2] = [b"response.completed", b"response.incomplete"];
+
+/// How much of the chunk before the end event is kept: more than its
+/// `event:` line.
+const PREVIOUS_KEPT: usize = 256;
+
+/// Streams over whose tokens are not counted yet, by account: one queue
+/// for all workers.
+#[derive(Default)]
+pub(crate) struct Tails(Mutex<Vec<(String, Vec<u8>)>>);
+
+/// This many streams waiting are counted at once, without waiting for the
+/// next tick ([`count_tokens`] runs every second, and before `/metrics`
+/// and the dashboard read the counts).
+const TAILS_AT_MOST: usize = 256;
 
 impl UsageTap {
     pub fn new(shared: &Shared, account: &str) -> Self {
-        Self {
-            translator: shared.translator.clone(),
-            metrics: shared.metrics.clone(),
-            account: account.to_owned(),
-            previous: None,
-            kept: Vec::new(),
-        }
+        let counting = Counting::of(shared);
+        Self { counting, account: account.to_owned(), previous: Vec::new(), kept: Vec::new() }
     }
 
-    pub fn look(&mut self, chunk: &Bytes) {
-        if self.kept.is_empty() && !END_EVENTS.iter().any(|end| contains(chunk, end)) {
-            self.previous = Some(chunk.clone());
-            return;
+    pub fn look(&mut self, chunk: &[u8]) {
+        if !self.kept.is_empty() {
+            self.kept.extend_from_slice(chunk);
+        } else if END_EVENTS.iter().any(|end| memchr::memmem::find(chunk, end).is_some()) {
+            self.kept.extend_from_slice(&self.previous);
+            self.kept.extend_from_slice(chunk);
+        } else {
+            self.previous.clear();
+            self.previous.extend_from_slice(&chunk[chunk.len().saturating_sub(PREVIOUS_KEPT)..]);
         }
-        self.kept.extend(self.previous.take());
-        self.kept.push(chunk.clone());
     }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 impl Drop for UsageTap {
@@ -171,19 +180,59 @@ impl Drop for UsageTap {
         if kept.is_empty() {
             return;
         }
-        let (translator, metrics) = (self.translator.clone(), self.metrics.clone());
-        let account = std::mem::take(&mut self.account);
-        let count = move || {
-            let tail = kept.concat();
-            match lock(&translator).stream_usage(&tail) {
-                Ok(Some(usage)) => metrics.tokens(&account, &usage),
-                Ok(None) => {}
-                Err(e) => log_error(&format!("counting a stream's tokens failed: {e}")),
-            }
+        let waiting = {
+            let mut tails = lock(&self.counting.tails.0);
+            tails.push((std::mem::take(&mut self.account), kept));
+            tails.len()
         };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => drop(runtime.spawn(async move { count() })),
-            Err(_) => count(),
+        if waiting >= TAILS_AT_MOST {
+            let counting = self.counting.clone();
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn(async move { counting.count() })),
+                Err(_) => counting.count(),
+            }
+        }
+    }
+}
+
+/// Counts the tokens of every stream over since the last time, in one
+/// guest call on this worker's translator.
+pub(crate) fn count_tokens(shared: &Shared) {
+    Counting::of(shared).count();
+}
+
+/// What counting needs, held by a tap past its request.
+#[derive(Clone)]
+struct Counting {
+    tails: Arc<Tails>,
+    translator: SharedTranslator,
+    metrics: Arc<Metrics>,
+}
+
+impl Counting {
+    fn of(shared: &Shared) -> Self {
+        Self {
+            tails: shared.tails.clone(),
+            translator: shared.translator.clone(),
+            metrics: shared.metrics.clone(),
+        }
+    }
+
+    fn count(&self) {
+        let taken = std::mem::take(&mut *lock(&self.tails.0));
+        if taken.is_empty() {
+            return;
+        }
+        let (accounts, tails): (Vec<String>, Vec<Vec<u8>>) = taken.into_iter().unzip();
+        match lock(&self.translator).streams_usage(&tails) {
+            Ok(counted) => {
+                for (account, usage) in accounts.iter().zip(counted) {
+                    if let Some(usage) = usage {
+                        self.metrics.tokens(account, &usage);
+                    }
+                }
+            }
+            Err(e) => log_error(&format!("counting the tokens of {} streams failed: {e}", tails.len())),
         }
     }
 }

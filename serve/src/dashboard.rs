@@ -172,6 +172,7 @@ impl futures_util::Stream for Events {
 
 /// Accounts (no secrets), what each served in the last hour, the last errors.
 async fn snapshot(shared: &Shared) -> serde_json::Value {
+    crate::answers::count_tokens(shared);
     let accounts = shared.auth.run(|auth| auth.accounts()).await;
     let now = now_ms(shared);
     let (accounts, problem) = match accounts {

@@ -149,7 +149,7 @@ pub(crate) async fn exchange(
             shared.metrics.first_byte(api, ready.elapsed());
         }
         if let Some(Ok(chunk)) = &first
-            && memchr(chunk, b"response.failed")
+            && memchr::memmem::find(chunk, b"response.failed").is_some()
         {
             let learned = report(shared, &account, Report::Event(chunk.clone()), attempt.clone()).await;
             learn(shared, &account, &learned);
@@ -270,7 +270,7 @@ struct Watcher {
 impl Watcher {
     fn look(&self, chunk: &Bytes) {
         // Only chunks that can hold the event go to the guest, which decides.
-        if memchr(chunk, b"response.failed") {
+        if memchr::memmem::find(chunk, b"response.failed").is_some() {
             let (auth, account, event) = (self.auth.clone(), self.account.clone(), chunk.clone());
             let metrics = self.metrics.clone();
             tokio::spawn(async move {
@@ -291,10 +291,6 @@ impl Watcher {
 fn broken_event(why: &str) -> Bytes {
     let error = serde_json::json!({"type": "error", "code": "upstream_disconnected", "message": why});
     Bytes::from(format!("event: error\ndata: {error}\n\n"))
-}
-
-fn memchr(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 enum Report {

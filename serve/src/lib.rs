@@ -89,6 +89,8 @@ pub(crate) struct Shared {
     pub models: Arc<openai_api::ModelsCache>,
     /// What `/metrics` shows (one for all workers).
     pub metrics: Arc<metrics::Metrics>,
+    /// Streams over whose tokens are not counted yet (one for all workers).
+    pub tails: Arc<answers::Tails>,
     /// The dashboard's codes and sessions (one for all workers).
     pub dashboard: Arc<dashboard::Dashboard>,
     /// Becomes true when the server stops: live dashboards end then, so
@@ -137,6 +139,7 @@ pub async fn run(
     let models = Arc::new(openai_api::ModelsCache::default());
     let metrics = Arc::new(metrics::Metrics::new(auth.blocking().options().clock.clone()));
     let dashboard = Arc::new(dashboard::Dashboard::default());
+    let tails = Arc::new(answers::Tails::default());
     auth.blocking().listen(metrics.clone());
     // Told to every worker (and every live dashboard) when the server stops.
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -145,6 +148,7 @@ pub async fn run(
         let translator = codex_auth::openai::Translator::new().map_err(io::Error::other)?;
         let translator = Arc::new(std::sync::Mutex::new(translator));
         let (metrics, dashboard, stopping) = (metrics.clone(), dashboard.clone(), stopped.clone());
+        let tails = tails.clone();
         Ok(Arc::new(Shared {
             auth,
             options,
@@ -154,6 +158,7 @@ pub async fn run(
             translator,
             models,
             metrics,
+            tails,
             dashboard,
             stopping,
         }))
@@ -178,16 +183,20 @@ pub async fn run(
         }
         log_line(&serde_json::json!({"pool_changed": account}));
     });
-    // What each account served goes to its pool state now and then, and
-    // once more at the end.
+    // The tokens of streams that ended are counted every second; what each
+    // account served goes to its pool state every ten, and once more at the end.
     let flusher = tokio::spawn({
-        let (auth, metrics) = (auth.clone(), metrics.clone());
+        let shared = shared.clone();
         async move {
-            let mut every = tokio::time::interval(SERVED_FLUSH);
-            every.tick().await;
+            let mut every = tokio::time::interval(TOKENS_COUNTED);
+            let mut ticks = 0u32;
             loop {
                 every.tick().await;
-                write_served(&auth, &metrics).await;
+                answers::count_tokens(&shared);
+                ticks += 1;
+                if ticks.is_multiple_of(SERVED_FLUSH_TICKS) {
+                    write_served(&shared).await;
+                }
             }
         }
     });
@@ -244,16 +253,22 @@ pub async fn run(
     .await
     .map_err(io::Error::other);
     flusher.abort();
-    write_served(&auth, &metrics).await;
+    write_served(&shared).await;
     joined
 }
 
-/// How often what each account served is added to its pool state.
-const SERVED_FLUSH: Duration = Duration::from_secs(10);
+/// How often the tokens of streams that ended are counted.
+const TOKENS_COUNTED: Duration = Duration::from_secs(1);
+/// Every how many of those what each account served is added to its pool
+/// state (ten seconds).
+const SERVED_FLUSH_TICKS: u32 = 10;
 
-/// Adds what each account served since the last time to its pool state;
-/// what a store cannot take now is kept for the next time.
-async fn write_served(auth: &AsyncAuth, metrics: &metrics::Metrics) {
+/// Adds what each account served since the last time (its streams' tokens
+/// counted first) to its pool state; what a store cannot take now is kept
+/// for the next time.
+async fn write_served(shared: &Shared) {
+    answers::count_tokens(shared);
+    let (auth, metrics) = (&shared.auth, &shared.metrics);
     for (account, counts) in metrics.take_served() {
         let (name, kept) = (account.clone(), counts.clone());
         if let Err(e) = auth.run(move |a| a.record_served(&name, &kept)).await {
@@ -451,6 +466,7 @@ async fn health(shared: &Shared) -> Response<Body> {
 async fn metrics(shared: &Shared) -> Response<Body> {
     let accounts = shared.auth.run(|auth| auth.accounts()).await.unwrap_or_default();
     let now = shared.auth.blocking().options().clock.now_ms() / 1000;
+    answers::count_tokens(shared);
     let mut response = Response::new(respond::full(shared.metrics.encode(&accounts, now)));
     response
         .headers_mut()

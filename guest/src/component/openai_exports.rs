@@ -34,8 +34,8 @@ impl x::openai::Guest for Component {
     fn model_body(id: String) -> Vec<u8> {
         models::model_object(&id).to_string().into_bytes()
     }
-    fn stream_usage(tail: Vec<u8>) -> Option<answer::TokenUsage> {
-        openai::stream_usage::stream_usage(&tail)
+    fn streams_usage(tails: Vec<Vec<u8>>) -> Vec<Option<answer::TokenUsage>> {
+        tails.iter().map(|tail| openai::stream_usage::stream_usage(tail)).collect()
     }
 }
 

@@ -12,19 +12,46 @@ use serde_json::Value;
 /// began. `None` without one, when it counts none, or when the stream
 /// failed first; events are read as [`super::answer::Answer`] reads them.
 pub fn stream_usage(tail: &[u8]) -> Option<TokenUsage> {
-    let mut framer = Framer::default();
-    let mut events = framer.push(tail).ok()?;
-    events.extend(framer.finish());
+    // An event the stream left without its closing blank line is not one
+    // (as the WHATWG format says, and as the answer passed on reads it).
+    let events = Framer::default().push(tail).ok()?;
     for event in &events {
-        // A piece of an event cut off at the tail's start is not JSON: skipped.
-        let Ok(data) = serde_json::from_str::<Value>(&event.data) else { continue };
-        match data["type"].as_str().unwrap_or(&event.name) {
-            "response.completed" | "response.incomplete" => return token_usage(&data["response"]["usage"]),
+        let (kind, usage) = match serde_json::from_str::<Skimmed>(&event.data) {
+            Ok(skimmed) => (
+                skimmed.kind.map_or_else(|| event.name.clone(), |k| k.into_owned()),
+                skimmed.response.and_then(|r| r.usage).unwrap_or_default(),
+            ),
+            // Whatever the skim cannot take (a piece of an event cut off at
+            // the tail's start, a `type` that is no string, a key twice) is
+            // read as the answer reads it.
+            Err(_) => {
+                // Not JSON: skipped, as the answer skips it.
+                let Ok(data) = serde_json::from_str::<Value>(&event.data) else { continue };
+                let kind = data["type"].as_str().unwrap_or(&event.name).to_owned();
+                (kind, data["response"]["usage"].clone())
+            }
+        };
+        match kind.as_str() {
+            "response.completed" | "response.incomplete" => return token_usage(&usage),
             "response.failed" | "error" => return None,
             _ => {}
         }
     }
     None
+}
+
+/// An event's data with all but its type and usage skipped unread: the end
+/// event carries the whole answer, and only its usage counts here.
+#[derive(serde::Deserialize)]
+struct Skimmed<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+    response: Option<SkimmedResponse>,
+}
+
+#[derive(serde::Deserialize)]
+struct SkimmedResponse {
+    usage: Option<Value>,
 }
 
 #[cfg(test)]
