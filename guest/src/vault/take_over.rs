@@ -52,13 +52,13 @@ impl<P: Platform> Vault<P> {
             codex_config::home_store(config.as_ref().map(|(path, json)| (path.as_str(), json.as_str())))
                 .map_err(AuthError::InvalidInput)?;
         let home = Place::CodexHome(HomePlace { directory: directory.to_owned(), kept_in });
-        let _home = PlaceLock::take(&self.platform, &home, self.config.lock_timeout_ms)?;
+        let home_lock = PlaceLock::take(&self.platform, &home, self.config.lock_timeout_ms)?;
         // Read under the home's lock: the Codex CLI cannot refresh it meanwhile.
         let contents = self.platform.load_place(&home)?;
         check_move_source(directory, &auth_file_of(directory), kept_in, contents.as_deref())?;
         // The account is new: its lock is free unless another move races
         // this one, and nothing waits while the home's lock is held.
-        let _account = AccountLock::take(&self.platform, name)?;
+        let account_lock = AccountLock::take(&self.platform, name)?;
         if !(kept_in == AccountStore::File && self.platform.rename_into(directory, name)?) {
             // The login moves as it is: the Codex CLI's format, every field kept.
             let entry = Place::Journal(name.to_owned());
@@ -67,8 +67,9 @@ impl<P: Platform> Vault<P> {
             self.platform.remove_place(&home)?;
             self.platform.remove_place(&entry)?;
         }
-        drop(_account);
-        drop(_home);
+        // The move is done: nothing waits behind the locks while the status is read.
+        drop(account_lock);
+        drop(home_lock);
         self.status(name)
     }
 

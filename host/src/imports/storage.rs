@@ -1,5 +1,4 @@
-use crate::backend::Backend;
-use crate::backend::Store;
+use crate::backend::{Backend, Store};
 use crate::bindings::storage::{CodexSigns, Host, Place, StorageError};
 use crate::file_store::StoreError;
 use crate::places;
@@ -25,9 +24,7 @@ impl HostState {
         }
         .map_err(into_wit)
     }
-}
 
-impl HostState {
     /// Runs `f` on the place's store: the one whose lock this instance
     /// holds, else a fresh one.
     fn on_place<R>(
