@@ -3,7 +3,6 @@
 //! these with `--ignored`.
 
 use crate::support::*;
-use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -193,9 +192,6 @@ fn codex_exec_and_codex_auth_on_one_home_never_reuse_a_refresh_token() {
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
-            // npm's `codex` is a Node wrapper that runs the native binary as
-            // its child: a group of its own lets the kill below reach both.
-            .process_group(0)
             .spawn()
             .unwrap();
         let stalled = issuer.wait_for_stalled_within(1, Duration::from_secs(60));
@@ -222,7 +218,10 @@ fn codex_exec_and_codex_auth_on_one_home_never_reuse_a_refresh_token() {
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-        let _ = Command::new("kill").args(["-KILL", &format!("-{}", codex.id())]).status();
+        // npm's `codex` is a Node wrapper that runs the native binary as its
+        // child: that child goes first, or it outlives the test.
+        let _ = Command::new("pkill").args(["-KILL", "-P", &codex.id().to_string()]).status();
+        let _ = codex.kill();
         let _ = codex.wait();
         reused += issuer.state().reuse_errors - before;
     }
