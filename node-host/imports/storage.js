@@ -100,12 +100,7 @@ class VaultFile {
     }
     // The rename is durable only once the directory entry is.
     try {
-      const dir = fs.openSync(this.dir, 'r');
-      try {
-        fs.fsyncSync(dir);
-      } finally {
-        fs.closeSync(dir);
-      }
+      syncDirectory(this.dir);
     } catch (e) {
       throw failure('cannot sync the directory of', this.file, e);
     }
@@ -151,6 +146,16 @@ class VaultFile {
     } catch (e) {
       throw failure('cannot create the directory', this.dir, e);
     }
+  }
+}
+
+/// Makes the entries of directory `dir` durable (fsync of the directory).
+function syncDirectory(dir) {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -429,14 +434,7 @@ export function renameInto(directory, account) {
   try {
     fs.renameSync(from, to.file);
     fs.chmodSync(to.file, 0o600);
-    for (const dir of [to.dir, path.dirname(from)]) {
-      const fd = fs.openSync(dir, 'r');
-      try {
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
+    for (const dir of [to.dir, path.dirname(from)]) syncDirectory(dir);
   } catch (e) {
     if (e.code === 'EXDEV') return false;
     throw failure('cannot move', from, e);
