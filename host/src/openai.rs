@@ -34,6 +34,14 @@ pub struct Answer {
     pub streamed: bool,
 }
 
+impl AnswerShape {
+    /// Whether the client gets the answer's events as they come (else one
+    /// whole answer at the stream's end).
+    pub fn streamed(self) -> bool {
+        matches!(self, Self::ChatStream | Self::ChatStreamWithUsage | Self::ResponsesStream)
+    }
+}
+
 impl std::fmt::Debug for Translator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Translator").field("generation", &self.generation).finish_non_exhaustive()
@@ -105,11 +113,7 @@ impl Translator {
     /// seconds) until the stream names its own time.
     pub fn answer(&mut self, shape: AnswerShape, model: &str, now: i64) -> Result<Answer, Error> {
         let resource = self.call(|g, s| openai(g).answer().call_constructor(s, shape, model, now))?;
-        let streamed = matches!(
-            shape,
-            AnswerShape::ChatStream | AnswerShape::ChatStreamWithUsage | AnswerShape::ResponsesStream
-        );
-        Ok(Answer { resource, generation: self.generation, streamed })
+        Ok(Answer { resource, generation: self.generation, streamed: shape.streamed() })
     }
 
     /// A piece of the backend's stream: what the client gets now.

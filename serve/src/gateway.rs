@@ -148,6 +148,24 @@ pub(crate) async fn exchange(
         if sse && matches!(first, Some(Ok(_))) {
             shared.metrics.first_byte(api, ready.elapsed());
         }
+        if let Some(shape) = translation.filter(|shape| !shape.streamed()) {
+            // A whole answer reaches the client only at the stream's end, so
+            // a usage limit anywhere in the stream can still move to a sibling.
+            let (kept, broke) = read_whole(first, &mut stream).await;
+            if memchr::memmem::find(&kept, b"response.failed").is_some() {
+                let learned = report(shared, &account, Report::Event(kept.clone()), attempt.clone()).await;
+                learn(shared, &account, &learned);
+                if learned.verdict == Verdict::RotateAndReplay {
+                    attempt = learned.next;
+                    continue;
+                }
+            }
+            let chunks = futures_util::stream::iter(std::iter::once(Ok(kept)).chain(broke.map(Err)));
+            let model = attempt.model.clone().unwrap_or_default();
+            let response =
+                crate::answers::answer(shared, &account, shape, &model, &answer_headers, chunks).await;
+            return (routed.tag(response), Some(account));
+        }
         if let Some(Ok(chunk)) = &first
             && memchr::memmem::find(chunk, b"response.failed").is_some()
         {
@@ -324,6 +342,24 @@ async fn report(shared: &Shared, account: &str, report: Report, attempt: Attempt
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers.iter().filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect()
+}
+
+/// The rest of a 2xx answer, read to its end from its `first` chunk; and
+/// why it broke off, if it did.
+async fn read_whole(
+    first: Option<reqwest::Result<Bytes>>,
+    rest: &mut (impl futures_util::Stream<Item = reqwest::Result<Bytes>> + Unpin),
+) -> (Bytes, Option<String>) {
+    let mut kept = bytes::BytesMut::new();
+    let mut next = first;
+    while let Some(chunk) = next {
+        match chunk {
+            Ok(chunk) => kept.extend_from_slice(&chunk),
+            Err(e) => return (kept.freeze(), Some(e.without_url().to_string())),
+        }
+        next = rest.next().await;
+    }
+    (kept.freeze(), None)
 }
 
 async fn read_bounded(answer: reqwest::Response) -> Result<Bytes, String> {

@@ -25,6 +25,9 @@ pub enum Answer {
     Limit { resets_in: i64 },
     /// 200, then a `response.failed` event with `usage_limit_reached`.
     FailedEvent { resets_at: i64 },
+    /// 200, then half a megabyte of text deltas (more than a client reads
+    /// in one piece), then `response.failed` with `usage_limit_reached`.
+    FailedAfterOutput { resets_at: i64 },
     /// A stream that sends one event, waits for [`MockBackend::release`],
     /// then sends events until the reader hangs up ([`MockBackend::wait_dropped`]).
     Held,
@@ -253,10 +256,17 @@ fn handle(shared: &Arc<(Mutex<State>, Condvar)>, mut request: tiny_http::Request
                         let _ = request.respond(response);
                         return;
                     }
-                    Answer::FailedEvent { resets_at } => {
-                        let failed = json!({"type": "response.failed", "response": {"id": "resp_2",
-                            "error": {"code": "usage_limit_reached", "message": "limit", "resets_at": resets_at}}});
-                        (200, sse_type(), format!("event: response.failed\ndata: {failed}\n\n"))
+                    Answer::FailedEvent { resets_at } => (200, sse_type(), failed(resets_at)),
+                    Answer::FailedAfterOutput { resets_at } => {
+                        let mut text = stream(&account, &body);
+                        text.truncate(text.find("event: response.output_text.done").unwrap());
+                        let delta = json!({"type": "response.output_text.delta", "item_id": "msg_mock1",
+                                           "output_index": 0, "content_index": 0, "delta": "x".repeat(64)});
+                        for _ in 0..(512 << 10) / 64 {
+                            text.push_str(&format!("event: response.output_text.delta\ndata: {delta}\n\n"));
+                        }
+                        text.push_str(&failed(resets_at));
+                        (200, sse_type(), text)
                     }
                 }
             }
@@ -338,6 +348,13 @@ fn stream(account: &str, body: &str) -> String {
         .iter()
         .map(|e| format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap_or_default()))
         .collect()
+}
+
+/// The event that ends a stream at a usage limit.
+fn failed(resets_at: i64) -> String {
+    let failed = json!({"type": "response.failed", "response": {"id": "resp_2",
+        "error": {"code": "usage_limit_reached", "message": "limit", "resets_at": resets_at}}});
+    format!("event: response.failed\ndata: {failed}\n\n")
 }
 
 /// The backend's model list, one of them hidden.

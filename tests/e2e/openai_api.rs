@@ -9,15 +9,21 @@ use crate::support::*;
 use serde_json::{Value, json};
 use std::process::Command;
 
+/// An issuer, a backend and a vault whose own accounts are `accounts`.
+fn mocks_with(accounts: &[&str]) -> (MockIssuer, MockBackend, Dir) {
+    let (issuer, backend, dir) = (MockIssuer::start(&[]), MockBackend::start(), Dir::new());
+    for account in accounts {
+        put_own(&dir, account);
+    }
+    (issuer, backend, dir)
+}
+
 /// An OpenAI SDK, as a user points it at the gateway (base URL `/v1`, the
 /// local key as its API key), against a backend that refuses what the real
 /// one refuses: Chat Completions whole and streamed, a tool call round
 /// trip, a refused field, Responses whole and streamed.
 fn an_openai_sdk_speaks_both_apis_through_the_gateway(language: &str) {
-    let issuer = MockIssuer::start(&[]);
-    let backend = MockBackend::start();
-    let dir = Dir::new();
-    put_own(&dir, "acct-a");
+    let (issuer, backend, dir) = mocks_with(&["acct-a"]);
     let served = Served::start(&dir, &issuer, &backend, &[]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/openai-sdk.sh");
     let o = run(Command::new("bash")
@@ -130,11 +136,7 @@ fn chat(served: &Served, body: &Value) -> (u16, reqwest::header::HeaderMap, Valu
 
 #[test]
 fn chat_completions_rotate_on_a_limit_and_say_when_every_account_frees_up() {
-    let issuer = MockIssuer::start(&[]);
-    let backend = MockBackend::start();
-    let dir = Dir::new();
-    put_own(&dir, "acct-a");
-    put_own(&dir, "acct-b");
+    let (issuer, backend, dir) = mocks_with(&["acct-a", "acct-b"]);
     backend.state().answers.insert("acct-a".into(), Answer::Limit { resets_in: 600 });
     let served = Served::start(&dir, &issuer, &backend, &["--strategy", "round-robin"]);
     let request = json!({"model": "gpt-5.1-codex", "messages": [{"role": "user", "content": "hi"}]});
@@ -178,11 +180,31 @@ fn chat_completions_rotate_on_a_limit_and_say_when_every_account_frees_up() {
 }
 
 #[test]
+fn a_whole_answer_moves_on_at_a_limit_that_comes_after_output() {
+    let (issuer, backend, dir) = mocks_with(&["acct-a", "acct-b"]);
+    let resets_at = now() + 600;
+    backend.state().answers.insert("acct-a".into(), Answer::FailedAfterOutput { resets_at });
+    let served = Served::start(&dir, &issuer, &backend, &["--strategy", "round-robin"]);
+    let request = json!({"model": "gpt-5.1-codex", "messages": [{"role": "user", "content": "hi"}]});
+
+    // acct-a's stream fails at its limit after half a megabyte of output,
+    // none of which the client has seen: the request moves to acct-b.
+    let (status, _, answer) = chat(&served, &request);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["choices"][0]["message"]["content"], "Hello from acct-b.");
+    assert_eq!(backend.state().responses_requests["acct-a"], 1);
+    let accounts: Value =
+        serde_json::from_str(&served.get("/v1/accounts").send().unwrap().text().unwrap()).unwrap();
+    let a = accounts["accounts"].as_array().unwrap().iter().find(|a| a["name"] == "acct-a").unwrap();
+    // The event names no meter: the request's model is blocked there.
+    assert_eq!(a["blocks"][0]["models"], json!(["gpt-5.1-codex"]), "{a}");
+    assert_eq!(a["blocks"][0]["until"], resets_at);
+    served.stop();
+}
+
+#[test]
 fn a_chat_stream_is_sent_as_the_backend_sends_it() {
-    let issuer = MockIssuer::start(&[]);
-    let backend = MockBackend::start();
-    let dir = Dir::new();
-    put_own(&dir, "acct-a");
+    let (issuer, backend, dir) = mocks_with(&["acct-a"]);
     backend.state().answers.insert("acct-a".into(), Answer::Held);
     let served = Served::start(&dir, &issuer, &backend, &[]);
     let body =
@@ -205,10 +227,7 @@ fn a_chat_stream_is_sent_as_the_backend_sends_it() {
 
 #[test]
 fn models_are_the_backends_list_kept_and_served_in_openais_shape() {
-    let issuer = MockIssuer::start(&[]);
-    let backend = MockBackend::start();
-    let dir = Dir::new();
-    put_own(&dir, "acct-a");
+    let (issuer, backend, dir) = mocks_with(&["acct-a"]);
     let served = Served::start(&dir, &issuer, &backend, &[]);
     let get = |path: &str| {
         let answer = served.get(path).send().unwrap();

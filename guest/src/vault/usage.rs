@@ -9,6 +9,7 @@
 //! `x-codex-bengalfox-limit-name: codex_bengalfox`, or an entry of
 //! `additional_rate_limits`). Each window says which meter it belongs to.
 
+use crate::openai::sse::Framer;
 use serde_json::{Value, json};
 
 /// The account's own meter: every model draws on it.
@@ -256,21 +257,23 @@ pub fn parse_limit_answer(
     Some(limit)
 }
 
-/// A stream event: `response.failed` whose `response.error` says
-/// `usage_limit_reached`. Takes the event's JSON data (`data: ...`), or a
-/// whole SSE event block.
-pub fn parse_limit_event(event: &[u8], now: i64) -> Option<LimitReached> {
-    let text = std::str::from_utf8(event).ok()?;
-    let data: String = if text.trim_start().starts_with('{') {
-        text.to_owned()
-    } else {
-        text.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).collect::<Vec<_>>().join("\n")
+/// The usage limit a stream reports in a `response.failed` event whose
+/// `response.error` says `usage_limit_reached`. Takes a piece of the stream
+/// (any number of events, as they arrive together: the backend sends
+/// `response.created` first, so the failure is seldom alone), or one
+/// event's bare JSON data.
+pub fn parse_limit_event(stream: &[u8], now: i64) -> Option<LimitReached> {
+    let failed = |root: &Value| match root["type"].as_str() {
+        Some("response.failed") => limit_in(&root["response"]["error"], now),
+        _ => None,
     };
-    let root: Value = serde_json::from_str(&data).ok()?;
-    if root["type"].as_str() != Some("response.failed") {
-        return None;
+    if stream.trim_ascii_start().starts_with(b"{") {
+        return failed(&serde_json::from_slice(stream).ok()?);
     }
-    limit_in(&root["response"]["error"], now)
+    let mut framer = Framer::default();
+    let mut events = framer.push(stream).ok()?;
+    events.extend(framer.finish());
+    events.iter().find_map(|event| failed(&serde_json::from_str(&event.data).ok()?))
 }
 
 #[cfg(test)]
@@ -367,6 +370,18 @@ mod tests {
         assert_eq!(parse_limit_event(sse.as_bytes(), NOW).unwrap().resets_at, Some(NOW + 9));
         assert_eq!(parse_limit_event(event.to_string().as_bytes(), NOW).unwrap().resets_at, Some(NOW + 9));
         assert_eq!(parse_limit_event(b"data: {\"type\": \"response.completed\"}", NOW), None);
+        // As the backend sends it: the failure after the events that open
+        // the stream, in one piece, with CRLF line ends, or cut short.
+        let created =
+            json!({"type": "response.created", "response": {"id": "resp_2", "status": "in_progress"}});
+        let opened = format!("event: response.created\ndata: {created}\n\n");
+        let together = format!("{opened}event: response.in_progress\ndata: {created}\n\n{sse}");
+        assert_eq!(parse_limit_event(together.as_bytes(), NOW).unwrap().resets_at, Some(NOW + 9));
+        let crlf = together.replace('\n', "\r\n");
+        assert_eq!(parse_limit_event(crlf.as_bytes(), NOW).unwrap().resets_at, Some(NOW + 9));
+        let unended = together.trim_end();
+        assert_eq!(parse_limit_event(unended.as_bytes(), NOW).unwrap().resets_at, Some(NOW + 9));
+        assert_eq!(parse_limit_event(opened.as_bytes(), NOW), None);
         assert_eq!(parse_limit_event(b"\xff", NOW), None);
     }
 
