@@ -109,6 +109,13 @@ impl Translator {
         self.call(|g, s| openai(g).call_streams_usage(s, tails))
     }
 
+    /// The events a Responses stream opens with, before any output: a
+    /// gateway may hold them back, so that a usage limit sent after them
+    /// still moves the request to a sibling.
+    pub fn opening_events(&mut self) -> Result<Vec<String>, Error> {
+        self.call(|g, s| openai(g).call_opening_events(s))
+    }
+
     /// A new answer of `shape` to a request for `model`, dated `now` (Unix
     /// seconds) until the stream names its own time.
     pub fn answer(&mut self, shape: AnswerShape, model: &str, now: i64) -> Result<Answer, Error> {

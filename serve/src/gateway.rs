@@ -8,6 +8,7 @@
 //! only applies the verdicts and counts them in an `Attempt`.
 
 use crate::Shared;
+use crate::opening::{Head, Shown};
 use crate::respond::{self, Body};
 use bytes::Bytes;
 use codex_auth::openai::AnswerShape;
@@ -138,9 +139,7 @@ pub(crate) async fn exchange(
         }
         let mut stream = answer.bytes_stream();
         // Waiting for the first chunk holds nothing back: nothing else could
-        // be sent before it. It is read before the answer's head goes out, so
-        // a `response.failed` usage limit can still move to a sibling. Only
-        // a chunk that can hold that event goes to the guest, which decides.
+        // be sent before it.
         let first = stream.next().await;
         let sse = answer_headers
             .get(hyper::header::CONTENT_TYPE)
@@ -166,10 +165,18 @@ pub(crate) async fn exchange(
                 crate::answers::answer(shared, &account, shape, &model, &answer_headers, chunks).await;
             return (routed.tag(response), Some(account));
         }
-        if let Some(Ok(chunk)) = &first
-            && memchr::memmem::find(chunk, b"response.failed").is_some()
-        {
-            let learned = report(shared, &account, Report::Event(chunk.clone()), attempt.clone()).await;
+        // Nothing has gone out while the head shows only opening events,
+        // nor of the piece that ends the hold: a usage limit there can
+        // still move to a sibling. Only a head that can hold that event
+        // goes to the guest, which decides.
+        let (held, shown) = hold_opening(shared, first, &mut stream, sse).await;
+        let failed = |chunk: &reqwest::Result<Bytes>| {
+            chunk.as_ref().is_ok_and(|c| memchr::memmem::find(c, b"response.failed").is_some())
+        };
+        if shown == Shown::Failed || held.iter().any(failed) {
+            let head: Vec<u8> =
+                held.iter().filter_map(|c| c.as_ref().ok()).flat_map(|c| c.iter().copied()).collect();
+            let learned = report(shared, &account, Report::Event(head.into()), attempt.clone()).await;
             learn(shared, &account, &learned);
             if learned.verdict == Verdict::RotateAndReplay {
                 attempt = learned.next;
@@ -183,7 +190,7 @@ pub(crate) async fn exchange(
         });
         let rest = stream.inspect_ok(move |chunk| watcher.look(chunk));
         if let Some(shape) = translation {
-            let chunks = futures_util::stream::iter(first)
+            let chunks = futures_util::stream::iter(held)
                 .chain(rest)
                 .map(|c| c.map_err(|e| e.without_url().to_string()));
             let model = attempt.model.clone().unwrap_or_default();
@@ -195,7 +202,7 @@ pub(crate) async fn exchange(
         // event counted as the stream ends.
         let open = shared.metrics.stream_opened();
         let mut tap = crate::answers::UsageTap::new(shared, &account);
-        let chunks = futures_util::stream::iter(first).chain(rest).scan(false, move |broke, chunk| {
+        let chunks = futures_util::stream::iter(held).chain(rest).scan(false, move |broke, chunk| {
             let _open = &open;
             let frame = match chunk {
                 _ if *broke => None,
@@ -342,6 +349,30 @@ async fn report(shared: &Shared, account: &str, report: Report, attempt: Attempt
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers.iter().filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect()
+}
+
+/// The head of a 2xx answer from its `first` chunk, read on while an SSE
+/// stream shows only opening events; and what it showed.
+async fn hold_opening(
+    shared: &Shared,
+    first: Option<reqwest::Result<Bytes>>,
+    rest: &mut (impl futures_util::Stream<Item = reqwest::Result<Bytes>> + Unpin),
+    sse: bool,
+) -> (Vec<reqwest::Result<Bytes>>, Shown) {
+    let (mut held, mut head) = (Vec::new(), Head::new(&shared.opening));
+    let (mut next, mut shown) = (first, Shown::More);
+    while let Some(chunk) = next {
+        shown = match &chunk {
+            Ok(chunk) if sse => head.look(chunk),
+            _ => Shown::More,
+        };
+        held.push(chunk);
+        if shown != Shown::Opening {
+            break;
+        }
+        next = rest.next().await;
+    }
+    (held, shown)
 }
 
 /// The rest of a 2xx answer, read to its end from its `first` chunk; and

@@ -28,6 +28,7 @@ mod gateway;
 mod key;
 mod metrics;
 mod openai_api;
+mod opening;
 mod respond;
 mod routes;
 
@@ -85,6 +86,9 @@ pub(crate) struct Shared {
     pub socket_uid: Option<u32>,
     /// The worker's own translator for OpenAI's APIs.
     pub translator: answers::SharedTranslator,
+    /// The events a Responses stream opens with (the guest's list): a
+    /// stream's head is held while it shows only these.
+    pub opening: Vec<String>,
     /// The model list (one for all workers).
     pub models: Arc<openai_api::ModelsCache>,
     /// What `/metrics` shows (one for all workers).
@@ -145,7 +149,8 @@ pub async fn run(
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = |client| -> io::Result<Arc<Shared>> {
         let (auth, options, routes, models) = (auth.clone(), options.clone(), routes.clone(), models.clone());
-        let translator = codex_auth::openai::Translator::new().map_err(io::Error::other)?;
+        let mut translator = codex_auth::openai::Translator::new().map_err(io::Error::other)?;
+        let opening = translator.opening_events().map_err(io::Error::other)?;
         let translator = Arc::new(std::sync::Mutex::new(translator));
         let (metrics, dashboard, stopping) = (metrics.clone(), dashboard.clone(), stopped.clone());
         let tails = tails.clone();
@@ -156,6 +161,7 @@ pub async fn run(
             routes,
             socket_uid,
             translator,
+            opening,
             models,
             metrics,
             tails,

@@ -23,7 +23,9 @@ pub enum Answer {
     Stream { used_percent: u32 },
     /// 429 `usage_limit_reached`, resetting in this many seconds.
     Limit { resets_in: i64 },
-    /// 200, then a `response.failed` event with `usage_limit_reached`.
+    /// 200, then the events that open a stream (as long as the Codex CLI's
+    /// make them: more than a client reads in its first piece), then a
+    /// `response.failed` event with `usage_limit_reached`.
     FailedEvent { resets_at: i64 },
     /// 200, then half a megabyte of text deltas (more than a client reads
     /// in one piece), then `response.failed` with `usage_limit_reached`.
@@ -256,7 +258,7 @@ fn handle(shared: &Arc<(Mutex<State>, Condvar)>, mut request: tiny_http::Request
                         let _ = request.respond(response);
                         return;
                     }
-                    Answer::FailedEvent { resets_at } => (200, sse_type(), failed(resets_at)),
+                    Answer::FailedEvent { resets_at } => (200, sse_type(), opened() + &failed(resets_at)),
                     Answer::FailedAfterOutput { resets_at } => {
                         let mut text = stream(&account, &body);
                         text.truncate(text.find("event: response.output_text.done").unwrap());
@@ -348,6 +350,16 @@ fn stream(account: &str, body: &str) -> String {
         .iter()
         .map(|e| format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap_or_default()))
         .collect()
+}
+
+/// The events a stream opens with. The backend echoes the request's
+/// instructions and tools in each, tens of KiB for the Codex CLI's.
+fn opened() -> String {
+    let response = json!({"id": "resp_2", "object": "response", "status": "in_progress", "output": [],
+                          "instructions": "You are Codex, a coding agent. ".repeat(512)});
+    ["response.created", "response.in_progress"]
+        .map(|kind| format!("event: {kind}\ndata: {}\n\n", json!({"type": kind, "response": response})))
+        .concat()
 }
 
 /// The event that ends a stream at a usage limit.

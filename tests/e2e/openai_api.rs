@@ -203,6 +203,28 @@ fn a_whole_answer_moves_on_at_a_limit_that_comes_after_output() {
 }
 
 #[test]
+fn a_streamed_answer_moves_on_at_a_limit_that_comes_after_the_opening_events() {
+    let (issuer, backend, dir) = mocks_with(&["acct-a", "acct-b"]);
+    backend.state().answers.insert("acct-a".into(), Answer::FailedEvent { resets_at: now() + 600 });
+    let served = Served::start(&dir, &issuer, &backend, &["--strategy", "round-robin"]);
+    let request =
+        json!({"model": "gpt-5.1-codex", "stream": true, "messages": [{"role": "user", "content": "hi"}]});
+    let answer = served.post("/v1/chat/completions").body(request.to_string()).send().unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    // The client gets acct-b's stream, and nothing of acct-a's.
+    let text = answer.text().unwrap();
+    let said: String = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line.strip_prefix("data: ")?).ok())
+        .filter_map(|chunk| Some(chunk["choices"][0]["delta"]["content"].as_str()?.to_owned()))
+        .collect();
+    assert_eq!(said, "Hello from acct-b.");
+    assert_eq!(text.matches("\"role\":\"assistant\"").count(), 1, "one role chunk: {text}");
+    assert_eq!(backend.state().responses_requests["acct-a"], 1);
+    served.stop();
+}
+
+#[test]
 fn a_chat_stream_is_sent_as_the_backend_sends_it() {
     let (issuer, backend, dir) = mocks_with(&["acct-a"]);
     backend.state().answers.insert("acct-a".into(), Answer::Held);

@@ -299,10 +299,11 @@ fn the_gateway_injects_auth_recovers_a_401_and_rotates_on_a_usage_limit() {
     // The rate-limit headers of the answers fed the pool.
     assert_eq!(accounts["accounts"][1]["usage"]["windows"][0]["used_percent"], 10);
 
-    // A response.failed usage limit before any output: the same.
+    // A response.failed usage limit before any output (after the events
+    // that open the stream, which came in pieces of their own): the same.
     backend.state().answers.insert("acct-b".into(), Answer::FailedEvent { resets_at: now() + 60 });
     let (status, text) = send("/backend-api/codex/responses", CODEX_REQUEST);
-    assert_eq!(status, 429, "every account blocked now: {text}");
+    assert_eq!(status, 429, "every account blocked now: {}", &text[..text.len().min(200)]);
     let error: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(error["error"]["code"], "usage_limit_reached");
     assert!(error["error"]["resets_at"].as_i64().unwrap() > now());

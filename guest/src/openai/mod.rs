@@ -69,6 +69,10 @@ wit_enum! {
     }
 }
 
+/// The events a Responses stream opens with, before any output: they say
+/// that the response exists, nothing a client could use yet.
+pub const OPENING_EVENTS: [&str; 3] = ["response.created", "response.queued", "response.in_progress"];
+
 impl AnswerShape {
     /// Whether the client gets events as they come.
     pub fn streamed(self) -> bool {
