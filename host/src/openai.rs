@@ -10,7 +10,7 @@ use crate::{Error, runtime};
 use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
-pub use wit::{AnswerShape, ApiError, ErrorAnswer, ModelList, TokenUsage, Translated, Whole};
+pub use wit::{AnswerShape, ApiError, ErrorAnswer, ModelList, OpeningHold, TokenUsage, Translated, Whole};
 
 /// The largest memory a translator may use: the backend's last event
 /// carries the whole answer, and a few copies of it are held at once.
@@ -109,11 +109,11 @@ impl Translator {
         self.call(|g, s| openai(g).call_streams_usage(s, tails))
     }
 
-    /// The events a Responses stream opens with, before any output: a
-    /// gateway may hold them back, so that a usage limit sent after them
+    /// How long a gateway may hold a Responses stream back while it shows
+    /// only the events that open it, so that a usage limit sent after them
     /// still moves the request to a sibling.
-    pub fn opening_events(&mut self) -> Result<Vec<String>, Error> {
-        self.call(|g, s| openai(g).call_opening_events(s))
+    pub fn stream_opening(&mut self) -> Result<OpeningHold, Error> {
+        self.call(|g, s| openai(g).call_stream_opening(s))
     }
 
     /// A new answer of `shape` to a request for `model`, dated `now` (Unix

@@ -8,7 +8,7 @@
 //! only applies the verdicts and counts them in an `Attempt`.
 
 use crate::Shared;
-use crate::opening::{Head, Shown};
+use crate::opening::{self, Shown};
 use crate::respond::{self, Body};
 use bytes::Bytes;
 use codex_auth::openai::AnswerShape;
@@ -169,7 +169,7 @@ pub(crate) async fn exchange(
         // nor of the piece that ends the hold: a usage limit there can
         // still move to a sibling. Only a head that can hold that event
         // goes to the guest, which decides.
-        let (held, shown) = hold_opening(shared, first, &mut stream, sse).await;
+        let (held, shown) = opening::hold(&shared.opening, first, &mut stream, sse).await;
         let failed = |chunk: &reqwest::Result<Bytes>| {
             chunk.as_ref().is_ok_and(|c| memchr::memmem::find(c, b"response.failed").is_some())
         };
@@ -349,30 +349,6 @@ async fn report(shared: &Shared, account: &str, report: Report, attempt: Attempt
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers.iter().filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect()
-}
-
-/// The head of a 2xx answer from its `first` chunk, read on while an SSE
-/// stream shows only opening events; and what it showed.
-async fn hold_opening(
-    shared: &Shared,
-    first: Option<reqwest::Result<Bytes>>,
-    rest: &mut (impl futures_util::Stream<Item = reqwest::Result<Bytes>> + Unpin),
-    sse: bool,
-) -> (Vec<reqwest::Result<Bytes>>, Shown) {
-    let (mut held, mut head) = (Vec::new(), Head::new(&shared.opening));
-    let (mut next, mut shown) = (first, Shown::More);
-    while let Some(chunk) = next {
-        shown = match &chunk {
-            Ok(chunk) if sse => head.look(chunk),
-            _ => Shown::More,
-        };
-        held.push(chunk);
-        if shown != Shown::Opening {
-            break;
-        }
-        next = rest.next().await;
-    }
-    (held, shown)
 }
 
 /// The rest of a 2xx answer, read to its end from its `first` chunk; and

@@ -86,9 +86,9 @@ pub(crate) struct Shared {
     pub socket_uid: Option<u32>,
     /// The worker's own translator for OpenAI's APIs.
     pub translator: answers::SharedTranslator,
-    /// The events a Responses stream opens with (the guest's list): a
-    /// stream's head is held while it shows only these.
-    pub opening: Vec<String>,
+    /// How a stream's head may be held while it shows only the events that
+    /// open it (the guest's).
+    pub opening: codex_auth::openai::OpeningHold,
     /// The model list (one for all workers).
     pub models: Arc<openai_api::ModelsCache>,
     /// What `/metrics` shows (one for all workers).
@@ -150,7 +150,7 @@ pub async fn run(
     let worker = |client| -> io::Result<Arc<Shared>> {
         let (auth, options, routes, models) = (auth.clone(), options.clone(), routes.clone(), models.clone());
         let mut translator = codex_auth::openai::Translator::new().map_err(io::Error::other)?;
-        let opening = translator.opening_events().map_err(io::Error::other)?;
+        let opening = translator.stream_opening().map_err(io::Error::other)?;
         let translator = Arc::new(std::sync::Mutex::new(translator));
         let (metrics, dashboard, stopping) = (metrics.clone(), dashboard.clone(), stopped.clone());
         let tails = tails.clone();

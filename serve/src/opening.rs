@@ -1,15 +1,17 @@
 //! The head of an answer's stream, held back while it shows only the
-//! events a Responses stream opens with (the guest names them:
-//! `response.created`, `response.in_progress`...). Those say that the
-//! response exists, nothing a client could use yet, so holding them costs
-//! the client nothing; and a usage limit the backend sends after them
+//! events a Responses stream opens with (`response.created`,
+//! `response.in_progress`...; the guest names them, and how long and how
+//! much to hold: `openai.stream-opening`). Those say that the response
+//! exists, nothing a client could use yet, so holding them costs the client
+//! nothing; and a usage limit the backend sends after them
 //! (`response.failed`) can still move the request to a sibling, because no
 //! byte of the answer has gone out. The backend flushes `response.created`
 //! on its own, so without the hold such a limit always came too late.
 
-/// The most held back. An opening event echoes the request's instructions
-/// and tools (tens of KiB for the Codex CLI); past this the stream goes on.
-const MAX_HELD: usize = 256 << 10;
+use bytes::Bytes;
+use codex_auth::openai::OpeningHold;
+use futures_util::{Stream, StreamExt as _};
+use std::time::Duration;
 
 /// What a stream's head has shown so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,9 +25,39 @@ pub(crate) enum Shown {
     More,
 }
 
+/// The head of an answer from its `first` piece, read on while an SSE
+/// stream shows only opening events, for at most the guest's time and
+/// bytes; and what it showed.
+pub(crate) async fn hold<E>(
+    opening: &OpeningHold,
+    first: Option<Result<Bytes, E>>,
+    rest: &mut (impl Stream<Item = Result<Bytes, E>> + Unpin),
+    sse: bool,
+) -> (Vec<Result<Bytes, E>>, Shown) {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(opening.most_ms.into());
+    let (mut held, mut head) = (Vec::new(), Head::new(opening));
+    let (mut next, mut shown) = (first, Shown::More);
+    while let Some(piece) = next {
+        shown = match &piece {
+            Ok(piece) if sse => head.look(piece),
+            _ => Shown::More,
+        };
+        held.push(piece);
+        if shown != Shown::Opening {
+            break;
+        }
+        // A piece not yet come is not lost: the next read gets it.
+        let Ok(piece) = tokio::time::timeout_at(deadline, rest.next()).await else {
+            return (held, Shown::More);
+        };
+        next = piece;
+    }
+    (held, shown)
+}
+
 /// Reads a stream's head line by line, piece by piece.
 pub(crate) struct Head<'a> {
-    opening: &'a [String],
+    opening: &'a OpeningHold,
     /// A line not yet ended.
     line: Vec<u8>,
     /// The event being read has an opening name.
@@ -34,7 +66,7 @@ pub(crate) struct Head<'a> {
 }
 
 impl<'a> Head<'a> {
-    pub(crate) fn new(opening: &'a [String]) -> Self {
+    pub(crate) fn new(opening: &'a OpeningHold) -> Self {
         Self { opening, line: Vec::new(), named: false, held: 0 }
     }
 
@@ -56,7 +88,7 @@ impl<'a> Head<'a> {
             rest = &rest[end + 1..];
         }
         self.line.extend_from_slice(rest);
-        if self.held > MAX_HELD { Shown::More } else { Shown::Opening }
+        if self.held > self.opening.most_bytes as usize { Shown::More } else { Shown::Opening }
     }
 
     /// What one whole line shows (the Responses API names each event in
@@ -71,7 +103,7 @@ impl<'a> Head<'a> {
             if name == b"response.failed" {
                 return Shown::Failed;
             }
-            if !self.opening.iter().any(|opening| opening.as_bytes() == name) {
+            if !self.opening.events.iter().any(|opening| opening.as_bytes() == name) {
                 return Shown::More;
             }
             self.named = true;
@@ -86,8 +118,11 @@ impl<'a> Head<'a> {
 mod tests {
     use super::*;
 
-    fn opening() -> Vec<String> {
-        ["response.created", "response.in_progress"].map(str::to_owned).to_vec()
+    const MOST_BYTES: u32 = 64 << 10;
+
+    fn opening() -> OpeningHold {
+        let events = ["response.created", "response.in_progress"].map(str::to_owned).to_vec();
+        OpeningHold { events, most_ms: 1_000, most_bytes: MOST_BYTES }
     }
 
     fn event(name: &str) -> String {
@@ -146,7 +181,42 @@ mod tests {
         let opening = opening();
         let mut head = Head::new(&opening);
         assert_eq!(head.look(event("response.created").as_bytes()), Shown::Opening);
-        let long = format!("event: response.in_progress\ndata: \"{}", "x".repeat(MAX_HELD));
+        let long = format!("event: response.in_progress\ndata: \"{}", "x".repeat(MOST_BYTES as usize));
         assert_eq!(head.look(long.as_bytes()), Shown::More);
+    }
+
+    type Piece = Result<Bytes, ()>;
+
+    fn piece(text: &str) -> Piece {
+        Ok(Bytes::from(text.to_owned()))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_head_is_held_no_longer_than_the_guest_says() {
+        let opening = opening();
+        let started = tokio::time::Instant::now();
+        // The backend opened the response and has said nothing since.
+        let mut silent = futures_util::stream::pending::<Piece>();
+        let first = Some(piece(&event("response.created")));
+        let (held, shown) = hold(&opening, first, &mut silent, true).await;
+        assert_eq!((held.len(), shown), (1, Shown::More));
+        assert_eq!(started.elapsed(), Duration::from_millis(1_000));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failure_after_the_opening_is_held_with_it_and_the_rest_is_left_to_read() {
+        let opening = opening();
+        let later = [event("response.in_progress"), event("response.failed"), event("response.completed")];
+        let mut rest = futures_util::stream::iter(later.map(|e| piece(&e)));
+        let (held, shown) = hold(&opening, Some(piece(&event("response.created"))), &mut rest, true).await;
+        assert_eq!((held.len(), shown), (3, Shown::Failed));
+        assert_eq!(rest.next().await, Some(piece(&event("response.completed"))));
+        // Not SSE, or a broken piece: nothing is held.
+        let mut none = futures_util::stream::pending::<Piece>();
+        assert_eq!(
+            hold(&opening, Some(piece(&event("response.created"))), &mut none, false).await.1,
+            Shown::More
+        );
+        assert_eq!(hold(&opening, Some(Err(())), &mut none, true).await.1, Shown::More);
     }
 }

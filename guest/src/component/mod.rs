@@ -88,6 +88,7 @@ wit_bindgen::generate!({
         "codex:auth/openai@0.1.0/whole": crate::openai::answer::Whole,
         "codex:auth/openai@0.1.0/token-usage": crate::openai::answer::TokenUsage,
         "codex:auth/openai@0.1.0/model-list": crate::openai::models::ModelList,
+        "codex:auth/openai@0.1.0/opening-hold": crate::openai::OpeningHold,
     },
 });
 

@@ -37,8 +37,8 @@ impl x::openai::Guest for Component {
     fn streams_usage(tails: Vec<Vec<u8>>) -> Vec<Option<answer::TokenUsage>> {
         tails.iter().map(|tail| openai::stream_usage::stream_usage(tail)).collect()
     }
-    fn opening_events() -> Vec<String> {
-        openai::OPENING_EVENTS.map(str::to_owned).to_vec()
+    fn stream_opening() -> openai::OpeningHold {
+        openai::stream_opening()
     }
 }
 

@@ -69,9 +69,26 @@ wit_enum! {
     }
 }
 
-/// The events a Responses stream opens with, before any output: they say
-/// that the response exists, nothing a client could use yet.
-pub const OPENING_EVENTS: [&str; 3] = ["response.created", "response.queued", "response.in_progress"];
+/// How a gateway may hold a Responses stream's opening back (see the WIT).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpeningHold {
+    pub events: Vec<String>,
+    pub most_ms: u32,
+    pub most_bytes: u32,
+}
+
+/// The events a Responses stream opens with, before any output, say that
+/// the response exists, nothing a client could use yet. A usage limit
+/// follows `response.created` at once, so a second is plenty; past it the
+/// client hears how its request goes. Codex's opening events echo its
+/// instructions and tools (tens of KiB).
+pub fn stream_opening() -> OpeningHold {
+    OpeningHold {
+        events: ["response.created", "response.queued", "response.in_progress"].map(str::to_owned).to_vec(),
+        most_ms: 1_000,
+        most_bytes: 256 << 10,
+    }
+}
 
 impl AnswerShape {
     /// Whether the client gets events as they come.
