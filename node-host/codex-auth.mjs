@@ -25,6 +25,11 @@ commands:
   unauthorized TOKEN   the API answered 401 to TOKEN: print the token to retry with
   logout               revoke the refresh token and forget the credential
   accounts [--json]    the accounts of the home
+  import NAME DIR [--move]
+                       add the Codex home DIR as account NAME: linked where it
+                       is (its auth.json is refreshed there), or with --move
+                       its login moved into the vault (one holder at every
+                       instant, crashes included)
 
 options:
   --home DIR           the vault home (CODEX_AUTH_HOME, default ~/.codex-auth)
@@ -42,6 +47,7 @@ const options = {
   account: { type: 'string' },
   guest: { type: 'string' },
   json: { type: 'boolean' },
+  move: { type: 'boolean' },
   force: { type: 'boolean' },
   device: { type: 'boolean' },
   browser: { type: 'boolean' },
@@ -171,6 +177,20 @@ function run(command, rest) {
       const list = vault.accounts();
       if (flags.json) printJson(list.map((a) => ({ name: a.name, state: a.state, email: a.email, plan: a.plan })));
       else for (const a of list) console.log(`${a.name}\t${a.state}\t${a.email ?? ''}`);
+      return 0;
+    }
+    case 'import': {
+      if (rest.length !== 2) usageError('import takes an account name and a Codex home');
+      const [name, directory] = [rest[0], path.resolve(rest[1])];
+      if (flags.move) {
+        const status = vault.takeOver(name, directory);
+        process.stderr.write(`Moved the login of ${directory} into account \`${name}\`: ${sentence(status)}\n`);
+        if (flags.json) printJson(statusJson(status));
+      } else {
+        const account = vault.link(name, directory);
+        process.stderr.write(`Linked account \`${name}\` to ${directory}\n`);
+        if (flags.json) printJson({ name: account.name, state: account.state, email: account.email, plan: account.plan });
+      }
       return 0;
     }
     default:

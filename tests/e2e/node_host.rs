@@ -335,3 +335,60 @@ fn moves_a_crash_left_half_done_are_settled_under_node_as_natively() {
     assert!(!dir.home().join("moves/done.json").exists() && !dir.home().join("moves/undone.json").exists());
     assert_eq!(mock.state().refresh_requests, 0);
 }
+
+#[test]
+fn a_codex_home_is_linked_or_moved_in_under_node_as_natively() {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let mock = MockIssuer::start(&[]);
+    let dir = Dir::new();
+    let login = serde_json::to_vec(&mock.codex_file(now() + 3600)).unwrap();
+    let home = |name: &str| {
+        let home = dir.root.path().join(name);
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(home.join("auth.json"), &login).unwrap();
+        std::fs::set_permissions(home.join("auth.json"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        home
+    };
+    let (moved, linked) = (home("codex-moved"), home("codex-linked"));
+
+    // Moved: renamed into the vault (one file system), so one holder at every instant.
+    let inode = std::fs::metadata(moved.join("auth.json")).unwrap().ino();
+    let o = run(node(&dir, &mock.url).args(["import", "moved"]).arg(&moved).arg("--move"));
+    assert_eq!(code_of(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Moved the login of") && stderr(&o).contains("into account `moved`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!moved.join("auth.json").exists(), "one holder: the vault");
+    let into = dir.home().join("accounts/moved/auth.json");
+    assert_eq!(std::fs::metadata(&into).unwrap().ino(), inode, "the same file, renamed");
+    assert_eq!(std::fs::read(&into).unwrap(), login);
+    assert_eq!(std::fs::metadata(&into).unwrap().permissions().mode() & 0o777, 0o600);
+    let journals = std::fs::read_dir(dir.home().join("moves")).map_or(0, |d| d.count());
+    assert_eq!(journals, 0, "a rename needs no journal");
+
+    // Linked: left where it is.
+    let o = run(node(&dir, &mock.url).args(["import", "linked"]).arg(&linked));
+    assert_eq!(code_of(&o), 0, "{}", stderr(&o));
+    assert!(linked.join("auth.json").exists());
+
+    // The native CLI sees both, as the Node host left them.
+    let o = run(dir.cli().args(["accounts", "--json"]));
+    assert_eq!(code_of(&o), 0, "{}", stderr(&o));
+    let accounts: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let named =
+        |name: &str| accounts.as_array().unwrap().iter().find(|a| a["name"] == name).cloned().unwrap();
+    assert_eq!(named("moved")["linked"], Value::Null);
+    assert_eq!(named("linked")["linked"], linked.to_str().unwrap());
+    assert_eq!(
+        (named("moved")["state"].as_str(), named("linked")["state"].as_str()),
+        (Some("ok"), Some("ok"))
+    );
+
+    // A second move of the same name is refused, and nothing is lost.
+    let o = run(node(&dir, &mock.url).args(["import", "moved"]).arg(&linked).arg("--move"));
+    assert_eq!(code_of(&o), 1, "{}", stderr(&o));
+    assert!(linked.join("auth.json").exists() && into.exists());
+    assert_eq!(mock.state().refresh_requests, 0);
+}
