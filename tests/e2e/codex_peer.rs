@@ -85,18 +85,24 @@ fn codex_uses_the_gateway_as_a_model_provider() {
     let issuer = crate::mock_issuer::MockIssuer::start(&[]);
     let backend = crate::mock_backend::MockBackend::start();
     let dir = Dir::new();
-    let id = "acct-codex";
-    let path = dir.home().join("accounts").join(id).join("auth.json");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let (spent, id) = ("acct-a-spent", "acct-codex");
     let mut file = codex_chatgpt_file(now() + 3600, "rt-gw");
-    file["tokens"]["account_id"] = id.into();
-    std::fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
+    for account in [spent, id] {
+        let path = dir.home().join("accounts").join(account).join("auth.json");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        file["tokens"]["account_id"] = account.into();
+        std::fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
+    }
+    // The first account's streams open, then fail at its usage limit: the
+    // gateway moves Codex's request on before Codex sees a byte of them.
+    let failed = crate::mock_backend::Answer::FailedEvent { resets_at: now() + 600 };
+    backend.state().answers.insert(spent.into(), failed);
     let key = stdout(&run(dir.cli().args(["serve", "--print-key"]))).trim().to_owned();
     let mut serve = dir
         .cli()
         .env("CODEX_AUTH_ISSUER", &issuer.url)
         .env("CODEX_AUTH_CHATGPT_BASE_URL", &backend.base)
-        .args(["serve", "--port", "0"])
+        .args(["serve", "--port", "0", "--strategy", "round-robin"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -119,6 +125,14 @@ fn codex_uses_the_gateway_as_a_model_provider() {
         bearers.iter().all(|b| *b == file["tokens"]["access_token"]),
         "the account's token, not the local key"
     );
+    assert!(
+        state.responses_requests.get(spent).is_some_and(|n| *n >= 1),
+        "the spent account was tried first"
+    );
+    assert!(text.contains(&format!("Hello from {id}.")), "Codex got the sibling's answer:\n{text}");
+    // Codex saw nothing of the spent account's stream: had the failure
+    // reached it, it would have said so and connected again.
+    assert!(!text.contains("Reconnecting"), "{text}");
 }
 
 #[test]
