@@ -77,11 +77,11 @@ pub struct OpeningHold {
     pub most_bytes: u32,
 }
 
-/// The events a Responses stream opens with, before any output, say that
-/// the response exists, nothing a client could use yet. A usage limit
-/// follows `response.created` at once, so a second is plenty; past it the
-/// client hears how its request goes. Codex's opening events echo its
-/// instructions and tools (tens of KiB).
+/// How a Responses stream's opening may be held back. Its opening events
+/// say only that the response exists: nothing a client could use yet. A
+/// usage limit follows `response.created` at once, so a second is plenty;
+/// past it, the client hears how its request goes. Codex's opening events
+/// echo its instructions and tools (tens of KiB), hence the bytes.
 pub fn stream_opening() -> OpeningHold {
     OpeningHold {
         events: ["response.created", "response.queued", "response.in_progress"].map(str::to_owned).to_vec(),
