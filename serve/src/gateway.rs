@@ -8,7 +8,7 @@
 //! only applies the verdicts and counts them in an `Attempt`.
 
 use crate::Shared;
-use crate::opening::{self, Shown};
+use crate::held::{self, Shown, Whole};
 use crate::respond::{self, Body};
 use bytes::Bytes;
 use codex_auth::openai::AnswerShape;
@@ -21,6 +21,12 @@ use std::sync::Arc;
 
 /// The largest upstream error answer read (to classify it and pass it on).
 const MAX_ERROR_BODY: usize = 1 << 20;
+
+/// The most of a whole (not streamed) answer read before translating it,
+/// so that a usage limit anywhere in it can still move to a sibling; a
+/// longer answer is translated as it comes (the guest's translator holds
+/// at most 256 MiB).
+const MAX_WHOLE: usize = 64 << 20;
 
 pub async fn forward(
     shared: &Shared,
@@ -150,8 +156,8 @@ pub(crate) async fn exchange(
         if let Some(shape) = translation.filter(|shape| !shape.streamed()) {
             // A whole answer reaches the client only at the stream's end, so
             // a usage limit anywhere in the stream can still move to a sibling.
-            let (kept, broke) = read_whole(first, &mut stream).await;
-            if memchr::memmem::find(&kept, b"response.failed").is_some() {
+            let Whole { kept, broke, ended } = held::whole(first, &mut stream, MAX_WHOLE).await;
+            if ended && memchr::memmem::find(&kept, b"response.failed").is_some() {
                 let learned = report(shared, &account, Report::Event(kept.clone()), attempt.clone()).await;
                 learn(shared, &account, &learned);
                 if learned.verdict == Verdict::RotateAndReplay {
@@ -159,7 +165,12 @@ pub(crate) async fn exchange(
                     continue;
                 }
             }
-            let chunks = futures_util::stream::iter(std::iter::once(Ok(kept)).chain(broke.map(Err)));
+            // Past the bound, the rest is translated as it comes.
+            let rest = futures_util::stream::iter((!ended).then_some(stream))
+                .flatten()
+                .map(|c| c.map_err(|e| e.without_url().to_string()));
+            let kept = std::iter::once(Ok(kept)).chain(broke.map(|e| Err(e.without_url().to_string())));
+            let chunks = futures_util::stream::iter(kept).chain(rest);
             let model = attempt.model.clone().unwrap_or_default();
             let response =
                 crate::answers::answer(shared, &account, shape, &model, &answer_headers, chunks).await;
@@ -169,14 +180,14 @@ pub(crate) async fn exchange(
         // nor of the piece that ends the hold: a usage limit there can
         // still move to a sibling. Only a head that can hold that event
         // goes to the guest, which decides.
-        let (held, shown) = opening::hold(&shared.opening, first, &mut stream, sse).await;
+        let (head, shown) = held::opening(&shared.opening, first, &mut stream, sse).await;
         let failed = |chunk: &reqwest::Result<Bytes>| {
             chunk.as_ref().is_ok_and(|c| memchr::memmem::find(c, b"response.failed").is_some())
         };
-        if shown == Shown::Failed || held.iter().any(failed) {
-            let head: Vec<u8> =
-                held.iter().filter_map(|c| c.as_ref().ok()).flat_map(|c| c.iter().copied()).collect();
-            let learned = report(shared, &account, Report::Event(head.into()), attempt.clone()).await;
+        if shown == Shown::Failed || head.iter().any(failed) {
+            let bytes: Vec<u8> =
+                head.iter().filter_map(|c| c.as_ref().ok()).flat_map(|c| c.iter().copied()).collect();
+            let learned = report(shared, &account, Report::Event(bytes.into()), attempt.clone()).await;
             learn(shared, &account, &learned);
             if learned.verdict == Verdict::RotateAndReplay {
                 attempt = learned.next;
@@ -190,7 +201,7 @@ pub(crate) async fn exchange(
         });
         let rest = stream.inspect_ok(move |chunk| watcher.look(chunk));
         if let Some(shape) = translation {
-            let chunks = futures_util::stream::iter(held)
+            let chunks = futures_util::stream::iter(head)
                 .chain(rest)
                 .map(|c| c.map_err(|e| e.without_url().to_string()));
             let model = attempt.model.clone().unwrap_or_default();
@@ -202,7 +213,7 @@ pub(crate) async fn exchange(
         // event counted as the stream ends.
         let open = shared.metrics.stream_opened();
         let mut tap = crate::answers::UsageTap::new(shared, &account);
-        let chunks = futures_util::stream::iter(held).chain(rest).scan(false, move |broke, chunk| {
+        let chunks = futures_util::stream::iter(head).chain(rest).scan(false, move |broke, chunk| {
             let _open = &open;
             let frame = match chunk {
                 _ if *broke => None,
@@ -349,24 +360,6 @@ async fn report(shared: &Shared, account: &str, report: Report, attempt: Attempt
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers.iter().filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect()
-}
-
-/// The rest of a 2xx answer, read to its end from its `first` chunk; and
-/// why it broke off, if it did.
-async fn read_whole(
-    first: Option<reqwest::Result<Bytes>>,
-    rest: &mut (impl futures_util::Stream<Item = reqwest::Result<Bytes>> + Unpin),
-) -> (Bytes, Option<String>) {
-    let mut kept = bytes::BytesMut::new();
-    let mut next = first;
-    while let Some(chunk) = next {
-        match chunk {
-            Ok(chunk) => kept.extend_from_slice(&chunk),
-            Err(e) => return (kept.freeze(), Some(e.without_url().to_string())),
-        }
-        next = rest.next().await;
-    }
-    (kept.freeze(), None)
 }
 
 async fn read_bounded(answer: reqwest::Response) -> Result<Bytes, String> {

@@ -25,10 +25,10 @@ mod answers;
 mod broker;
 mod dashboard;
 mod gateway;
+mod held;
 mod key;
 mod metrics;
 mod openai_api;
-mod opening;
 mod respond;
 mod routes;
 

@@ -1,12 +1,14 @@
-//! The head of an answer's stream, held back while it shows only the
-//! events a Responses stream opens with (`response.created`,
-//! `response.in_progress`...; the guest names them, and how long and how
-//! much to hold: `openai.stream-opening`). Those say that the response
-//! exists, nothing a client could use yet, so holding them costs the client
-//! nothing; and a usage limit the backend sends after them
-//! (`response.failed`) can still move the request to a sibling, because no
-//! byte of the answer has gone out. The backend flushes `response.created`
-//! on its own, so without the hold such a limit always came too late.
+//! What the gateway holds of an answer before any of it goes out, so that
+//! a usage limit in it (`response.failed`) can still move the request to a
+//! sibling:
+//! - a whole answer's stream (its client gets nothing before the end);
+//! - a stream's opening: while it shows only the events a Responses stream
+//!   opens with (`response.created`, `response.in_progress`...; the guest
+//!   names them, and how long and how much to hold:
+//!   `openai.stream-opening`). They say only that the response exists, so
+//!   holding them costs the client nothing. The backend sends
+//!   `response.created` on its own, so without the hold a limit after it
+//!   always came too late.
 
 use bytes::Bytes;
 use codex_auth::openai::OpeningHold;
@@ -28,14 +30,14 @@ pub(crate) enum Shown {
 /// The head of an answer from its `first` piece, read on while an SSE
 /// stream shows only opening events, for at most the guest's time and
 /// bytes; and what it showed.
-pub(crate) async fn hold<E>(
-    opening: &OpeningHold,
+pub(crate) async fn opening<E>(
+    hold: &OpeningHold,
     first: Option<Result<Bytes, E>>,
     rest: &mut (impl Stream<Item = Result<Bytes, E>> + Unpin),
     sse: bool,
 ) -> (Vec<Result<Bytes, E>>, Shown) {
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(opening.most_ms.into());
-    let (mut held, mut head) = (Vec::new(), Head::new(opening));
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(hold.most_ms.into());
+    let (mut held, mut head) = (Vec::new(), Head::new(hold));
     let (mut next, mut shown) = (first, Shown::More);
     while let Some(piece) = next {
         shown = match &piece {
@@ -53,6 +55,38 @@ pub(crate) async fn hold<E>(
         next = piece;
     }
     (held, shown)
+}
+
+/// A whole answer's stream as read before any of it goes out.
+pub(crate) struct Whole<E> {
+    pub kept: Bytes,
+    /// Why the stream broke off, if it did.
+    pub broke: Option<E>,
+    /// The stream was read to its end (else `most` bytes were kept, and the
+    /// rest is still to read).
+    pub ended: bool,
+}
+
+/// A whole answer (its client gets nothing before the end, so nothing has
+/// gone out): read from its `first` piece to its end, or to `most` bytes.
+pub(crate) async fn whole<E>(
+    first: Option<Result<Bytes, E>>,
+    rest: &mut (impl Stream<Item = Result<Bytes, E>> + Unpin),
+    most: usize,
+) -> Whole<E> {
+    let mut kept = bytes::BytesMut::new();
+    let mut next = first;
+    while let Some(piece) = next {
+        match piece {
+            Ok(piece) => kept.extend_from_slice(&piece),
+            Err(e) => return Whole { kept: kept.freeze(), broke: Some(e), ended: true },
+        }
+        if kept.len() >= most {
+            return Whole { kept: kept.freeze(), broke: None, ended: false };
+        }
+        next = rest.next().await;
+    }
+    Whole { kept: kept.freeze(), broke: None, ended: true }
 }
 
 /// Reads a stream's head line by line, piece by piece.
@@ -120,7 +154,7 @@ mod tests {
 
     const MOST_BYTES: u32 = 64 << 10;
 
-    fn opening() -> OpeningHold {
+    fn guest_hold() -> OpeningHold {
         let events = ["response.created", "response.in_progress"].map(str::to_owned).to_vec();
         OpeningHold { events, most_ms: 1_000, most_bytes: MOST_BYTES }
     }
@@ -134,8 +168,8 @@ mod tests {
     /// What the head shows after each piece of `stream` cut every `size`
     /// bytes, up to the first piece that ends the hold.
     fn shown(stream: &str, size: usize) -> Vec<Shown> {
-        let opening = opening();
-        let mut head = Head::new(&opening);
+        let hold = guest_hold();
+        let mut head = Head::new(&hold);
         let mut shown = Vec::new();
         for piece in stream.as_bytes().chunks(size) {
             shown.push(head.look(piece));
@@ -178,8 +212,8 @@ mod tests {
 
     #[test]
     fn no_more_than_the_bound_is_held() {
-        let opening = opening();
-        let mut head = Head::new(&opening);
+        let hold = guest_hold();
+        let mut head = Head::new(&hold);
         assert_eq!(head.look(event("response.created").as_bytes()), Shown::Opening);
         let long = format!("event: response.in_progress\ndata: \"{}", "x".repeat(MOST_BYTES as usize));
         assert_eq!(head.look(long.as_bytes()), Shown::More);
@@ -191,32 +225,47 @@ mod tests {
         Ok(Bytes::from(text.to_owned()))
     }
 
+    #[tokio::test]
+    async fn a_whole_answer_is_read_to_its_end_or_its_bound_and_the_rest_left_to_read() {
+        let pieces = || futures_util::stream::iter(["ab", "cd", "ef"].map(piece));
+        let mut rest = pieces();
+        let read = whole(rest.next().await, &mut rest, 1 << 10).await;
+        assert_eq!((&read.kept[..], read.broke, read.ended), (&b"abcdef"[..], None, true));
+        let mut rest = pieces();
+        let read = whole(rest.next().await, &mut rest, 3).await;
+        assert_eq!((&read.kept[..], read.ended), (&b"abcd"[..], false));
+        assert_eq!(rest.next().await, Some(piece("ef")));
+        let mut broken = futures_util::stream::iter([piece("ab"), Err(())]);
+        let read = whole(broken.next().await, &mut broken, 1 << 10).await;
+        assert_eq!((&read.kept[..], read.broke, read.ended), (&b"ab"[..], Some(()), true));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_head_is_held_no_longer_than_the_guest_says() {
-        let opening = opening();
+        let hold = guest_hold();
         let started = tokio::time::Instant::now();
         // The backend opened the response and has said nothing since.
         let mut silent = futures_util::stream::pending::<Piece>();
         let first = Some(piece(&event("response.created")));
-        let (held, shown) = hold(&opening, first, &mut silent, true).await;
+        let (held, shown) = opening(&hold, first, &mut silent, true).await;
         assert_eq!((held.len(), shown), (1, Shown::More));
         assert_eq!(started.elapsed(), Duration::from_millis(1_000));
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_failure_after_the_opening_is_held_with_it_and_the_rest_is_left_to_read() {
-        let opening = opening();
+        let hold = guest_hold();
         let later = [event("response.in_progress"), event("response.failed"), event("response.completed")];
         let mut rest = futures_util::stream::iter(later.map(|e| piece(&e)));
-        let (held, shown) = hold(&opening, Some(piece(&event("response.created"))), &mut rest, true).await;
+        let (held, shown) = opening(&hold, Some(piece(&event("response.created"))), &mut rest, true).await;
         assert_eq!((held.len(), shown), (3, Shown::Failed));
         assert_eq!(rest.next().await, Some(piece(&event("response.completed"))));
         // Not SSE, or a broken piece: nothing is held.
         let mut none = futures_util::stream::pending::<Piece>();
         assert_eq!(
-            hold(&opening, Some(piece(&event("response.created"))), &mut none, false).await.1,
+            opening(&hold, Some(piece(&event("response.created"))), &mut none, false).await.1,
             Shown::More
         );
-        assert_eq!(hold(&opening, Some(Err(())), &mut none, true).await.1, Shown::More);
+        assert_eq!(opening(&hold, Some(Err(())), &mut none, true).await.1, Shown::More);
     }
 }
