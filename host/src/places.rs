@@ -69,10 +69,12 @@ pub(crate) fn rename_into(directory: &Path, target: &Store) -> Result<bool, Stor
     }
 }
 
-/// Renames `from` over `to` (mode 0600) and makes both directory entries durable.
+/// Renames `from` over `to` (mode 0600) and makes both directory entries
+/// durable. The mode is set first, so the file is never in the vault with
+/// another one, crashes included.
 fn rename_durably(from: &Path, to: &Path) -> io::Result<()> {
+    fs::set_permissions(from, fs::Permissions::from_mode(0o600))?;
     fs::rename(from, to)?;
-    fs::set_permissions(to, fs::Permissions::from_mode(0o600))?;
     for dir in [to.parent(), from.parent()].into_iter().flatten() {
         fs::File::open(dir)?.sync_all()?;
     }

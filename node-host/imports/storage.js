@@ -432,8 +432,9 @@ export function renameInto(directory, account) {
   const from = path.join(path.resolve(directory), AUTH_FILE);
   const to = store(account);
   try {
+    // The mode first: the file is never in the vault with another one, crashes included.
+    fs.chmodSync(from, 0o600);
     fs.renameSync(from, to.file);
-    fs.chmodSync(to.file, 0o600);
     for (const dir of [to.dir, path.dirname(from)]) syncDirectory(dir);
   } catch (e) {
     if (e.code === 'EXDEV') return false;
