@@ -363,17 +363,15 @@ fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 async fn read_bounded(answer: reqwest::Response) -> Result<Bytes, String> {
-    let mut body = Vec::new();
     let mut stream = answer.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|e| format!("the Codex backend's answer broke off: {}", e.without_url()))?;
-        if body.len() + chunk.len() > MAX_ERROR_BODY {
-            return Err(format!("the Codex backend's error answer is larger than {MAX_ERROR_BODY} bytes"));
+    let read = held::whole(stream.next().await, &mut stream, MAX_ERROR_BODY + 1).await;
+    match read {
+        Whole { broke: Some(e), .. } => {
+            Err(format!("the Codex backend's answer broke off: {}", e.without_url()))
         }
-        body.extend_from_slice(&chunk);
+        Whole { kept, ended: true, .. } if kept.len() <= MAX_ERROR_BODY => Ok(kept),
+        _ => Err(format!("the Codex backend's error answer is larger than {MAX_ERROR_BODY} bytes")),
     }
-    Ok(body.into())
 }
 
 /// A request body: kept whole when it fits the replay bound, else streamed
